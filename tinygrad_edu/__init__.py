@@ -1,0 +1,28 @@
+"""tinygrad_edu: a small, readable, fast autograd engine on NumPy.
+
+Read it in this order: ``tensor.py`` (the Tensor) → ``autograd.py`` (Function, the
+graph, backward) → ``ops/binary.py`` → ``ops/reduce.py`` (ops, forward and backward
+side by side) → ``nn/module.py`` → ``optim/optimizer.py``.
+"""
+
+# tensor first: it imports autograd and ops at its end, once Tensor exists
+from .tensor import (  # isort: skip
+    Tensor, arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like,
+)
+from ._rng import manual_seed
+from .autograd import (
+    Context, Function, enable_grad, grad, gradients, is_grad_enabled, no_grad,
+    set_grad_enabled, value_and_grad,
+)
+from .dtypes import get_default_dtype, set_default_dtype
+from .ops import *  # noqa: F401,F403  (every op as a module-level function)
+from .ops import __all__ as _ops_all
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "grad", "value_and_grad", "gradients", "manual_seed",
+    "set_default_dtype", "get_default_dtype", "zeros", "ones", "full", "eye", "rand",
+    "randn", "arange", "zeros_like", "ones_like", *_ops_all,
+]

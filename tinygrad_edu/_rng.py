@@ -1,0 +1,29 @@
+"""The one random generator every draw of the library comes from.
+
+``manual_seed(seed)`` replaces it, so the same seed gives the same run: parameter
+initialisation, ``rand``/``randn``, dropout masks and DataLoader shuffling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed every random draw of tinygrad_edu; returns the new generator.
+
+    >>> import tinygrad_edu as tg
+    >>> _ = tg.manual_seed(0); a = tg.randn(2)
+    >>> _ = tg.manual_seed(0); bool((a == tg.randn(2)).all())
+    True
+    """
+    global _generator
+    _generator = np.random.default_rng(seed)
+    return _generator
+
+
+def get_rng() -> np.random.Generator:
+    """The library's current generator (use it, do not keep it: manual_seed replaces it)."""
+    return _generator

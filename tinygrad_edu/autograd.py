@@ -1,0 +1,555 @@
+"""The graph and the backward engine: Context, Function, grad mode, toposort, backward.
+
+Every op is a ``Function``: a ``forward`` on NumPy arrays and a ``backward`` next to
+it. Calling ``SomeOp.apply(*tensors)`` runs the forward and, when a gradient is
+wanted, records a ``Context`` on the output (``out.grad_fn``): the op, its input
+Tensors and whatever the forward saved. ``Tensor.backward`` walks those records in
+reverse topological order, asks each op for its inputs' gradients and accumulates
+them into the leaves' ``.grad``.
+
+One formula, two speeds. A built-in op (``differentiable_backward = True``) writes
+its backward once, on the *values* ``ctx.values`` / ``ctx.out`` and the incoming
+``grad``. In an ordinary backward these are NumPy arrays, so the backward is plain
+NumPy. Under ``create_graph=True`` they are Tensors, so the very same formula
+records a graph of its own, and gradients of gradients come for free (DeZero's
+idea). Tensor names its methods like ndarray's (``sum(axis, keepdims)``,
+``reshape``, ``transpose``, ``T``) so that the same line works on both.
+
+Read next: ``ops/binary.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from typing import Any, Callable, ClassVar, Sequence, Union
+
+import numpy as np
+
+from .tensor import Tensor, as_tensor
+
+# ---- grad mode -------------------------------------------------------------------
+
+
+class _GradMode(threading.local):
+    """Thread-local, as in PyTorch: no_grad() in one thread leaves the others alone."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph (the default)."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager / decorator that switches graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous: list[bool] = []
+
+    def _recreate_cm(self):
+        # as a decorator, each call gets its own saved state (recursion, threads)
+        return type(self)(self.mode) if type(self) is set_grad_enabled else type(self)()
+
+    def __enter__(self) -> None:
+        self.previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _grad_mode.enabled = self.previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Ops inside record no graph: for evaluation and for optimizer updates.
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a ``no_grad`` block (or as a decorator)."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+# ---- the record of one op --------------------------------------------------------
+
+
+class Context:
+    """What backward needs to know about one op application (the node ``out.grad_fn``).
+
+    ``inputs``: the input Tensors; ``saved_tensors``: what ``save_for_backward`` kept;
+    ``needs_input_grad``: one bool per input; ``name``: the op's public name.
+    Ops may set any other attribute (``ctx.axis = axis``), as in PyTorch.
+    """
+
+    __slots__ = (
+        "fn", "inputs", "saved_tensors", "needs_input_grad", "freed", "name",
+        "params", "versions", "tensor_mode", "_output", "__dict__",
+    )
+
+    def __init__(self, fn: type, inputs: tuple) -> None:
+        self.fn = fn
+        self.inputs = inputs
+        self.name = fn.name
+        self.saved_tensors: tuple = ()
+        self.needs_input_grad: tuple = ()
+        self.freed = False
+        self.params: dict = {}
+        self.versions: tuple = ()
+        self.tensor_mode = False
+        self._output = None
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward (freed after backward unless retain_graph)."""
+        self.saved_tensors = arrays
+
+    @property
+    def output(self) -> Tensor:
+        """The output Tensor (held by weakref: out -> ctx -> out would be a cycle)."""
+        out = self._output() if self._output is not None else None
+        if out is None:
+            raise RuntimeError(f"{self.name}: the output of this op no longer exists")
+        return out
+
+    @property
+    def values(self) -> tuple:
+        """The inputs as backward should see them: arrays, or Tensors under create_graph."""
+        if self.tensor_mode:
+            return self.inputs
+        return tuple([t.data for t in self.inputs])
+
+    @property
+    def out(self):
+        """The output as backward should see it: an array, or the Tensor under create_graph."""
+        out = self.output
+        return out if self.tensor_mode else out.data
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+# ---- Function: the op base class -------------------------------------------------
+
+
+class Function:
+    """Base class of every differentiable op: subclass it to write your own.
+
+    ``forward(ctx, *arrays, **params)`` and ``backward(ctx, grad)`` are static methods
+    on NumPy arrays; backward returns one gradient per input (``None`` for an input
+    that needs none; a bare array for a single input).
+
+    >>> import numpy as np, tinygrad_edu as tg
+    >>> class Cube(tg.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return grad * 3 * x ** 2
+    >>> x = tg.Tensor([2.0], requires_grad=True)
+    >>> Cube.apply(x).backward(np.ones(1)); x.grad
+    Tensor([12.], dtype=float32)
+    """
+
+    #: True for the built-ins: backward works on arrays *and* on Tensors (create_graph)
+    differentiable_backward: ClassVar[bool] = False
+    #: the op's public name, used in error messages and graph pictures
+    name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("name"):
+            cls.name = cls.__name__.lower()
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **params: Any) -> np.ndarray:
+        raise NotImplementedError("abstract: a Function subclass defines forward")
+
+    @staticmethod
+    def backward(ctx: Context, *grads: Any) -> Any:
+        raise NotImplementedError("abstract: a Function subclass defines backward")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
+        """Run the op: forward on the arrays, and record a Context when grad is wanted."""
+        tensors = tuple([x if isinstance(x, Tensor) else as_tensor(x) for x in inputs])
+        ctx = Context(cls, tensors)
+        try:
+            data = cls.forward(ctx, *[t.data for t in tensors], **params)
+        except (ValueError, TypeError, IndexError) as error:
+            raise cls.explain_error(error, tensors, params) from None
+        if type(data) is not np.ndarray:  # NumPy returns scalars for 0-d results
+            data = np.asarray(data)
+        out = Tensor._from_array(data)
+        if _grad_mode.enabled:
+            needs = tuple([t.requires_grad for t in tensors])
+            if True in needs:
+                if data.dtype.kind != "f":
+                    raise TypeError(
+                        f"{cls.name}: produced a {data.dtype} result from inputs that "
+                        "require grad; only floating-point results can be differentiated"
+                    )
+                ctx.needs_input_grad = needs
+                ctx.versions = tuple([t._version for t in tensors])
+                ctx.params = params
+                ctx._output = weakref.ref(out)
+                out.requires_grad = True
+                out.grad_fn = ctx
+        if _anomaly_check is not None:
+            _anomaly_check(ctx, "forward", (data,))
+        return out
+
+    @classmethod
+    def explain_error(cls, error: Exception, tensors: Sequence[Tensor], params: dict):
+        """Turn a NumPy error into one that names the op, the shapes and the dtypes."""
+        shapes = ", ".join(str(t.shape) for t in tensors)
+        dtypes = ", ".join(str(t.dtype) for t in tensors)
+        extra = f" with {params}" if params else ""
+        message = f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: {error}"
+        return type(error)(message)
+
+
+# set by tinygrad_edu.debug.detect_anomaly(); None costs one comparison per op
+_anomaly_check: Callable | None = None
+
+
+# ---- the backward engine ---------------------------------------------------------
+
+
+def toposort(root: Tensor) -> list[Tensor]:
+    """Tensors reachable from ``root``, each listed after all of its inputs.
+
+    Iterative depth-first search with (tensor, inputs_done) pairs: no recursion, so a
+    chain of 100,000 ops is fine; inputs are visited in order, so the result is
+    deterministic.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+        elif id(t) not in visited:
+            visited.add(id(t))
+            stack.append((t, True))  # come back to t after its inputs
+            if t.grad_fn is not None:
+                stack.extend((x, False) for x in reversed(t.grad_fn.inputs))
+    return order
+
+
+GradLike = Union[Tensor, np.ndarray, float, int, None]
+
+
+def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
+    """The gradient backward starts from: 1 for a scalar, else the caller's."""
+    if grad is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicit only for a scalar output, but the "
+                f"output has shape {root.shape}; pass grad= of that shape "
+                "(or call .sum().backward())"
+            )
+        seed = np.ones(root.shape, dtype=root.dtype)
+    else:
+        seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+        if seed.shape != root.shape:
+            raise ValueError(
+                f"backward: grad has shape {seed.shape} but the output has shape "
+                f"{root.shape}; they must match"
+            )
+        seed = np.array(seed, dtype=root.dtype)  # a copy: .grad never aliases caller data
+    return Tensor(seed) if create_graph else seed
+
+
+def _check_shape(g, t: Tensor, what: str) -> None:
+    if g.shape != t.shape:
+        raise RuntimeError(
+            f"{what}: gradient has shape {tuple(g.shape)} but the tensor has shape "
+            f"{t.shape}"
+        )
+
+
+def _call_hooks(t: Tensor, g, create_graph: bool):
+    """Hooks see the gradient as a Tensor and may return a replacement."""
+    for hook in t._hooks:
+        result = hook(g if create_graph else Tensor._from_array(g))
+        if result is not None:
+            result = as_tensor(result)
+            _check_shape(result, t, f"hook {getattr(hook, '__name__', hook)!r}")
+            g = result if create_graph else result.data
+    return g
+
+
+def _store_grad(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
+    """Accumulate g into t.grad (``+=``, never ``=``: gradients add up over uses)."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if not g.flags.writeable or id(g) in stored:
+        g = g.copy()  # broadcast views are read-only; one array never serves two leaves
+    stored.add(id(g))
+    if t.grad is None:
+        t.grad = Tensor._from_array(g)
+    else:
+        t.grad = Tensor._from_array(t.grad.data + g)
+
+
+def backpropagate(
+    root: Tensor,
+    grad: GradLike = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+) -> list | None:
+    """Reverse-mode sweep from ``root``.
+
+    Without ``inputs`` it accumulates into ``.grad`` of the leaves (``Tensor.backward``);
+    with ``inputs`` it returns their gradients and touches no ``.grad``
+    (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no grad_fn; create the "
+            "leaves with requires_grad=True (and not under no_grad())"
+        )
+    seed = _seed_gradient(root, grad, create_graph)
+    wanted = None if inputs is None else {id(x): None for x in inputs}
+    grads: dict[int, Any] = {id(root): seed}
+    stored: set[int] = set()
+    mode = set_grad_enabled(create_graph)
+    with mode:
+        for t in reversed(toposort(root)):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if t._hooks:
+                g = _call_hooks(t, g, create_graph)
+            if wanted is not None and id(t) in wanted:
+                wanted[id(t)] = g
+            ctx = t.grad_fn
+            if ctx is None:
+                if wanted is None and t.requires_grad:
+                    _store_grad(t, g, create_graph, stored)
+                continue
+            if wanted is None and t._retains_grad:
+                _store_grad(t, g, create_graph, stored)
+            for x, gx in zip(ctx.inputs, _op_backward(ctx, g, create_graph)):
+                if gx is None or not x.requires_grad:
+                    continue
+                if gx.shape != x.shape:
+                    gx = unbroadcast(gx, x.shape, ctx.name)
+                previous = grads.get(id(x))
+                grads[id(x)] = gx if previous is None else previous + gx
+            if not retain_graph:
+                ctx.saved_tensors = None
+                ctx.freed = True
+    if wanted is None:
+        return None
+    results = []
+    for x in inputs:
+        g = wanted[id(x)]
+        if g is None:
+            g = np.zeros(x.shape, dtype=x.dtype)
+            g = Tensor(g) if create_graph else g
+        results.append(g if create_graph else Tensor._from_array(g))
+    return results
+
+
+def _op_backward(ctx: Context, grad, create_graph: bool) -> tuple:
+    """Call one op's backward and check what it returns."""
+    if ctx.freed:
+        raise RuntimeError(
+            f"{ctx.name}: trying to backward through the graph a second time (its saved "
+            "values were freed after the first backward); call backward(retain_graph="
+            "True) the first time if you need to backward twice"
+        )
+    for t, version in zip(ctx.inputs, ctx.versions):
+        if t._version != version:
+            raise RuntimeError(
+                f"{ctx.name}: an input of shape {t.shape} was modified in place after "
+                f"the op used it (version {version} -> {t._version}); its gradient "
+                "would be wrong. Use an out-of-place op (x = x + 1) instead"
+            )
+    fn = ctx.fn
+    if create_graph and not fn.differentiable_backward:
+        raise RuntimeError(
+            f"{ctx.name}.backward works on NumPy arrays, so it cannot be differentiated;"
+            " create_graph=True is unsupported through it"
+        )
+    ctx.tensor_mode = create_graph
+    if not create_graph and not fn.differentiable_backward:
+        grad = np.ascontiguousarray(grad)
+    result = fn.backward(ctx, grad)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) != len(ctx.inputs):
+        raise RuntimeError(
+            f"{ctx.name}.backward returned {len(result)} gradients for "
+            f"{len(ctx.inputs)} inputs"
+        )
+    if create_graph:
+        result = tuple(None if g is None else as_tensor(g) for g in result)
+    else:
+        result = tuple(
+            None if g is None else g.data if isinstance(g, Tensor) else np.asarray(g)
+            for g in result
+        )
+    if _anomaly_check is not None:
+        _anomaly_check(ctx, "backward", result)
+    return result
+
+
+def unbroadcast(grad, shape: tuple, op_name: str = "op"):
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (its adjoint is a sum).
+
+    Works on arrays and on Tensors alike (so it is differentiable under create_graph).
+
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((2, 3, 4)), (3, 1)).shape
+    (3, 1)
+    """
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise RuntimeError(
+            f"{op_name}: gradient of shape {tuple(grad.shape)} has fewer dims than its "
+            f"input of shape {shape}"
+        )
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))  # new leading axes
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)  # stretched size-1 axes
+    if tuple(grad.shape) != tuple(shape):
+        raise RuntimeError(
+            f"{op_name}.backward: gradient of shape {tuple(grad.shape)} does not fit "
+            f"its input of shape {shape}"
+        )
+    return grad
+
+
+# ---- functional transforms -------------------------------------------------------
+
+
+def gradients(
+    output: Tensor,
+    inputs: Sequence[Tensor],
+    grad_output: GradLike = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> list[Tensor]:
+    """d output / d inputs as a list of Tensors, leaving every ``.grad`` untouched.
+
+    The analogue of ``torch.autograd.grad``. ``inputs`` may be any tensors of the
+    graph, leaves or not; an input the output does not depend on gets zeros.
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.Tensor(3.0, requires_grad=True)
+    >>> gradients(x * x, [x])[0].item()
+    6.0
+    """
+    inputs = list(inputs)
+    for x in inputs:
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError("gradients: every input must be a Tensor that requires grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    return backpropagate(output, grad_output, retain_graph, create_graph, inputs)
+
+
+def _as_argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
+    if isinstance(argnums, int):
+        return (argnums,), True
+    return tuple(argnums), False
+
+
+def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """Like ``grad`` but the new function returns ``(fn(*args), gradient)``.
+
+    >>> import tinygrad_edu as tg
+    >>> value, g = tg.value_and_grad(lambda x: (x ** 2).sum())(tg.Tensor([1.0, 2.0]))
+    >>> value.item(), g.tolist()
+    (5.0, [2.0, 4.0])
+    """
+    positions, single = _as_argnums(argnums)
+
+    def wrapped(*args: Any, **kwargs: Any):
+        args = list(args)
+        # nested grad(grad(f)): an argument already traced by an outer grad keeps its
+        # graph, and we build the graph of our backward for the outer one to use
+        nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in positions)
+        with enable_grad():
+            leaves = []
+            for i in positions:
+                if i >= len(args):
+                    raise ValueError(f"grad: argnums {i} but only {len(args)} arguments")
+                x = args[i]
+                if isinstance(x, Tensor) and x.requires_grad:
+                    leaves.append(x)
+                else:
+                    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+                    if data.dtype.kind != "f":
+                        data = data.astype(_default_float())
+                    leaves.append(Tensor(data, requires_grad=True))
+                args[i] = leaves[-1]
+            value = fn(*args, **kwargs)
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: the function must return a Tensor, got {type(value).__name__}")
+            if value.size != 1:
+                raise ValueError(
+                    f"grad: the function must return a scalar, got shape {value.shape}; "
+                    "reduce it (e.g. .sum()) or use Tensor.backward with a grad"
+                )
+            if value.requires_grad:
+                found = gradients(value, leaves, create_graph=nested, retain_graph=nested)
+            else:
+                found = [Tensor(np.zeros(x.shape, dtype=x.dtype)) for x in leaves]
+        if not nested:
+            value = value.detach()
+        return value, (found[0] if single else tuple(found))
+
+    wrapped.__name__ = f"value_and_grad_{getattr(fn, '__name__', 'fn')}"
+    return wrapped
+
+
+def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """A function returning the gradient of scalar ``fn`` w.r.t. argument(s) ``argnums``.
+
+    As in JAX / HIPS autograd; ``grad(grad(f))`` gives second derivatives.
+
+    >>> import tinygrad_edu as tg
+    >>> d2 = tg.grad(tg.grad(lambda x: x ** 3))
+    >>> d2(tg.Tensor(2.0)).item()      # 6x
+    12.0
+    """
+    value_and_gradient = value_and_grad(fn, argnums)
+
+    def wrapped(*args: Any, **kwargs: Any):
+        return value_and_gradient(*args, **kwargs)[1]
+
+    wrapped.__name__ = f"grad_{getattr(fn, '__name__', 'fn')}"
+    return wrapped
+
+
+def _default_float():
+    from .dtypes import get_default_dtype
+
+    return get_default_dtype()

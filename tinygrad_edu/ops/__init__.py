@@ -1,0 +1,41 @@
+"""Every op of tinygrad_edu as a function (the functional API), by family.
+
+``binary`` (+ - * / ** maximum minimum where, comparisons), ``elementwise`` (exp,
+log, the activations), ``reduce`` (sum, max, mean, softmax, ...), ``shape``
+(reshape, indexing, concatenate, ...), ``linalg`` (matmul, linear).
+"""
+
+from . import shape  # noqa: F401  (Tensor.__setitem__ uses shape.normalize_index)
+from .binary import (
+    add, divide, equal, greater, greater_equal, less, less_equal, maximum, minimum,
+    multiply, not_equal, power, subtract, where,
+)
+from .elementwise import (
+    abs, clip, cos, elu, erf, exp, gelu, leaky_relu, log, negative, relu, sigmoid, sin,
+    softplus, sqrt, square, tanh,
+)
+from .linalg import linear, matmul
+from .reduce import (
+    argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, std, sum, var,
+)
+from .shape import (
+    astype, broadcast_to, concatenate, expand_dims, flatten, getitem, pad, reshape,
+    squeeze, stack, swapaxes, transpose,
+)
+
+__all__ = [
+    # binary
+    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "where",
+    "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+    # elementwise
+    "negative", "exp", "log", "sqrt", "square", "abs", "sin", "cos", "tanh", "sigmoid",
+    "relu", "leaky_relu", "elu", "softplus", "erf", "gelu", "clip",
+    # reduce
+    "sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "softmax",
+    "log_softmax", "argmax", "argmin",
+    # shape
+    "reshape", "transpose", "swapaxes", "broadcast_to", "getitem", "concatenate",
+    "stack", "pad", "squeeze", "expand_dims", "flatten", "astype",
+    # linalg
+    "matmul", "linear",
+]

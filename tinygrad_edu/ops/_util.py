@@ -1,0 +1,53 @@
+"""Helpers shared by the op families: operand conversion, axes, the array backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor
+
+
+def backend(x: Any):
+    """``numpy`` for arrays, ``tinygrad_edu.ops`` for Tensors.
+
+    A backward formula written with ``xp = backend(grad)`` runs as plain NumPy in an
+    ordinary backward and records a graph under ``create_graph=True``.
+    """
+    if isinstance(x, Tensor):
+        from tinygrad_edu import ops  # here, not at the top: ops imports this file
+
+        return ops
+    return np
+
+
+def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors; a Python number takes the other side's dtype."""
+    if isinstance(a, Tensor):
+        return a, (b if isinstance(b, Tensor) else as_tensor(b, like=a))
+    if isinstance(b, Tensor):
+        return as_tensor(a, like=b), b
+    return as_tensor(a), as_tensor(b)
+
+
+def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{op}: axis {a} is out of bounds for a tensor of {ndim} dims")
+        result.append(int(a) % max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(result))
+
+
+def keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape a reduction over ``axes`` has with keepdims=True."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

@@ -1,0 +1,402 @@
+"""Unary elementwise ops and the lecture's activation functions.
+
+Primitives carry their own backward; ``square`` and ``gelu`` are composites whose
+gradient comes from their parts. The stable formulas matter: sigmoid and softplus
+never compute ``exp`` of a large positive number.
+
+Read next: ``ops/reduce.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Context, Function
+from ..tensor import Tensor, as_tensor
+from ._util import backend
+
+
+class Neg(Function):
+    """out = -x;   grad_x = -grad"""
+
+    name = "negative"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return -grad
+
+
+class Exp(Function):
+    """out = e^x;   grad_x = grad * out"""
+
+    name = "exp"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad * ctx.out
+
+
+class Log(Function):
+    """out = ln x;   grad_x = grad / x"""
+
+    name = "log"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.values
+        return grad / x
+
+
+class Sqrt(Function):
+    """out = sqrt(x);   grad_x = grad / (2 * out)"""
+
+    name = "sqrt"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad / (2 * ctx.out)
+
+
+class Abs(Function):
+    """out = |x|;   grad_x = grad * sign(x)   (0 at x = 0, as PyTorch)"""
+
+    name = "abs"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(np.sign(x))
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (sign,) = ctx.saved_tensors
+        return grad * sign
+
+
+class Sin(Function):
+    """out = sin x;   grad_x = grad * cos x"""
+
+    name = "sin"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.values
+        return grad * backend(x).cos(x)
+
+
+class Cos(Function):
+    """out = cos x;   grad_x = -grad * sin x"""
+
+    name = "cos"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.values
+        return -grad * backend(x).sin(x)
+
+
+class Tanh(Function):
+    """out = tanh x;   grad_x = grad * (1 - out²)"""
+
+    name = "tanh"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        out = ctx.out
+        return grad * (1 - out * out)
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^-x), computed from e^-|x| ≤ 1 so nothing overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(Function):
+    """out = σ(x) = 1 / (1 + e^-x);   grad_x = grad * out * (1 - out)"""
+
+    name = "sigmoid"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return _stable_sigmoid(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        out = ctx.out
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """out = max(0, x);   grad_x = grad * [x > 0]"""
+
+    name = "relu"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x > 0)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (positive,) = ctx.saved_tensors
+        return grad * positive
+
+
+class LeakyReLU(Function):
+    """out = max(s·x, x) (for 0 < s < 1);   grad_x = grad * (1 if x > 0 else s)"""
+
+    name = "leaky_relu"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+        slope = np.where(x > 0, 1, negative_slope).astype(x.dtype, copy=False)
+        ctx.save_for_backward(slope)
+        return x * slope
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (slope,) = ctx.saved_tensors
+        return grad * slope
+
+
+class ELU(Function):
+    """out = x if x > 0 else α(e^x − 1);   grad_x = grad * (1 if x > 0 else out + α)"""
+
+    name = "elu"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.alpha = alpha
+        # expm1 of min(x, 0): the branch not taken must not overflow either
+        return np.where(positive, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (positive,) = ctx.saved_tensors
+        return grad * backend(grad).where(positive, 1.0, ctx.out + ctx.alpha)
+
+
+class Softplus(Function):
+    """out = ln(1 + e^x) (stable: logaddexp);   grad_x = grad * σ(x)"""
+
+    name = "softplus"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.values
+        return grad * (x.sigmoid() if isinstance(x, Tensor) else _stable_sigmoid(x))
+
+
+_erf_elementwise = np.frompyfunc(math.erf, 1, 1)
+
+
+class Erf(Function):
+    """out = erf(x) = 2/√π ∫₀ˣ e^(−t²) dt;   grad_x = grad * 2/√π * e^(−x²)"""
+
+    name = "erf"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        # NumPy has no erf; math.erf element by element is exact (and slowish)
+        return np.asarray(_erf_elementwise(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.values
+        return grad * (2 / math.sqrt(math.pi)) * backend(x).exp(-(x * x))
+
+
+class Clip(Function):
+    """out = min(max(x, lo), hi);   grad_x = grad * [lo <= x <= hi]"""
+
+    name = "clip"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
+        if lo is None and hi is None:
+            raise ValueError("clip: give lo, hi or both")
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        ctx.save_for_backward(inside)
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (inside,) = ctx.saved_tensors
+        return grad * inside
+
+
+# ---- the functional API ----------------------------------------------------------
+
+
+def negative(x: Any) -> Tensor:
+    """``-x`` elementwise."""
+    return Neg.apply(x)
+
+
+def exp(x: Any) -> Tensor:
+    """``e ** x`` elementwise.
+
+    >>> import tinygrad_edu as tg
+    >>> round(tg.exp(tg.Tensor(1.0)).item(), 4)
+    2.7183
+    """
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Tensor:
+    """Natural logarithm elementwise (``-inf`` at 0 and ``nan`` below, as NumPy)."""
+    return Log.apply(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Square root elementwise."""
+    return Sqrt.apply(x)
+
+
+def square(x: Any) -> Tensor:
+    """``x * x`` (composite: its gradient comes from its parts)."""
+    x = as_tensor(x)
+    return x * x
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 - NumPy's name
+    """``|x|`` elementwise; the gradient at 0 is 0."""
+    return Abs.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Sine elementwise."""
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Cosine elementwise."""
+    return Cos.apply(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent, the lecture's zero-centred squashing activation."""
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """The logistic function σ(x) = 1 / (1 + e^-x), stable for any x.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.sigmoid(tg.Tensor([-1e4, 0.0, 1e4])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    return Sigmoid.apply(x)
+
+
+def relu(x: Any) -> Tensor:
+    """ReLU max(0, x); the gradient at 0 is 0, as PyTorch.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.relu(tg.Tensor([-2.0, 3.0])).tolist()
+    [0.0, 3.0]
+    """
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """Leaky ReLU: x for x > 0, else ``negative_slope * x`` (the lecture uses 0.1).
+
+    >>> import tinygrad_edu as tg
+    >>> tg.leaky_relu(tg.Tensor([-2.0, 3.0]), 0.1).tolist()
+    [-0.2..., 3.0]
+    """
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """ELU: x for x > 0, else α(e^x − 1)."""
+    return ELU.apply(x, alpha=alpha)
+
+
+def softplus(x: Any) -> Tensor:
+    """ln(1 + e^x), a smooth ReLU; stable for any x (``logaddexp``)."""
+    return Softplus.apply(x)
+
+
+def erf(x: Any) -> Tensor:
+    """The error function (element by element with ``math.erf``)."""
+    return Erf.apply(x)
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """GELU x·Φ(x) (composite). ``approximate="tanh"`` uses PyTorch's tanh formula.
+
+    >>> import tinygrad_edu as tg
+    >>> round(tg.gelu(tg.Tensor(1.0)).item(), 4)
+    0.8413
+    """
+    x = as_tensor(x)
+    if approximate == "none":
+        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1 + tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
+    """Limit values to [lo, hi] (either may be None); no gradient outside."""
+    return Clip.apply(x, lo=lo, hi=hi)

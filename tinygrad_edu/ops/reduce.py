@@ -1,0 +1,228 @@
+"""Reductions: sum, max, min, prod (primitives); mean, var, std, logsumexp, softmax,
+log_softmax (composites); argmax, argmin (no gradient).
+
+The adjoint of a reduction is a broadcast: the gradient of ``sum`` is the upstream
+gradient copied back over the reduced axes.
+
+Read next: ``ops/shape.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Context, Function
+from ..tensor import Tensor, as_tensor
+from ._util import backend, keepdims_shape, normalize_axes
+
+
+def _expand(grad: Any, ctx: Context) -> Any:
+    """Put the reduced axes back (size 1), then broadcast to the input shape."""
+    grad = grad.reshape(ctx.keep_shape)
+    return backend(grad).broadcast_to(grad, ctx.in_shape)
+
+
+class _Reduction(Function):
+    """Normalises ``axis`` once, in forward, and remembers the shapes backward needs."""
+
+    @staticmethod
+    def setup(ctx: Context, x: np.ndarray, axis: Any) -> tuple[int, ...]:
+        axes = normalize_axes(axis, x.ndim, ctx.name)
+        ctx.axes, ctx.in_shape, ctx.keep_shape = axes, x.shape, keepdims_shape(x.shape, axes)
+        return axes
+
+
+class Sum(_Reduction):
+    """out = Σ_axis x;   grad_x = grad broadcast back over the summed axes"""
+
+    name = "sum"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        axes = Sum.setup(ctx, x, axis)
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return _expand(grad, ctx)
+
+
+class Max(_Reduction):
+    """out = max_axis x;   grad_x = grad at the maxima (split evenly among ties)"""
+
+    name = "max"
+    differentiable_backward = True
+    reduce = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        axes = cls.setup(ctx, x, axis)
+        if x.size == 0:
+            raise ValueError(f"{cls.name} of an empty tensor of shape {x.shape} has no identity")
+        out = cls.reduce(x, axis=axes, keepdims=True)
+        hits = x == out
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        share = hits / hits.sum(axis=axes, keepdims=True).astype(dtype)
+        ctx.save_for_backward(share.astype(dtype, copy=False))
+        return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (share,) = ctx.saved_tensors
+        return _expand(grad, ctx) * share
+
+
+class Min(Max):
+    """out = min_axis x;   grad_x = grad at the minima (split evenly among ties)"""
+
+    name = "min"
+    reduce = staticmethod(np.min)
+
+
+class Prod(_Reduction):
+    """out = Π_axis x;   grad_x = grad * (product of the other elements)
+
+    Computed without dividing by zero: with one zero in a group only that element
+    gets a gradient (the product of the rest); with two or more, none does.
+    """
+
+    name = "prod"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        axes = Prod.setup(ctx, x, axis)
+        zero = x == 0
+        ctx.save_for_backward(zero, zero.sum(axis=axes, keepdims=True))
+        return np.prod(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        zero, zeros_in_group = ctx.saved_tensors
+        (x,) = ctx.values
+        xp = backend(x)
+        safe_x = xp.where(zero, 1.0, x)
+        product_of_nonzeros = xp.prod(safe_x, axis=ctx.axes, keepdims=True)
+        others = xp.where(
+            zeros_in_group == 0,
+            product_of_nonzeros / safe_x,
+            xp.where(zero & (zeros_in_group == 1), product_of_nonzeros, 0.0),
+        )
+        return _expand(grad, ctx) * others
+
+
+# ---- the functional API ----------------------------------------------------------
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (None = all, an int, or a tuple), as ``np.sum``.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.sum(tg.Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
+    [4.0, 6.0]
+    """
+    return Sum.apply(x, axis=axis, keepdims=keepdims)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``; the gradient is shared evenly among tied maxima."""
+    return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``; the gradient is shared evenly among tied minima."""
+    return Min.apply(x, axis=axis, keepdims=keepdims)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis``, as ``np.prod`` (exact gradient with zeros too)."""
+    return Prod.apply(x, axis=axis, keepdims=keepdims)
+
+
+def _count(x: Tensor, axis: Any, op: str) -> int:
+    axes = normalize_axes(axis, x.ndim, op)
+    return int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (composite: sum / count).
+
+    >>> import tinygrad_edu as tg
+    >>> tg.mean(tg.Tensor([1.0, 2.0, 6.0])).item()
+    3.0
+    """
+    x = as_tensor(x)
+    n = _count(x, axis, "mean")
+    if n == 0:
+        raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
+    return sum(x, axis, keepdims) * (1.0 / n)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over ``axis`` with NumPy's ``ddof`` (composite: mean of squared deviations)."""
+    x = as_tensor(x)
+    n = _count(x, axis, "var")
+    if n - ddof <= 0:
+        raise ValueError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
+    deviation = x - mean(x, axis, keepdims=True)
+    return sum(deviation * deviation, axis, keepdims) * (1.0 / (n - ddof))
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation over ``axis`` (composite: sqrt of var)."""
+    return var(x, axis, keepdims, ddof).sqrt()
+
+
+def _detached_max(x: Tensor, axis: Any) -> Tensor:
+    """The shift for stable exp: any constant works, the max makes every exp <= 1."""
+    m = np.max(x.data, axis=axis, keepdims=True)
+    return Tensor._from_array(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """log Σ e^x over ``axis``, stable: m + log Σ e^(x − m) with m = max x (composite).
+
+    >>> import tinygrad_edu as tg
+    >>> tg.logsumexp(tg.Tensor([1e4, 1e4])).item() - 1e4
+    0.693...
+    """
+    x = as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "logsumexp")
+    m = _detached_max(x, axes)
+    out = (x - m).exp().sum(axes, keepdims=True).log() + m
+    return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """e^x / Σ e^x along ``axis`` (composite; shifted by the max, so it never overflows).
+
+    >>> import tinygrad_edu as tg
+    >>> tg.softmax(tg.Tensor([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+    """
+    x = as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "softmax")
+    e = (x - _detached_max(x, axes)).exp()
+    return e / e.sum(axes, keepdims=True)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x − logsumexp(x) along ``axis`` (composite; stable)."""
+    x = as_tensor(x)
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the maximum (int64 tensor, no gradient), as ``np.argmax``."""
+    x = as_tensor(x)
+    return Tensor._from_array(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims)))
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the minimum (int64 tensor, no gradient), as ``np.argmin``."""
+    x = as_tensor(x)
+    return Tensor._from_array(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims)))
+

@@ -1,0 +1,621 @@
+"""Tensor: a NumPy array that remembers how it was made.
+
+This file holds storage, creation, properties and the operator dunders. It has no
+math: every method is a one-line call into ``tinygrad_edu.ops``, where each op's
+forward and backward sit side by side.
+
+Read next: ``autograd.py`` (the graph and the backward engine).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence, Union
+
+import numpy as np
+
+from .dtypes import get_default_dtype
+
+TensorLike = Union["Tensor", np.ndarray, float, int, bool, Sequence]
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """The contract's dtype rule: Python floats become the default float dtype."""
+    if isinstance(data, np.ndarray):
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    if isinstance(data, Tensor):
+        return _to_array(data.data, dtype)
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    array = np.asarray(data)
+    if array.dtype == np.float64 and not isinstance(data, np.generic):
+        array = array.astype(get_default_dtype())  # Python float / float list
+    elif array.dtype.kind == "O":
+        raise TypeError(
+            f"Tensor: cannot make a numeric tensor from {type(data).__name__} data "
+            "(object dtype); pass numbers, nested lists of numbers or an ndarray"
+        )
+    elif array.dtype.kind in "USV":
+        raise TypeError(f"Tensor: expected numeric data, got {array.dtype} (text/bytes)")
+    return array
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """Accept both zeros(2, 3) and zeros((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+class Tensor:
+    """An n-dimensional array with automatic differentiation.
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    Tensor([2., 4., 6.], dtype=float32)
+    """
+
+    __slots__ = (
+        "data", "grad", "requires_grad", "grad_fn", "name",
+        "_version", "_hooks", "_retains_grad", "__weakref__",
+    )
+    # ndarray (+) Tensor must come back to Tensor's reflected dunders (NEP 13)
+    __array_ufunc__ = None
+
+    def __init__(
+        self,
+        data: TensorLike,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
+        self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
+        self.grad: Tensor | None = None
+        self.grad_fn = None
+        self.name = name
+        self._version = 0
+        self._hooks: list = []
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _from_array(cls, data: np.ndarray) -> Tensor:
+        """The hot path: wrap an array that is known to be fine (no checks, no copy)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = None
+        t.name = None
+        t._version = 0
+        t._hooks = []
+        t._retains_grad = False
+        t.requires_grad = False
+        return t
+
+    # ---- properties ----------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (no grad_fn), as in PyTorch."""
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        return ops.transpose(self)
+
+    # ---- conversion ----------------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python scalar, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer scalar tensors can be used as an index")
+        return int(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = [f"dtype={self.dtype}"]
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"Tensor({body}, {', '.join(extras)})"
+
+    __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
+
+    # ---- autograd ------------------------------------------------------------
+
+    def backward(self, grad: TensorLike | None = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        ``grad`` (the upstream gradient) is required when self is not a scalar.
+        ``create_graph=True`` records the backward pass too (gradients of gradients).
+        """
+        autograd.backpropagate(self, grad, retain_graph, create_graph)
+
+    def detach(self) -> Tensor:
+        """The same data (shared), cut from the graph."""
+        return Tensor._from_array(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set requires_grad in place (only floating tensors can require grad)."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require grad, got dtype {self.dtype}; "
+                "make it with float data (e.g. Tensor([1.0, 2.0], requires_grad=True) or "
+                "dtype=np.float32)"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_(False) on a non-leaf tensor; use .detach() instead"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``.grad`` to None)."""
+        self.grad = None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is known; it may return a replacement.
+
+        Returns a function that removes the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: the tensor does not require grad")
+        self._hooks.append(hook)
+        return lambda: self._hooks.remove(hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        self._retains_grad = True
+
+    # ---- in-place arithmetic -------------------------------------------------
+
+    def _inplace(self, op_name: str, fn: Callable, other: TensorLike) -> Tensor:
+        from .autograd import is_grad_enabled
+
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"in-place {op_name} on a tensor that requires grad would corrupt the "
+                f"graph; write x = x {op_name[0]} y, or update it under "
+                "tinygrad_edu.no_grad()"
+            )
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            fn(self.data, value, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as error:
+            raise type(error)(
+                f"in-place {op_name}: shapes {self.shape} and {np.shape(value)}, "
+                f"dtypes {self.dtype} and {np.asarray(value).dtype}: {error}"
+            ) from None
+        self._version += 1  # lets a graph that saved this tensor notice the change
+        return self
+
+    def __iadd__(self, other: TensorLike) -> Tensor:
+        return self._inplace("+=", np.add, other)
+
+    def __isub__(self, other: TensorLike) -> Tensor:
+        return self._inplace("-=", np.subtract, other)
+
+    def __imul__(self, other: TensorLike) -> Tensor:
+        return self._inplace("*=", np.multiply, other)
+
+    def __itruediv__(self, other: TensorLike) -> Tensor:
+        return self._inplace("/=", np.true_divide, other)
+
+    def __setitem__(self, index: Any, value: TensorLike) -> None:
+        from .autograd import is_grad_enabled
+
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "item assignment on a tensor that requires grad would corrupt the graph;"
+                " build a new tensor (e.g. with where or concatenate), or assign under "
+                "tinygrad_edu.no_grad()"
+            )
+        self.data[ops.shape.normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
+
+    # ---- arithmetic dunders (the math lives in ops/) ---------------------------
+
+    def __add__(self, other: TensorLike) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: TensorLike) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: TensorLike) -> Tensor:
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other: TensorLike) -> Tensor:
+        return ops.subtract(other, self)
+
+    def __mul__(self, other: TensorLike) -> Tensor:
+        return ops.multiply(self, other)
+
+    def __rmul__(self, other: TensorLike) -> Tensor:
+        return ops.multiply(other, self)
+
+    def __truediv__(self, other: TensorLike) -> Tensor:
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other: TensorLike) -> Tensor:
+        return ops.divide(other, self)
+
+    def __pow__(self, other: TensorLike) -> Tensor:
+        return ops.power(self, other)
+
+    def __rpow__(self, other: TensorLike) -> Tensor:
+        return ops.power(other, self)
+
+    def __matmul__(self, other: TensorLike) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: TensorLike) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.negative(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    # comparisons: boolean tensors, no gradient
+    def __lt__(self, other: TensorLike) -> Tensor:
+        return ops.less(self, other)
+
+    def __le__(self, other: TensorLike) -> Tensor:
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other: TensorLike) -> Tensor:
+        return ops.greater(self, other)
+
+    def __ge__(self, other: TensorLike) -> Tensor:
+        return ops.greater_equal(self, other)
+
+    def __eq__(self, other: TensorLike) -> Tensor:  # type: ignore[override]
+        return ops.equal(self, other)
+
+    def __ne__(self, other: TensorLike) -> Tensor:  # type: ignore[override]
+        return ops.not_equal(self, other)
+
+    # ---- op methods: one line each, so grep finds every `def relu` ------------
+
+    def add(self, other: TensorLike) -> Tensor:
+        return ops.add(self, other)
+
+    def subtract(self, other: TensorLike) -> Tensor:
+        return ops.subtract(self, other)
+
+    def multiply(self, other: TensorLike) -> Tensor:
+        return ops.multiply(self, other)
+
+    def divide(self, other: TensorLike) -> Tensor:
+        return ops.divide(self, other)
+
+    def power(self, other: TensorLike) -> Tensor:
+        return ops.power(self, other)
+
+    def matmul(self, other: TensorLike) -> Tensor:
+        return ops.matmul(self, other)
+
+    def negative(self) -> Tensor:
+        return ops.negative(self)
+
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def square(self) -> Tensor:
+        return ops.square(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return ops.leaky_relu(self, negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return ops.elu(self, alpha)
+
+    def softplus(self) -> Tensor:
+        return ops.softplus(self)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        return ops.gelu(self, approximate)
+
+    def erf(self) -> Tensor:
+        return ops.erf(self)
+
+    def clip(self, lo: float | None, hi: float | None) -> Tensor:
+        return ops.clip(self, lo, hi)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.min(self, axis, keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.prod(self, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return ops.var(self, axis, keepdims, ddof)
+
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return ops.std(self, axis, keepdims, ddof)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return ops.log_softmax(self, axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return ops.argmin(self, axis, keepdims)
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._from_array(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._from_array(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, *shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return ops.transpose(self, *axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return ops.swapaxes(self, axis1, axis2)
+
+    def flatten(self) -> Tensor:
+        return ops.flatten(self)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return ops.squeeze(self, axis)
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        return ops.expand_dims(self, axis)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return ops.broadcast_to(self, shape)
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        return ops.pad(self, pad_width, value)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return ops.astype(self, dtype)
+
+    # ---- creation (also module-level functions) --------------------------------
+
+    @classmethod
+    def zeros(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def ones(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return ones(*shape, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def full(cls, shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return full(shape, value, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def eye(cls, n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return eye(n, m, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def rand(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return rand(*shape, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def randn(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return randn(*shape, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def arange(cls, *args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return arange(*args, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def zeros_like(cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
+
+    @classmethod
+    def ones_like(cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return ones_like(t, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
+    """x as a Tensor (no copy for Tensors and arrays).
+
+    A Python number next to a floating tensor takes that tensor's dtype, as NumPy 2
+    does (``float32_tensor * 2.0`` stays float32).
+    """
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
+        kind = like.data.dtype.kind
+        if kind == "f":
+            return Tensor._from_array(np.asarray(x, dtype=like.data.dtype))
+        if isinstance(x, float):
+            return Tensor._from_array(np.asarray(x, dtype=get_default_dtype()))
+        if kind in "iu" and type(x) is int:
+            return Tensor._from_array(np.asarray(x, dtype=like.data.dtype))
+    return Tensor(x)
+
+
+# ---- creation functions ------------------------------------------------------------
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._from_array(data)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (default float dtype). ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _new(np.zeros(_shape_arg(shape), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (default float dtype)."""
+    return _new(np.ones(_shape_arg(shape), _float_dtype(dtype)), requires_grad)
+
+
+def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``value``; the dtype follows the value as in NumPy, floats
+    becoming the default float dtype.
+
+    >>> full((2,), 7).tolist(), full((2,), 0.5).dtype
+    ([7, 7], dtype('float32'))
+    """
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if dtype is None:
+        dtype = _to_array(value, None).dtype
+    return _new(np.full(shape, value, dtype=dtype), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (default float dtype)."""
+    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) samples from the library's generator (see ``manual_seed``)."""
+    data = get_rng().random(_shape_arg(shape)).astype(_float_dtype(dtype), copy=False)
+    return _new(data, requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the library's generator (see ``manual_seed``)."""
+    data = get_rng().standard_normal(_shape_arg(shape)).astype(_float_dtype(dtype), copy=False)
+    return _new(data, requires_grad)
+
+
+def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``np.arange`` as a Tensor, with NumPy's dtype rule (ints give int64).
+
+    >>> arange(3).tolist(), arange(0.0, 1.0, 0.5).dtype
+    ([0, 1, 2], dtype('float64'))
+    """
+    return _new(np.arange(*args, dtype=dtype), requires_grad)
+
+
+def zeros_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape and dtype of ``t``."""
+    data = np.asarray(t)
+    return _new(np.zeros(data.shape, dtype=data.dtype if dtype is None else dtype), requires_grad)
+
+
+def ones_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape and dtype of ``t``."""
+    data = np.asarray(t)
+    return _new(np.ones(data.shape, dtype=data.dtype if dtype is None else dtype), requires_grad)
+
+
+# imported last: ops and autograd import Tensor from this module
+from . import autograd, ops  # noqa: E402
+from ._rng import get_rng  # noqa: E402
