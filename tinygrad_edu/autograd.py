@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from typing import Any, Callable, ClassVar, Sequence, Union
 
 import numpy as np
@@ -94,38 +93,28 @@ class Context:
     """What backward needs to know about one op application (the node ``out.grad_fn``).
 
     ``inputs``: the input Tensors; ``saved_tensors``: what ``save_for_backward`` kept;
-    ``needs_input_grad``: one bool per input; ``name``: the op's public name.
+    ``needs_input_grad``: one bool per input; ``name``: the op's public name;
+    ``params``: the op's keyword parameters (``{"negative_slope": 0.1}``);
+    ``out``: while backward runs, the op's output (an array, or the Tensor under
+    create_graph, so a formula such as exp's ``grad * ctx.out`` serves both).
     Ops may set any other attribute (``ctx.axis = axis``), as in PyTorch.
     """
 
+    # filled in by Function.apply only when the graph is recorded: an op applied under
+    # no_grad() pays for a bare object and nothing else
     __slots__ = (
-        "fn", "inputs", "saved_tensors", "needs_input_grad", "freed", "name",
-        "params", "versions", "tensor_mode", "_output", "__dict__",
+        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "version_sum",
+        "tensor_mode", "out", "__dict__",
     )
-
-    def __init__(self, fn: type, inputs: tuple) -> None:
-        self.fn = fn
-        self.inputs = inputs
-        self.name = fn.name
-        self.saved_tensors: tuple = ()
-        self.needs_input_grad: tuple = ()
-        self.freed = False
-        self.params: dict = {}
-        self.versions: tuple = ()
-        self.tensor_mode = False
-        self._output = None
+    params: dict = {}
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward (freed after backward unless retain_graph)."""
         self.saved_tensors = arrays
 
     @property
-    def output(self) -> Tensor:
-        """The output Tensor (held by weakref: out -> ctx -> out would be a cycle)."""
-        out = self._output() if self._output is not None else None
-        if out is None:
-            raise RuntimeError(f"{self.name}: the output of this op no longer exists")
-        return out
+    def name(self) -> str:
+        return self.fn.name
 
     @property
     def values(self) -> tuple:
@@ -133,12 +122,6 @@ class Context:
         if self.tensor_mode:
             return self.inputs
         return tuple([t.data for t in self.inputs])
-
-    @property
-    def out(self):
-        """The output as backward should see it: an array, or the Tensor under create_graph."""
-        out = self.output
-        return out if self.tensor_mode else out.data
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -190,31 +173,42 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op: forward on the arrays, and record a Context when grad is wanted."""
-        tensors = tuple([x if isinstance(x, Tensor) else as_tensor(x) for x in inputs])
-        ctx = Context(cls, tensors)
+        # one pass over the inputs: convert, collect arrays, see whether grad is needed
+        # (this is the hottest loop of the library, hence the plain code)
+        tensors, arrays, needs, recording = [], [], [], _grad_mode.enabled
+        version_sum = any_needs = 0  # versions: see the in-place check in backward
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                x = as_tensor(x)
+            tensors.append(x)
+            arrays.append(x.data)
+            if recording:
+                needs.append(x.requires_grad)
+                any_needs |= x.requires_grad
+                version_sum += x._version
+        ctx = Context.__new__(Context)
+        ctx.fn, ctx.saved_tensors = cls, ()
         try:
-            data = cls.forward(ctx, *[t.data for t in tensors], **params)
+            data = cls.forward(ctx, *arrays, **params)
         except (ValueError, TypeError, IndexError) as error:
             raise cls.explain_error(error, tensors, params) from None
         if type(data) is not np.ndarray:  # NumPy returns scalars for 0-d results
             data = np.asarray(data)
         out = Tensor._from_array(data)
-        if _grad_mode.enabled:
-            needs = tuple([t.requires_grad for t in tensors])
-            if True in needs:
-                if data.dtype.kind != "f":
-                    raise TypeError(
-                        f"{cls.name}: produced a {data.dtype} result from inputs that "
-                        "require grad; only floating-point results can be differentiated"
-                    )
-                ctx.needs_input_grad = needs
-                ctx.versions = tuple([t._version for t in tensors])
+        if any_needs:
+            if data.dtype.kind != "f":
+                raise TypeError(
+                    f"{cls.name}: produced a {data.dtype} result from inputs that "
+                    "require grad; only floating-point results can be differentiated"
+                )
+            ctx.inputs, ctx.needs_input_grad = tuple(tensors), tuple(needs)
+            ctx.version_sum, ctx.freed, ctx.tensor_mode = version_sum, False, False
+            if params:
                 ctx.params = params
-                ctx._output = weakref.ref(out)
-                out.requires_grad = True
-                out.grad_fn = ctx
+            out.requires_grad = True
+            out.grad_fn = ctx
         if _anomaly_check is not None:
-            _anomaly_check(ctx, "forward", (data,))
+            _anomaly_check(cls, tensors, "forward", (data,))
         return out
 
     @classmethod
@@ -226,6 +220,14 @@ class Function:
         message = f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: {error}"
         return type(error)(message)
 
+
+class _InplaceOps:
+    """How many in-place ops ran so far: while 0, backward skips the version check."""
+
+    count = 0
+
+
+_inplace_ops = _InplaceOps()
 
 # set by tinygrad_edu.debug.detect_anomaly(); None costs one comparison per op
 _anomaly_check: Callable | None = None
@@ -248,11 +250,15 @@ def toposort(root: Tensor) -> list[Tensor]:
         t, inputs_done = stack.pop()
         if inputs_done:
             order.append(t)
-        elif id(t) not in visited:
-            visited.add(id(t))
-            stack.append((t, True))  # come back to t after its inputs
-            if t.grad_fn is not None:
-                stack.extend((x, False) for x in reversed(t.grad_fn.inputs))
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))  # come back to t after its inputs
+        if t.grad_fn is not None:
+            for x in reversed(t.grad_fn.inputs):
+                if id(x) not in visited:
+                    stack.append((x, False))
     return order
 
 
@@ -335,9 +341,10 @@ def backpropagate(
     wanted = None if inputs is None else {id(x): None for x in inputs}
     grads: dict[int, Any] = {id(root): seed}
     stored: set[int] = set()
-    mode = set_grad_enabled(create_graph)
-    with mode:
+    with set_grad_enabled(create_graph):
         for t in reversed(toposort(root)):
+            # all of t's gradient contributions have arrived: its consumers come later
+            # in topological order, so they were processed before it
             g = grads.pop(id(t), None)
             if g is None:
                 continue
@@ -352,13 +359,14 @@ def backpropagate(
                 continue
             if wanted is None and t._retains_grad:
                 _store_grad(t, g, create_graph, stored)
-            for x, gx in zip(ctx.inputs, _op_backward(ctx, g, create_graph)):
+            for x, gx in zip(ctx.inputs, _op_backward(ctx, t, g, create_graph)):
                 if gx is None or not x.requires_grad:
                     continue
-                if gx.shape != x.shape:
-                    gx = unbroadcast(gx, x.shape, ctx.name)
-                previous = grads.get(id(x))
-                grads[id(x)] = gx if previous is None else previous + gx
+                if gx.shape != x.data.shape:
+                    gx = unbroadcast(gx, x.data.shape, ctx.fn.name)
+                key = id(x)
+                previous = grads.get(key)
+                grads[key] = gx if previous is None else previous + gx
             if not retain_graph:
                 ctx.saved_tensors = None
                 ctx.freed = True
@@ -374,48 +382,67 @@ def backpropagate(
     return results
 
 
-def _op_backward(ctx: Context, grad, create_graph: bool) -> tuple:
-    """Call one op's backward and check what it returns."""
+def _op_backward(ctx: Context, out: Tensor, grad: Any, create_graph: bool) -> tuple:
+    """Call one op's backward (``out`` is its output) and check what it returns."""
+    fn = ctx.fn
     if ctx.freed:
         raise RuntimeError(
-            f"{ctx.name}: trying to backward through the graph a second time (its saved "
+            f"{fn.name}: trying to backward through the graph a second time (its saved "
             "values were freed after the first backward); call backward(retain_graph="
             "True) the first time if you need to backward twice"
         )
-    for t, version in zip(ctx.inputs, ctx.versions):
-        if t._version != version:
-            raise RuntimeError(
-                f"{ctx.name}: an input of shape {t.shape} was modified in place after "
-                f"the op used it (version {version} -> {t._version}); its gradient "
-                "would be wrong. Use an out-of-place op (x = x + 1) instead"
-            )
-    fn = ctx.fn
-    if create_graph and not fn.differentiable_backward:
+    if _inplace_ops.count != 0 and ctx.version_sum != sum([x._version for x in ctx.inputs]):
+        changed = [x.shape for x in ctx.inputs if x._version]
         raise RuntimeError(
-            f"{ctx.name}.backward works on NumPy arrays, so it cannot be differentiated;"
-            " create_graph=True is unsupported through it"
+            f"{fn.name}: an input (shapes {changed}) was modified in place after the op "
+            "used it, so its gradient would be wrong; use an out-of-place op "
+            "(x = x + 1) instead"
         )
-    ctx.tensor_mode = create_graph
-    if not create_graph and not fn.differentiable_backward:
-        grad = np.ascontiguousarray(grad)
-    result = fn.backward(ctx, grad)
-    if not isinstance(result, tuple):
-        result = (result,)
+    if fn.differentiable_backward:
+        ctx.tensor_mode, ctx.out = create_graph, (out if create_graph else out.data)
+        result = fn.backward(ctx, grad)
+        ctx.out = None  # (the Tensor would make a cycle out -> ctx -> out)
+        if type(result) is not tuple:
+            result = (result,)
+        if create_graph:
+            result = tuple([None if g is None else as_tensor(g) for g in result])
+    else:
+        if create_graph:
+            raise RuntimeError(
+                f"{fn.name}.backward works on NumPy arrays, so it cannot be "
+                "differentiated; create_graph=True is unsupported through it"
+            )
+        ctx.out = out.data
+        result = fn.backward(ctx, np.ascontiguousarray(grad))
+        ctx.out = None
+        result = _user_gradients(fn, ctx, result)
     if len(result) != len(ctx.inputs):
         raise RuntimeError(
-            f"{ctx.name}.backward returned {len(result)} gradients for "
+            f"{fn.name}.backward returned {len(result)} gradients for "
             f"{len(ctx.inputs)} inputs"
         )
-    if create_graph:
-        result = tuple(None if g is None else as_tensor(g) for g in result)
-    else:
-        result = tuple(
-            None if g is None else g.data if isinstance(g, Tensor) else np.asarray(g)
-            for g in result
-        )
     if _anomaly_check is not None:
-        _anomaly_check(ctx, "backward", result)
+        _anomaly_check(fn, ctx.inputs, "backward", result)
     return result
+
+
+def _user_gradients(fn: type, ctx: Context, result: Any) -> tuple:
+    """A user Function may return arrays, Tensors, numbers or None; check each."""
+    if not isinstance(result, (tuple, list)):
+        result = (result,)
+    checked = []
+    for i, (x, g) in enumerate(zip(ctx.inputs, result)):
+        if g is not None:
+            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=x.dtype)
+            try:
+                np.broadcast_shapes(g.shape, x.shape)
+            except ValueError:
+                raise RuntimeError(
+                    f"{fn.name}.backward returned a gradient of shape {g.shape} for "
+                    f"input {i} of shape {x.shape}"
+                ) from None
+        checked.append(g)
+    return tuple(checked) + tuple(result[len(checked):])
 
 
 def unbroadcast(grad, shape: tuple, op_name: str = "op"):

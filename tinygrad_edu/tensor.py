@@ -57,10 +57,15 @@ class Tensor:
     Tensor([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = (
-        "data", "grad", "requires_grad", "grad_fn", "name",
-        "_version", "_hooks", "_retains_grad", "__weakref__",
-    )
+    # the three fields every op sets live in slots; the rest are class-level defaults
+    # that an instance overrides only when it needs to (a leaf's grad, a name, a hook)
+    __slots__ = ("data", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    grad: "Tensor | None" = None
+    name: "str | None" = None
+    _version = 0  # bumped by in-place ops, so a graph that saved this tensor can tell
+    _hooks: tuple = ()
+    _retains_grad = False
+
     # ndarray (+) Tensor must come back to Tensor's reflected dunders (NEP 13)
     __array_ufunc__ = None
 
@@ -72,13 +77,10 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
-        self.grad: Tensor | None = None
         self.grad_fn = None
-        self.name = name
-        self._version = 0
-        self._hooks: list = []
-        self._retains_grad = False
         self.requires_grad = False
+        if name is not None:
+            self.name = name
         if requires_grad:
             self.requires_grad_(True)
 
@@ -87,13 +89,8 @@ class Tensor:
         """The hot path: wrap an array that is known to be fine (no checks, no copy)."""
         t = object.__new__(Tensor)
         t.data = data
-        t.grad = None
-        t.grad_fn = None
-        t.name = None
-        t._version = 0
-        t._hooks = []
-        t._retains_grad = False
         t.requires_grad = False
+        t.grad_fn = None
         return t
 
     # ---- properties ----------------------------------------------------------
@@ -183,12 +180,20 @@ class Tensor:
 
     # ---- autograd ------------------------------------------------------------
 
-    def backward(self, grad: TensorLike | None = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    def backward(
+        self,
+        grad: TensorLike | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
         ``grad`` (the upstream gradient) is required when self is not a scalar.
-        ``create_graph=True`` records the backward pass too (gradients of gradients).
+        ``create_graph=True`` records the backward pass too (gradients of gradients);
+        ``retain_graph`` defaults to ``create_graph``, as in PyTorch.
         """
+        if retain_graph is None:
+            retain_graph = create_graph
         autograd.backpropagate(self, grad, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
@@ -221,8 +226,12 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook: the tensor does not require grad")
-        self._hooks.append(hook)
-        return lambda: self._hooks.remove(hook)
+        self._hooks = (*self._hooks, hook)
+
+        def remove() -> None:
+            self._hooks = tuple(h for h in self._hooks if h is not hook)
+
+        return remove
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
@@ -250,6 +259,7 @@ class Tensor:
                 f"dtypes {self.dtype} and {np.asarray(value).dtype}: {error}"
             ) from None
         self._version += 1  # lets a graph that saved this tensor notice the change
+        autograd._inplace_ops.count += 1
         return self
 
     def __iadd__(self, other: TensorLike) -> Tensor:
@@ -275,6 +285,7 @@ class Tensor:
             )
         self.data[ops.shape.normalize_index(index)] = value.data if isinstance(value, Tensor) else value
         self._version += 1
+        autograd._inplace_ops.count += 1
 
     # ---- arithmetic dunders (the math lives in ops/) ---------------------------
 
