@@ -103,7 +103,7 @@ class Context:
     # filled in by Function.apply only when the graph is recorded: an op applied under
     # no_grad() pays for a bare object and nothing else
     __slots__ = (
-        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "version_sum",
+        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "stamp",
         "tensor_mode", "out", "__dict__",
     )
     params: dict = {}
@@ -173,42 +173,36 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op: forward on the arrays, and record a Context when grad is wanted."""
-        # one pass over the inputs: convert, collect arrays, see whether grad is needed
-        # (this is the hottest loop of the library, hence the plain code)
-        tensors, arrays, needs, recording = [], [], [], _grad_mode.enabled
-        version_sum = any_needs = 0  # versions: see the in-place check in backward
         for x in inputs:
-            if not isinstance(x, Tensor):
-                x = as_tensor(x)
-            tensors.append(x)
-            arrays.append(x.data)
-            if recording:
-                needs.append(x.requires_grad)
-                any_needs |= x.requires_grad
-                version_sum += x._version
+            if not isinstance(x, Tensor):  # user ops may pass arrays or numbers
+                inputs = tuple([as_tensor(x) for x in inputs])
+                break
         ctx = Context.__new__(Context)
         ctx.fn, ctx.saved_tensors = cls, ()
         try:
-            data = cls.forward(ctx, *arrays, **params)
+            data = cls.forward(ctx, *[x.data for x in inputs], **params)
         except (ValueError, TypeError, IndexError) as error:
-            raise cls.explain_error(error, tensors, params) from None
+            raise cls.explain_error(error, inputs, params) from None
         if type(data) is not np.ndarray:  # NumPy returns scalars for 0-d results
             data = np.asarray(data)
         out = Tensor._from_array(data)
-        if any_needs:
-            if data.dtype.kind != "f":
-                raise TypeError(
-                    f"{cls.name}: produced a {data.dtype} result from inputs that "
-                    "require grad; only floating-point results can be differentiated"
-                )
-            ctx.inputs, ctx.needs_input_grad = tuple(tensors), tuple(needs)
-            ctx.version_sum, ctx.freed, ctx.tensor_mode = version_sum, False, False
-            if params:
-                ctx.params = params
-            out.requires_grad = True
-            out.grad_fn = ctx
+        if _grad_mode.enabled:
+            needs = tuple([x.requires_grad for x in inputs])
+            if True in needs:
+                if data.dtype.kind != "f":
+                    raise TypeError(
+                        f"{cls.name}: produced a {data.dtype} result from inputs that "
+                        "require grad; only floating-point results can be differentiated"
+                    )
+                ctx.inputs, ctx.needs_input_grad = inputs, needs
+                ctx.freed, ctx.tensor_mode = False, False
+                ctx.stamp = _inplace_ops.count  # see the in-place check in backward
+                if params:
+                    ctx.params = params
+                out.requires_grad = True
+                out.grad_fn = ctx
         if _anomaly_check is not None:
-            _anomaly_check(cls, tensors, "forward", (data,))
+            _anomaly_check(cls, inputs, "forward", (data,))
         return out
 
     @classmethod
@@ -222,7 +216,10 @@ class Function:
 
 
 class _InplaceOps:
-    """How many in-place ops ran so far: while 0, backward skips the version check."""
+    """Counts in-place ops. Each op's Context keeps the count it saw (``stamp``), each
+    tensor changed in place the count of its last change (``_version``): an input
+    changed after the op used it has ``_version > stamp``. While nothing ran in place
+    since the op, backward needs to look no further than one comparison."""
 
     count = 0
 
@@ -391,13 +388,14 @@ def _op_backward(ctx: Context, out: Tensor, grad: Any, create_graph: bool) -> tu
             "values were freed after the first backward); call backward(retain_graph="
             "True) the first time if you need to backward twice"
         )
-    if _inplace_ops.count != 0 and ctx.version_sum != sum([x._version for x in ctx.inputs]):
-        changed = [x.shape for x in ctx.inputs if x._version]
-        raise RuntimeError(
-            f"{fn.name}: an input (shapes {changed}) was modified in place after the op "
-            "used it, so its gradient would be wrong; use an out-of-place op "
-            "(x = x + 1) instead"
-        )
+    if _inplace_ops.count != ctx.stamp:
+        for i, x in enumerate(ctx.inputs):
+            if x._version > ctx.stamp:
+                raise RuntimeError(
+                    f"{fn.name}: input {i} (shape {x.shape}) was modified in place after "
+                    "the op used it, so its gradient would be wrong; use an "
+                    "out-of-place op (x = x + 1) instead"
+                )
     if fn.differentiable_backward:
         ctx.tensor_mode, ctx.out = create_graph, (out if create_graph else out.data)
         result = fn.backward(ctx, grad)
@@ -406,6 +404,9 @@ def _op_backward(ctx: Context, out: Tensor, grad: Any, create_graph: bool) -> tu
             result = (result,)
         if create_graph:
             result = tuple([None if g is None else as_tensor(g) for g in result])
+        if _anomaly_check is not None:
+            _anomaly_check(fn, ctx.inputs, "backward", result)
+        return result  # built-ins return one gradient per input by construction
     else:
         if create_graph:
             raise RuntimeError(

@@ -62,7 +62,7 @@ class Tensor:
     __slots__ = ("data", "requires_grad", "grad_fn", "__dict__", "__weakref__")
     grad: "Tensor | None" = None
     name: "str | None" = None
-    _version = 0  # bumped by in-place ops, so a graph that saved this tensor can tell
+    _version = 0  # when it was last changed in place (see autograd._InplaceOps)
     _hooks: tuple = ()
     _retains_grad = False
 
@@ -258,8 +258,8 @@ class Tensor:
                 f"in-place {op_name}: shapes {self.shape} and {np.shape(value)}, "
                 f"dtypes {self.dtype} and {np.asarray(value).dtype}: {error}"
             ) from None
-        self._version += 1  # lets a graph that saved this tensor notice the change
         autograd._inplace_ops.count += 1
+        self._version = autograd._inplace_ops.count  # a graph that saved us can tell
         return self
 
     def __iadd__(self, other: TensorLike) -> Tensor:
@@ -284,8 +284,8 @@ class Tensor:
                 "tinygrad_edu.no_grad()"
             )
         self.data[ops.shape.normalize_index(index)] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
         autograd._inplace_ops.count += 1
+        self._version = autograd._inplace_ops.count
 
     # ---- arithmetic dunders (the math lives in ops/) ---------------------------
 
