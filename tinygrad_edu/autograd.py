@@ -361,6 +361,8 @@ def backpropagate(
                     continue
                 if gx.shape != x.data.shape:
                     gx = unbroadcast(gx, x.data.shape, ctx.fn.name)
+                if gx.dtype != x.data.dtype:  # a float32 input gets a float32 gradient
+                    gx = gx.astype(x.data.dtype)
                 key = id(x)
                 previous = grads.get(key)
                 grads[key] = gx if previous is None else previous + gx

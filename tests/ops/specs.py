@@ -262,7 +262,7 @@ SPECS = [
     OpSpec("erf", tg.erf, _erf),
     OpSpec("gelu", tg.gelu, lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2)))),
     OpSpec("gelu_tanh", lambda x: tg.gelu(x, approximate="tanh"), _gelu_tanh),
-    OpSpec("clip", tg.clip, np.clip, kinks=(-1.0, 1.0), params={"lo": -1.0, "hi": 1.0}),
+    OpSpec("clip", tg.clip, lambda x, lo, hi: np.clip(x, lo, hi), kinks=(-1.0, 1.0), params={"lo": -1.0, "hi": 1.0}),
     # ---- reductions ----
     OpSpec("sum", tg.sum, np.sum, draw=draw_reduction),
     OpSpec("mean", tg.mean, np.mean, draw=draw_reduction),

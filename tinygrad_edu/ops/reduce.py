@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
 from ._util import backend, keepdims_shape, normalize_axes
+from .binary import where
 
 
 def _expand(grad: Any, ctx: Context) -> Any:
@@ -83,10 +84,10 @@ class Min(Max):
 
 
 class Prod(_Reduction):
-    """out = Π_axis x;   grad_x = grad * (product of the other elements)
+    """out = Π_axis x;   grad_x = grad * Π_{j≠i} x_j  (the product of the other elements)
 
-    Computed without dividing by zero: with one zero in a group only that element
-    gets a gradient (the product of the rest); with two or more, none does.
+    The product of the others is computed without dividing out/x, so zeros and tiny
+    values (whose product underflows) get exact gradients.
     """
 
     name = "prod"
@@ -95,23 +96,31 @@ class Prod(_Reduction):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         axes = Prod.setup(ctx, x, axis)
-        zero = x == 0
-        ctx.save_for_backward(zero, zero.sum(axis=axes, keepdims=True))
         return np.prod(x, axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        zero, zeros_in_group = ctx.saved_tensors
         (x,) = ctx.values
-        xp = backend(x)
-        safe_x = xp.where(zero, 1.0, x)
-        product_of_nonzeros = xp.prod(safe_x, axis=ctx.axes, keepdims=True)
-        others = xp.where(
-            zeros_in_group == 0,
-            product_of_nonzeros / safe_x,
-            xp.where(zero & (zeros_in_group == 1), product_of_nonzeros, 0.0),
-        )
-        return _expand(grad, ctx) * others
+        return _expand(grad, ctx) * _products_of_others(x, ctx.axes)
+
+
+def _products_of_others(x: Any, axes: tuple[int, ...]) -> Any:
+    """Π_{j≠i} x_j for every element i of each reduced group (arrays or Tensors)."""
+    kept = [i for i in range(x.ndim) if i not in axes]
+    order = kept + list(axes)
+    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    grouped = x.transpose(*order).reshape([x.shape[i] for i in kept] + [n])
+    if isinstance(grouped, Tensor):
+        # row i of the last two axes is the group with x_i replaced by 1: O(n²), but
+        # built from differentiable ops, so create_graph gets the exact derivatives
+        others = where(np.eye(n, dtype=bool), 1.0, grouped.expand_dims(-2)).prod(axis=-1)
+    else:
+        # products of everything before i and everything after i: O(n)
+        ones = np.ones(grouped.shape[:-1] + (1,), dtype=grouped.dtype)
+        before = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
+        after = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = before * after
+    return others.reshape([x.shape[i] for i in order]).transpose(*np.argsort(order))
 
 
 # ---- the functional API ----------------------------------------------------------
