@@ -297,7 +297,9 @@ def test_random_cotangent_catches_what_an_all_ones_cotangent_hides():
     # with v = 1 the unreversed gradient looks right ...
     leaf = Tensor(x, requires_grad=True)
     ReverseForgetsToReverse.apply(leaf).backward(np.ones(4))
-    np.testing.assert_allclose(leaf.grad.data, numerical_grad(lambda t: t[::-1], [x])[0])
+    np.testing.assert_allclose(
+        leaf.grad.data, numerical_grad(lambda t: t[::-1], [x])[0]
+    )
     # ... the random cotangent of gradcheck does not
     with pytest.raises(GradcheckError, match=r"input 0, index \(\d,\)"):
         gradcheck(ReverseForgetsToReverse.apply, [x])
@@ -479,7 +481,9 @@ def test_arrays_take_a_shape_strategy_and_other_dtypes(a, mask):
     assert mask.shape == (3,) and mask.dtype == bool
 
 
-@given(tst.tensors(), tst.tensors(shape=(2, 3)), tst.tensors(shape=tst.shapes(min_dims=1)))
+@given(
+    tst.tensors(), tst.tensors(shape=(2, 3)), tst.tensors(shape=tst.shapes(min_dims=1))
+)
 def test_tensors_are_float64_leaves_that_require_grad(x, y, z):
     for t in (x, y, z):
         assert isinstance(t, Tensor) and t.requires_grad and t.is_leaf
@@ -543,7 +547,11 @@ def test_matmul_shapes_are_valid_for_np_matmul(pair):
     ids=["1d_1d", "1d_batched", "batched_1d", "batch_broadcast"],
 )
 def test_matmul_shapes_cover_the_numpy_cases(condition):
-    find(tst.matmul_shapes(), lambda p: condition(*p), settings=settings(max_examples=2000))
+    find(
+        tst.matmul_shapes(),
+        lambda p: condition(*p),
+        settings=settings(max_examples=2000),
+    )
 
 
 def test_strategies_module_exports_what_it_documents():

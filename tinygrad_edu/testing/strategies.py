@@ -77,7 +77,7 @@ def broadcastable_shapes(
     min_side: int = 1,
     max_side: int = 4,
 ) -> st.SearchStrategy[tuple[int, ...]]:
-    """Shapes that broadcast against ``shape`` (NumPy rules), e.g. ``(3, 1)`` for ``(2, 3, 4)``.
+    """Shapes that broadcast against ``shape``, e.g. ``(3, 1)`` for ``(2, 3, 4)``.
 
     Examples
     --------
@@ -89,7 +89,11 @@ def broadcastable_shapes(
     >>> test()
     """
     return hnp.broadcastable_shapes(
-        shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+        shape,
+        min_dims=min_dims,
+        max_dims=max_dims,
+        min_side=min_side,
+        max_side=max_side,
     )
 
 
@@ -149,8 +153,10 @@ def axes(ndim: int) -> st.SearchStrategy[Any]:
 # ---- values -------------------------------------------------------------------------
 
 
-def floats(lo: float = -10.0, hi: float = 10.0, *, width: int = 64) -> st.SearchStrategy[float]:
-    """Finite floats in ``[lo, hi]``: no NaN, no infinity (``width`` bits, 64 by default).
+def floats(
+    lo: float = -10.0, hi: float = 10.0, *, width: int = 64
+) -> st.SearchStrategy[float]:
+    """Finite floats in ``[lo, hi]``: no NaN, no infinity; ``width`` bits (64).
 
     Examples
     --------
@@ -169,7 +175,7 @@ def elements_away_from(
     hi: float = 10.0,
     margin: float = 1e-3,
 ) -> st.SearchStrategy[float]:
-    """Finite floats in ``[lo, hi]`` farther than ``margin`` from every one of ``points``.
+    """Finite floats in ``[lo, hi]``, farther than ``margin`` from each of ``points``.
 
     For functions with kinks (``relu`` and ``abs`` at 0, ``clip`` at its bounds),
     where central differences straddling the kink disagree with any gradient.
