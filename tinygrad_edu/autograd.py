@@ -103,8 +103,8 @@ class Context:
     # filled in by Function.apply only when the graph is recorded: an op applied under
     # no_grad() pays for a bare object and nothing else
     __slots__ = (
-        "fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "stamp",
-        "tensor_mode", "out", "__dict__",
+        "fn", "inputs", "arrays", "needs_input_grad", "saved_tensors", "freed",
+        "stamp", "tensor_mode", "out", "__dict__",
     )
     params: dict = {}
 
@@ -119,9 +119,7 @@ class Context:
     @property
     def values(self) -> tuple:
         """The inputs as backward should see them: arrays, or Tensors under create_graph."""
-        if self.tensor_mode:
-            return self.inputs
-        return tuple([t.data for t in self.inputs])
+        return self.inputs if self.tensor_mode else self.arrays
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -179,8 +177,9 @@ class Function:
                 break
         ctx = Context.__new__(Context)
         ctx.fn, ctx.saved_tensors = cls, ()
+        arrays = [x.data for x in inputs]
         try:
-            data = cls.forward(ctx, *[x.data for x in inputs], **params)
+            data = cls.forward(ctx, *arrays, **params)
         except (ValueError, TypeError, IndexError) as error:
             raise cls.explain_error(error, inputs, params) from None
         if type(data) is not np.ndarray:  # NumPy returns scalars for 0-d results
@@ -194,7 +193,7 @@ class Function:
                         f"{cls.name}: produced a {data.dtype} result from inputs that "
                         "require grad; only floating-point results can be differentiated"
                     )
-                ctx.inputs, ctx.needs_input_grad = inputs, needs
+                ctx.inputs, ctx.arrays, ctx.needs_input_grad = inputs, arrays, needs
                 ctx.freed, ctx.tensor_mode = False, False
                 ctx.stamp = _inplace_ops.count  # see the in-place check in backward
                 if params:

@@ -376,6 +376,9 @@ class Tensor:
     def matmul(self, other: TensorLike) -> Tensor:
         return ops.matmul(self, other)
 
+    def linear(self, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
+        return ops.linear(self, weight, bias)
+
     def negative(self) -> Tensor:
         return ops.negative(self)
 
