@@ -172,8 +172,8 @@ class Function:
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         """Run the op: forward on the arrays, and record a Context when grad is wanted."""
         for x in inputs:
-            if not isinstance(x, Tensor):  # user ops may pass arrays or numbers
-                inputs = tuple([as_tensor(x) for x in inputs])
+            if not isinstance(x, Tensor):  # a number or an array among the inputs
+                inputs = _as_tensors(inputs)
                 break
         ctx = Context.__new__(Context)
         ctx.fn, ctx.saved_tensors = cls, ()
@@ -184,7 +184,8 @@ class Function:
             raise cls.explain_error(error, inputs, params) from None
         if type(data) is not np.ndarray:  # NumPy returns scalars for 0-d results
             data = np.asarray(data)
-        out = Tensor._from_array(data)
+        out = object.__new__(Tensor)  # Tensor._from_array(data), inlined: hot path
+        out.data, out.requires_grad, out.grad_fn = data, False, None
         if _grad_mode.enabled:
             needs = tuple([x.requires_grad for x in inputs])
             if True in needs:
@@ -224,6 +225,13 @@ class _InplaceOps:
 
 
 _inplace_ops = _InplaceOps()
+
+def _as_tensors(inputs: tuple) -> tuple:
+    """Inputs as Tensors; a Python number takes the dtype of the first tensor among
+    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32)."""
+    like = next((x for x in inputs if isinstance(x, Tensor)), None)
+    return tuple([as_tensor(x, like) for x in inputs])
+
 
 # set by tinygrad_edu.debug.detect_anomaly(); None costs one comparison per op
 _anomaly_check: Callable | None = None

@@ -205,12 +205,12 @@ def add(a: Any, b: Any) -> Tensor:
     >>> tg.add(tg.Tensor([1.0, 2.0]), 1).tolist()
     [2.0, 3.0]
     """
-    return Add.apply(*operands(a, b))
+    return Add.apply(a, b)
 
 
 def subtract(a: Any, b: Any) -> Tensor:
     """Elementwise ``a - b`` with NumPy broadcasting."""
-    return Sub.apply(*operands(a, b))
+    return Sub.apply(a, b)
 
 
 def multiply(a: Any, b: Any) -> Tensor:
@@ -220,17 +220,17 @@ def multiply(a: Any, b: Any) -> Tensor:
     >>> tg.multiply(tg.Tensor([[1.0], [2.0]]), tg.Tensor([3.0, 4.0])).tolist()
     [[3.0, 4.0], [6.0, 8.0]]
     """
-    return Mul.apply(*operands(a, b))
+    return Mul.apply(a, b)
 
 
 def divide(a: Any, b: Any) -> Tensor:
     """Elementwise ``a / b`` (true division) with NumPy broadcasting."""
-    return Div.apply(*operands(a, b))
+    return Div.apply(a, b)
 
 
 def power(a: Any, b: Any) -> Tensor:
     """Elementwise ``a ** b``; both sides differentiable (``2 ** x`` too)."""
-    return Pow.apply(*operands(a, b))
+    return Pow.apply(a, b)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -240,12 +240,12 @@ def maximum(a: Any, b: Any) -> Tensor:
     >>> tg.maximum(tg.Tensor([1.0, 5.0]), 3).tolist()
     [3.0, 5.0]
     """
-    return Maximum.apply(*operands(a, b))
+    return Maximum.apply(a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum (``np.minimum``); ties split the gradient evenly."""
-    return Minimum.apply(*operands(a, b))
+    return Minimum.apply(a, b)
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
@@ -256,8 +256,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     >>> tg.where(x > 0, x, 0.0).tolist()
     [0.0, 2.0]
     """
-    a, b = operands(a, b)
-    return Where.apply(as_tensor(cond), a, b)
+    return Where.apply(as_tensor(cond), *operands(a, b))
 
 
 # ---- comparisons: boolean results, no gradient ------------------------------------

@@ -15,7 +15,6 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor
-from ._util import operands
 
 
 def _matmul_hint(a_shape: tuple, b_shape: tuple) -> str:
@@ -120,7 +119,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     >>> (tg.ones(2, 3) @ tg.ones(3)).tolist()
     [3.0, 3.0]
     """
-    return MatMul.apply(*operands(a, b))
+    return MatMul.apply(a, b)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
