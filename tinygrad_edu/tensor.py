@@ -21,6 +21,11 @@ TensorLike = Union["Tensor", np.ndarray, float, int, bool, Sequence]
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     """The contract's dtype rule: Python floats become the default float dtype."""
     if isinstance(data, np.ndarray):
+        if data.dtype.kind not in "biuf" and dtype is None:
+            raise TypeError(
+                f"Tensor: expected a numeric array (bool, int or float), got dtype "
+                f"{data.dtype}"
+            )
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if isinstance(data, Tensor):
         return _to_array(data.data, dtype)
