@@ -16,6 +16,7 @@ Read next: ``nn/functional.py``.
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from .._rng import get_rng

@@ -252,10 +252,10 @@ class Module:
         n = self.num_parameters()
         count = f"  # {n:,} params" if n else ""
         children = list(self.named_children())
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        extra = self.extra_repr()
         if not children:
-            return head + ")" + count
-        lines = [head]
+            return f"{type(self).__name__}({extra})" + count
+        lines = [f"{type(self).__name__}("] + ([f"  {extra}"] if extra else [])
         for name, child in children:
             lines.append(f"  ({name}): " + _indent(repr(child)))
         return "\n".join(lines) + "\n)" + count

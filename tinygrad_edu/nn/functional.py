@@ -1,0 +1,427 @@
+"""Losses, penalties and activations as functions (``torch.nn.functional``'s names).
+
+Every loss takes ``(input, target)`` in PyTorch's order and a ``reduction``:
+``"mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per sample).
+Each is written to stay finite for logits as large as ±1e4:
+
+- ``cross_entropy``: log-sum-exp shifted by the max; backward ``softmax − one_hot``
+- ``binary_cross_entropy_with_logits``: ``softplus(x) − x·y`` (never ``exp`` of a big x)
+- ``binary_cross_entropy``: logs clamped at −100, as PyTorch does
+
+Read next: ``optim/optimizer.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .. import ops as _ops
+from .._rng import get_rng
+from ..autograd import Context, Function
+from ..ops import (  # noqa: F401  (re-exported activations)
+    elu, gelu, leaky_relu, linear, log_softmax, logsumexp, maximum, relu, sigmoid,
+    softmax, softplus, tanh, where,
+)
+from ..tensor import Tensor, as_tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+
+def _check_reduction(reduction: str, name: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _target_like(target: Any, input: Tensor, name: str) -> Tensor:
+    """The target as a Tensor of the input's shape and float dtype (no promotion:
+    a float64 or int target next to a float32 model keeps the model float32)."""
+    if not isinstance(target, Tensor) or not target.requires_grad:
+        data = target.data if isinstance(target, Tensor) else np.asarray(target)
+        if data.dtype != input.dtype and input.dtype.kind == "f":
+            data = data.astype(input.dtype)
+        target = Tensor._from_array(data)
+    if target.shape != input.shape:
+        hint = ""
+        if input.size == target.size:
+            hint = f"; reshape one of them (e.g. target.reshape{input.shape})"
+        raise ValueError(
+            f"{name}: input shape {input.shape} and target shape {target.shape} differ"
+            + hint
+        )
+    return target
+
+
+def _class_indices(target: Any, n_classes: int, n: int, name: str) -> np.ndarray:
+    """Integer class indices in [0, n_classes), one per sample, checked."""
+    data = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if data.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: targets must be integer class indices, got dtype {data.dtype} "
+            "(use y.astype(int), or pass one-hot/probability targets of the logits' shape"
+            " to cross_entropy)"
+        )
+    if data.shape != (n,):
+        raise ValueError(f"{name}: expected {n} targets of shape ({n},), got shape {data.shape}")
+    if data.size and (data.min() < 0 or data.max() >= n_classes):
+        bad = data[(data < 0) | (data >= n_classes)][0]
+        raise ValueError(
+            f"{name}: target {bad} is out of range for {n_classes} classes "
+            f"(valid: 0..{n_classes - 1})"
+        )
+    return data
+
+
+def _signed_labels(y: Tensor, name: str) -> None:
+    if not np.all(np.abs(y.data) == 1):
+        values = np.unique(y.data)[:5].tolist()
+        raise ValueError(
+            f"{name}: labels must be -1 or +1, got values {values}; for 0/1 labels use "
+            "2 * y - 1 (or datasets' signed=True)"
+        )
+
+
+# ---- regression losses -----------------------------------------------------------------
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: ``(input − target)²``, reduced.
+
+    >>> import tinygrad_edu as tg
+    >>> mse_loss(tg.Tensor([1.0, 2.0]), tg.Tensor([1.0, 4.0])).item()
+    2.0
+    """
+    _check_reduction(reduction, "mse_loss")
+    input = as_tensor(input)
+    diff = input - _target_like(target, input, "mse_loss")
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: ``|input − target|``, reduced.
+
+    >>> import tinygrad_edu as tg
+    >>> l1_loss(tg.Tensor([1.0, 2.0]), tg.Tensor([1.0, 4.0]), reduction="sum").item()
+    2.0
+    """
+    _check_reduction(reduction, "l1_loss")
+    input = as_tensor(input)
+    return _reduce((input - _target_like(target, input, "l1_loss")).abs(), reduction)
+
+
+# ---- binary classification ---------------------------------------------------------------
+
+class BinaryCrossEntropy(Function):
+    """out = −[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)];
+    grad_p = grad · (p − y) / max(p(1 − p), 1e-12)
+
+    PyTorch's clamps: the loss is at most 100 per element and the gradient stays
+    finite at p = 0 and p = 1. The target ``y`` is a constant (no gradient).
+    """
+
+    name = "binary_cross_entropy"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, p: np.ndarray, target: Any = None) -> np.ndarray:
+        ctx.save_for_backward(target)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
+            log_p = np.maximum(np.log(p), -100)
+            log_1mp = np.maximum(np.log(1 - p), -100)
+        return -(target * log_p + (1 - target) * log_1mp)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (p,) = ctx.values
+        (y,) = ctx.saved_tensors
+        xp = np if isinstance(grad, np.ndarray) else _ops
+        return grad * (p - y) / xp.maximum(p * (1 - p), 1e-12)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """BCE on probabilities: ``−[y·log p + (1 − y)·log(1 − p)]``, logs clamped at −100.
+
+    Prefer ``binary_cross_entropy_with_logits`` on the raw scores: it is exact where
+    this clamps. The target gets no gradient.
+
+    >>> import tinygrad_edu as tg
+    >>> round(binary_cross_entropy(tg.Tensor([0.5]), tg.Tensor([1.0])).item(), 4)
+    0.6931
+    """
+    _check_reduction(reduction, "binary_cross_entropy")
+    p = as_tensor(input)
+    y = _target_like(target, p, "binary_cross_entropy")
+    if p.size and not (np.min(p.data) >= 0 and np.max(p.data) <= 1):
+        raise ValueError(
+            "binary_cross_entropy: input must be probabilities in [0, 1]; for raw scores "
+            "use binary_cross_entropy_with_logits"
+        )
+    return _reduce(BinaryCrossEntropy.apply(p, target=y.data), reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """BCE on logits (logistic regression's loss): ``softplus(x) − x·y``.
+
+    Equal to ``max(x, 0) − x·y + log(1 + e^−|x|)``, so it never overflows.
+
+    >>> import tinygrad_edu as tg
+    >>> binary_cross_entropy_with_logits(tg.Tensor([1e4, -1e4]), tg.Tensor([1.0, 0.0])).item()
+    0.0
+    """
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x = as_tensor(input)
+    y = _target_like(target, x, "binary_cross_entropy_with_logits")
+    return _reduce(softplus(x) - x * y, reduction)
+
+
+# ---- multi-class classification ------------------------------------------------------------
+
+
+class CrossEntropy(Function):
+    """out_i = logsumexp(x_i) − x_i[t_i];   grad_x = (softmax(x) − one_hot(t)) · grad_i
+
+    Fused (the lecture's δᴸ = a − y for softmax with cross-entropy). The backward
+    reads the logits from the op's inputs, never from saved probabilities, so it is
+    itself differentiable (second derivatives work); only the one-hot (a constant)
+    is saved. ``grad_i`` is the upstream gradient, divided by N for ``"mean"``.
+    """
+
+    name = "cross_entropy"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, targets: Any = None, reduction: str = "mean") -> np.ndarray:
+        n = x.shape[0]
+        rows = np.arange(n)
+        m = x.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+        losses = lse - x[rows, targets]
+        one_hot = np.zeros_like(x)  # in the logits' dtype: float32 stays float32
+        one_hot[rows, targets] = 1
+        ctx.save_for_backward(one_hot)
+        ctx.reduction = reduction
+        if reduction == "mean":
+            return np.asarray(losses.mean(), dtype=x.dtype)
+        if reduction == "sum":
+            return np.asarray(losses.sum(), dtype=x.dtype)
+        return losses
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        (x,) = ctx.values
+        (one_hot,) = ctx.saved_tensors
+        if isinstance(x, Tensor):  # create_graph: softmax from Tensor ops
+            p = x.softmax(axis=1)
+        else:
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+        if ctx.reduction == "none":
+            grad = grad.reshape(-1, 1)
+        elif ctx.reduction == "mean":
+            grad = grad * (1.0 / x.shape[0])
+        return (p - one_hot) * grad
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy on logits: ``logsumexp(x_i) − x_i[t_i]`` per sample.
+
+    ``input``: logits of shape ``(N, C)`` (or ``(C,)`` for one sample);
+    ``target``: integer classes of shape ``(N,)`` (or a scalar). Targets of the
+    logits' shape are taken as class probabilities (e.g. one-hot):
+    ``−Σ_c t_ic · log_softmax(x)_ic``.
+
+    >>> import tinygrad_edu as tg
+    >>> logits = tg.Tensor([[0.0, 0.0], [1e4, -1e4]])
+    >>> round(cross_entropy(logits, [0, 0]).item(), 4)   # (ln 2 + 0) / 2
+    0.3466
+    """
+    _check_reduction(reduction, "cross_entropy")
+    x = as_tensor(input)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"cross_entropy: expected logits of shape (N, C) or (C,), got {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: logits must be floating point, got {x.dtype}")
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.shape == x.shape and t.dtype.kind == "f":  # class probabilities
+        y = _target_like(target, x, "cross_entropy")
+        return _reduce(-(y * x.log_softmax(axis=-1)).sum(axis=-1), reduction)
+    if x.ndim == 1:  # one sample: (C,) logits, scalar target
+        if t.ndim != 0:
+            raise ValueError(
+                f"cross_entropy: logits of shape {x.shape} need a scalar target, got shape {t.shape}"
+            )
+        loss = cross_entropy(x.reshape(1, -1), t.reshape(1), reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    targets = _class_indices(t, x.shape[1], x.shape[0], "cross_entropy")
+    if x.shape[0] == 0 and reduction == "mean":
+        raise ValueError("cross_entropy: mean over an empty batch")
+    return CrossEntropy.apply(x, targets=targets, reduction=reduction)
+
+
+def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities: ``−log_probs[i, t_i]``.
+
+    ``cross_entropy(x, t) == nll_loss(log_softmax(x), t)``.
+
+    >>> import numpy as np, tinygrad_edu as tg
+    >>> log_probs = tg.Tensor(np.log([[0.25, 0.75]]))
+    >>> round(nll_loss(log_probs, [1]).item(), 4)
+    0.2877
+    """
+    _check_reduction(reduction, "nll_loss")
+    x = as_tensor(input)
+    if x.ndim == 1:
+        t = np.asarray(target.data if isinstance(target, Tensor) else target)
+        loss = nll_loss(x.reshape(1, -1), t.reshape(1), reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    if x.ndim != 2:
+        raise ValueError(f"nll_loss: expected input of shape (N, C) or (C,), got {x.shape}")
+    targets = _class_indices(target, x.shape[1], x.shape[0], "nll_loss")
+    return _reduce(-x[np.arange(x.shape[0]), targets], reduction)
+
+
+# ---- margin losses (labels ±1) ------------------------------------------------------------
+
+
+def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Hinge loss of a linear classifier (SVM): ``max(0, 1 − y·s)``, y in ±1.
+
+    >>> import tinygrad_edu as tg
+    >>> hinge_loss(tg.Tensor([2.0, 0.5, -1.0]), tg.Tensor([1.0, 1.0, 1.0]), "none").tolist()
+    [0.0, 0.5, 2.0]
+    """
+    _check_reduction(reduction, "hinge_loss")
+    s = as_tensor(input)
+    y = _target_like(target, s, "hinge_loss")
+    _signed_labels(y, "hinge_loss")
+    return _reduce((1 - y * s).relu(), reduction)
+
+
+def perceptron_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """The lecture's perceptron loss: ``max(0, −y·s)``, y in ±1.
+
+    Its gradient is ``−y·∂s`` wherever ``y·s <= 0`` (a mistake, including the
+    boundary s = 0), so one SGD step with lr = 1 on one sample is the classic
+    perceptron rule ``w ← w + y·x``.
+
+    >>> import tinygrad_edu as tg
+    >>> perceptron_loss(tg.Tensor([2.0, -0.5]), tg.Tensor([1.0, 1.0]), "none").tolist()
+    [0.0, 0.5]
+    """
+    _check_reduction(reduction, "perceptron_loss")
+    s = as_tensor(input)
+    y = _target_like(target, s, "perceptron_loss")
+    _signed_labels(y, "perceptron_loss")
+    margin = y * s
+    return _reduce(where(margin.data <= 0, -margin, 0.0), reduction)
+
+
+# ---- penalties (ridge and LASSO) --------------------------------------------------------------
+
+
+def _param_list(params: Any) -> list[Tensor]:
+    if isinstance(params, Tensor):
+        return [params]
+    if hasattr(params, "parameters") and callable(params.parameters):  # a Module
+        return list(params.parameters())
+    return [as_tensor(p) for p in params]
+
+
+def l1_penalty(params: Iterable[Tensor] | Tensor) -> Tensor:
+    """LASSO's penalty ``Σ |p|`` over all parameters (multiply by λ yourself).
+
+    >>> import tinygrad_edu as tg
+    >>> l1_penalty([tg.Tensor([1.0, -2.0]), tg.Tensor([3.0])]).item()
+    6.0
+    """
+    total = None
+    for p in _param_list(params):
+        term = p.abs().sum()
+        total = term if total is None else total + term
+    return Tensor(0.0) if total is None else total
+
+
+def l2_penalty(params: Iterable[Tensor] | Tensor) -> Tensor:
+    """Ridge's penalty ``Σ p²`` over all parameters (multiply by λ yourself).
+
+    >>> import tinygrad_edu as tg
+    >>> l2_penalty([tg.Tensor([1.0, -2.0]), tg.Tensor([3.0])]).item()
+    14.0
+    """
+    total = None
+    for p in _param_list(params):
+        term = (p * p).sum()
+        total = term if total is None else total + term
+    return Tensor(0.0) if total is None else total
+
+
+# ---- layers as functions -----------------------------------------------------------------------
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the rest
+    by ``1 / (1 − p)``, so the expected value is unchanged; the identity when not
+    ``training``. Draws from the library's generator (``manual_seed``).
+
+    >>> import tinygrad_edu as tg
+    >>> dropout(tg.ones(4), p=0.5, training=False).tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    x = as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * np.zeros(x.shape, dtype=x.dtype)
+    keep = get_rng().random(x.shape) >= p
+    mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
+    return x * mask
+
+
+class Heaviside(Function):
+    """out = 1 if x > 0 else 0;   grad_x = 0 (flat almost everywhere: nothing to learn)"""
+
+    name = "heaviside"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        return (x > 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        return grad * 0.0
+
+
+def heaviside(input: Tensor) -> Tensor:
+    """The perceptron's step: 1 where x > 0, else 0. Its gradient is zero, which is
+    why networks of step units cannot be trained by gradient descent.
+
+    >>> import tinygrad_edu as tg
+    >>> heaviside(tg.Tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    return Heaviside.apply(input)
+
+
+__all__ = [
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss", "l1_penalty",
+    "l2_penalty", "dropout", "heaviside", "relu", "sigmoid", "tanh", "leaky_relu", "elu",
+    "softplus", "gelu", "softmax", "log_softmax", "logsumexp", "linear",
+]

@@ -1,0 +1,70 @@
+"""Adagrad: each coordinate's step shrinks with the sum of its squared gradients.
+
+Read next: ``optim/rmsprop.py`` (a running average instead of a sum).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_hyper
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011), as ``torch.optim.Adagrad``.
+
+    Per parameter, at its t-th update (t = 1, 2, ...)::
+
+        lr_t = lr / (1 + (t − 1) · lr_decay)
+        g ← g + λθ                                  (weight_decay λ)
+        S ← S + g²                                  (S₀ = initial_accumulator_value)
+        θ ← θ − lr_t · g / (√S + ε)
+
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn, optim
+    >>> w = nn.Parameter([1.0])
+    >>> opt = optim.Adagrad([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()      # 1 − 0.1 · 2 / √4
+    >>> round(w.item(), 4)
+    0.9
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-2,
+        eps: float = 1e-10,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+    ) -> None:
+        check_hyper(
+            "Adagrad", eps=eps, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+        )
+        super().__init__(
+            params, lr, eps=float(eps), lr_decay=float(lr_decay),
+            weight_decay=float(weight_decay),
+            initial_accumulator_value=float(initial_accumulator_value),
+        )
+
+    @property
+    def current_lr(self) -> float:
+        """``lr / (1 + steps · lr_decay)``."""
+        return self.lr / (1 + self.steps * self.hyper["lr_decay"])
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
+        if self.hyper["weight_decay"]:
+            grad = grad + self.hyper["weight_decay"] * param
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(param, self.hyper["initial_accumulator_value"])
+        state["step"] += 1
+        # per parameter, as PyTorch: a parameter without a gradient skips a step
+        lr_t = self.lr / (1 + (state["step"] - 1) * self.hyper["lr_decay"])
+        S = state["sum"]
+        S += grad * grad  # S ← S + g²
+        param -= lr_t * grad / (np.sqrt(S) + self.hyper["eps"])

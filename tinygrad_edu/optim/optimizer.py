@@ -1,0 +1,175 @@
+"""The optimizer base class: parameters, per-parameter state, step, state dicts.
+
+An optimizer holds a list of parameters and, for each one *by position*, a small
+dict of NumPy arrays (momentum, running averages, ...). ``step()`` hands each
+parameter's array, its gradient's array and its state to the subclass's
+``_update``, which changes them in place with NumPy: no graph is recorded and no
+new state arrays are allocated after the first step.
+
+Because state is kept by position (not by ``id``), ``state_dict()`` is plain data
+(numbers, dicts, arrays) that ``tinygrad_edu.io.save`` writes and ``load`` reads
+back; loading it into a fresh optimizer over the same model resumes the very same
+trajectory.
+
+Read next: ``optim/sgd.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+
+
+def _check_params(params: Any, owner: str) -> list[Tensor]:
+    """The parameters as a list: in order, each once, each a trainable leaf tensor."""
+    if isinstance(params, Tensor):
+        raise ValueError(f"{owner}: pass a list of parameters ([w]), not a single tensor")
+    if hasattr(params, "parameters") and callable(params.parameters):
+        raise ValueError(f"{owner}: pass model.parameters(), not the model itself")
+    try:
+        params = list(params)
+    except TypeError:
+        raise ValueError(
+            f"{owner}: params must be an iterable of parameters, got {type(params).__name__}"
+        ) from None
+    result: list[Tensor] = []
+    seen: set[int] = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise ValueError(
+                f"{owner}: parameter {i} is a {type(p).__name__}, not a Parameter "
+                "(use nn.Parameter or a Tensor with requires_grad=True)"
+            )
+        if not p.requires_grad or p.grad_fn is not None:
+            raise ValueError(
+                f"{owner}: parameter {i} (shape {p.shape}) is not a trainable leaf: it "
+                + ("was computed by an op" if p.grad_fn is not None else "does not require grad")
+            )
+        if id(p) not in seen:  # a parameter listed twice is updated once
+            seen.add(id(p))
+            result.append(p)
+    if not result:
+        raise ValueError(f"{owner}: got an empty parameter list (nothing to optimize)")
+    return result
+
+
+def check_hyper(owner: str, **values: float) -> None:
+    """Each named hyper-parameter must be a number >= 0."""
+    for name, value in values.items():
+        if not isinstance(value, (int, float, np.number)) or not value >= 0:
+            raise ValueError(f"{owner}: invalid {name} {value!r}; it must be >= 0")
+
+
+def _mark_modified(params: list[Tensor]) -> None:
+    """Tell autograd the parameters changed in place (as PyTorch's version counter
+    does), so a graph built before ``step()`` cannot silently backprop old values."""
+    autograd._inplace_ops.count += 1
+    for p in params:
+        p._version = autograd._inplace_ops.count
+
+
+class Optimizer:
+    """Holds parameters and per-parameter state; subclasses implement ``_update``.
+
+    Attributes: ``params`` (list), ``lr`` (the base learning rate, settable: the
+    schedulers set it), ``hyper`` (the other hyper-parameters), ``steps`` (steps
+    taken), ``state`` (one dict of arrays per parameter, by position).
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float, **hyper: Any) -> None:
+        owner = type(self).__name__
+        self.params = _check_params(params, owner)
+        check_hyper(owner, lr=lr)
+        self.lr = float(lr)
+        self.hyper = hyper
+        self.steps = 0
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate the next ``step()`` uses."""
+        return self.lr
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (``.grad = None``)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place."""
+        lr = self.current_lr
+        updated = []
+        for p, state in zip(self.params, self.state):
+            if p.grad is not None:
+                self._update(p.data, p.grad.data, state, lr)
+                updated.append(p)
+        self.steps += 1
+        if updated:
+            _mark_modified(updated)
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
+        """Change ``param`` (and ``state``) in place, given ``grad``, at rate ``lr``."""
+        raise NotImplementedError("abstract: subclasses implement _update")
+
+    # ---- checkpoints -------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: ``{"type", "lr", "steps", "hyper", "state"}``,
+        ``state`` being a list (one dict per parameter) of array copies and counts."""
+        return {
+            "type": type(self).__name__,
+            "lr": self.lr,
+            "steps": self.steps,
+            "hyper": dict(self.hyper),
+            "state": [
+                {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                for s in self.state
+            ],
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from ``state_dict()`` (taken from an optimizer of the same type over
+        parameters of the same shapes, in the same order)."""
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or "state" not in state_dict:
+            raise ValueError(f"{owner}: expected an optimizer state dict, got {type(state_dict).__name__}")
+        kind = state_dict.get("type", type(self).__name__)
+        if kind != type(self).__name__:
+            raise ValueError(f"{owner}: the state dict is from a {kind}, not a {type(self).__name__}")
+        hyper = dict(state_dict.get("hyper", {}))
+        if set(hyper) != set(self.hyper):
+            raise ValueError(
+                f"{owner}: hyper-parameters {sorted(hyper)} do not match {sorted(self.hyper)}"
+            )
+        states = list(state_dict["state"])
+        if len(states) != len(self.params):
+            raise ValueError(
+                f"{owner}: the state dict has state for {len(states)} parameters, this "
+                f"optimizer has {len(self.params)}"
+            )
+        new_states = []
+        for i, (p, s) in enumerate(zip(self.params, states)):
+            new = {}
+            for name, value in dict(s).items():
+                if isinstance(value, (np.ndarray, Tensor)):
+                    value = np.asarray(value.data if isinstance(value, Tensor) else value)
+                    if value.shape != p.shape:
+                        raise ValueError(
+                            f"{owner}: state {name!r} of parameter {i} has shape "
+                            f"{value.shape}, the parameter has shape {p.shape}"
+                        )
+                    value = value.astype(p.dtype, copy=True)  # ours, not the dict's
+                new[name] = value
+            new_states.append(new)
+        self.lr = float(state_dict["lr"])
+        self.steps = int(state_dict["steps"])
+        self.hyper = hyper
+        self.state = new_states
+
+    def __repr__(self) -> str:
+        hyper = "".join(f", {k}={v}" for k, v in self.hyper.items())
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr}{hyper})"
