@@ -123,9 +123,9 @@ class OursNet:
 
     def _forward_ops(self) -> tg.Tensor:
         w1, b1, w2, b2, w3, b3 = self.params
-        h = tg.linear(self.x, w1, b1).relu()
-        h = tg.linear(h, w2, b2).relu()
-        score = tg.linear(h, w3, b3).reshape(-1)
+        h = tg.ops.linear(self.x, w1, b1).relu()
+        h = tg.ops.linear(h, w2, b2).relu()
+        score = tg.ops.linear(h, w3, b3).reshape(-1)
         penalty = sum((p * p).sum() for p in self.params)
         return (1 - self.y * score).relu().mean() + ALPHA * penalty
 

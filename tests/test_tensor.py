@@ -177,4 +177,4 @@ def test_shape_op_errors():
 
 def test_linear_error_names_features():
     with pytest.raises(ValueError, match="linear: input of shape \\(4, 3\\) has 3 features but weight \\(2, 5\\) expects 5"):
-        tg.linear(tg.ones(4, 3), tg.ones(2, 5))
+        tg.ops.linear(tg.ones(4, 3), tg.ones(2, 5))

@@ -18,11 +18,20 @@ from .dtypes import get_default_dtype, set_default_dtype
 from .ops import *  # noqa: F401,F403  (every op as a module-level function)
 from .ops import __all__ as _ops_all
 
+# the fused op stays tinygrad_edu.ops.linear / nn.functional.linear / Tensor.linear:
+# the name tinygrad_edu.linear belongs to the linear-models module
+del linear  # noqa: F821
+_ops_all = [name for name in _ops_all if name != "linear"]
+
+from . import nn, optim  # noqa: E402
+from .io import load, save  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "grad", "value_and_grad", "gradients", "manual_seed",
     "set_default_dtype", "get_default_dtype", "zeros", "ones", "full", "eye", "rand",
-    "randn", "arange", "zeros_like", "ones_like", *_ops_all,
+    "randn", "arange", "zeros_like", "ones_like", "nn", "optim", "save", "load",
+    *_ops_all,
 ]

@@ -1,15 +1,21 @@
 """The command line: ``python -m tinygrad_edu demo`` (also ``tinygrad-edu demo``).
 
-``demo`` is the short tour: a perceptron learns AND, OR and NAND, fails on XOR, and a
-two-layer network trained by backpropagation solves XOR.
+``demo`` is the short tour: a perceptron learns AND, OR and NAND, fails on XOR (and
+the demo says why), then a 2-4-1 network trained by backpropagation solves XOR. It
+writes what there is to see into the output folder: the computation graph of one
+forward/backward pass, the backward pass frame by frame, the network's diagram and
+the training curves.
+
+Read next: ``viz.py`` (the pictures).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -19,79 +25,232 @@ GATES = {
     "nand": [1, 1, 1, 0],
     "xor": [0, 1, 1, 0],
 }
-INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+
+WHY_XOR_FAILS = """\
+   Why: a perceptron answers with one straight line, w1*x1 + w2*x2 + b = 0. XOR
+   wants (0,1) and (1,0) on one side:  w2 + b > 0  and  w1 + b > 0,  so
+   w1 + w2 + 2b > 0; and (0,0), (1,1) on the other:  b <= 0  and  w1 + w2 + b <= 0,
+   so w1 + w2 + 2b <= 0. Both cannot hold: no line separates XOR. A hidden layer
+   bends the space first, so that a line can."""
 
 
-def perceptron_rule(x: np.ndarray, y: np.ndarray, epochs: int = 25) -> tuple[np.ndarray, int]:
-    """Rosenblatt's rule w ← w + y·x on each mistake (y in ±1); returns (w, errors left)."""
-    xb = np.hstack([x, np.ones((len(x), 1))])  # the bias as a constant input
-    w = np.zeros(xb.shape[1])
-    for _ in range(epochs):
-        for xi, yi in zip(xb, y):
-            if yi * (w @ xi) <= 0:
-                w += yi * xi
-    errors = int(np.sum(np.sign(xb @ w) != y))
-    return w, errors
+# ---- 1. the perceptron -----------------------------------------------------------
 
 
-def train_xor_mlp(steps: int, seed: int, out_dir: Path) -> float:
-    """A 2-4-1 tanh/sigmoid network trained on XOR by gradient descent; returns accuracy."""
+def perceptron_tour(epochs: int = 20) -> dict[str, list[int]]:
+    """Rosenblatt's rule on each gate (labels ±1); prints and returns mistakes per epoch."""
+    from . import nn
+
+    print("1. A perceptron learns logic gates (Rosenblatt's rule, labels ±1):")
+    results = {}
+    for gate, labels in GATES.items():
+        y = np.where(np.array(labels) > 0, 1, -1)
+        perceptron = nn.Perceptron(2)
+        mistakes = perceptron.fit_perceptron_rule(INPUTS, y, epochs=epochs)
+        results[gate] = mistakes
+        w, b = perceptron.weight.data, float(perceptron.bias.data)
+        if mistakes[-1] == 0:
+            verdict = f"learned in {len(mistakes)} epoch{'s' * (len(mistakes) != 1)}"
+        else:
+            verdict = (f"FAILS: still {min(mistakes)}-{max(mistakes)} mistakes per "
+                       f"epoch after {epochs} epochs")
+        print(f"   {gate:>4}: w = [{w[0]:+.1f}, {w[1]:+.1f}], b = {b:+.1f}  -> {verdict}")
+    print(WHY_XOR_FAILS)
+    return results
+
+
+# ---- 2. the network --------------------------------------------------------------
+
+
+class _Progress:
+    """A tqdm bar on a terminal; a few plain lines otherwise (logs, tests)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.bar = total, None
+        if sys.stderr.isatty():
+            try:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=total, desc="   training", unit="step",
+                                file=sys.stderr, dynamic_ncols=True)
+            except ImportError:  # a missing bar must not stop the demo
+                pass
+
+    def update(self, step: int, loss: float, accuracy: float) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.4f}", accuracy=f"{accuracy:.2f}",
+                                 refresh=False)
+        elif step % max(1, self.total // 5) == 0 or step == self.total - 1:
+            print(f"   step {step + 1:4d}/{self.total}  loss {loss:.4f}  "
+                  f"accuracy {accuracy:.2f}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def train_xor(steps: int, seed: int, lr: float = 1.0) -> tuple[Any, dict, float]:
+    """A 2-4-1 tanh/sigmoid MLP trained on XOR by full-batch gradient descent.
+
+    Returns (model, history ``{"loss": [...], "accuracy": [...]}``, final accuracy).
+    """
     import tinygrad_edu as tg
+    import tinygrad_edu.nn.functional as F
+    from tinygrad_edu import nn, optim
 
     tg.manual_seed(seed)
     x = tg.Tensor(INPUTS)
-    y = tg.Tensor(np.array(GATES["xor"], dtype=np.float64).reshape(-1, 1))
-    w1 = tg.Tensor(tg.randn(4, 2, dtype=np.float64).data, requires_grad=True, name="w1")
-    b1 = tg.Tensor(np.zeros(4), requires_grad=True, name="b1")
-    w2 = tg.Tensor(tg.randn(1, 4, dtype=np.float64).data, requires_grad=True, name="w2")
-    b2 = tg.Tensor(np.zeros(1), requires_grad=True, name="b2")
-    params = [w1, b1, w2, b2]
-    losses = []
+    y = np.array(GATES["xor"], dtype=np.float32).reshape(-1, 1)
+    model = nn.MLP([2, 4, 1], activation="tanh", output_activation="sigmoid")
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    print(f"2. A 2-4-1 network (tanh, sigmoid output) learns XOR by backpropagation "
+          f"({steps} steps of gradient descent, lr {lr}):")
+    progress = _Progress(steps)
     for step in range(steps):
-        hidden = tg.linear(x, w1, b1).tanh()
-        p = tg.linear(hidden, w2, b2).sigmoid()
-        loss = -(y * p.log() + (1 - y) * (1 - p).log()).mean()
-        for t in params:
-            t.zero_grad()
+        p = model(x)  # the lecture's loop: forward, loss, zero_grad, backward, step
+        loss = F.binary_cross_entropy(p, y)
+        optimizer.zero_grad()
         loss.backward()
-        with tg.no_grad():
-            for t in params:
-                t -= 1.0 * t.grad
-        losses.append(loss.item())
-        if step % max(1, steps // 5) == 0 or step == steps - 1:
-            print(f"  step {step:4d}  loss {loss.item():.4f}")
-    (out_dir / "xor_losses.csv").write_text(
-        "step,loss\n" + "".join(f"{i},{v}\n" for i, v in enumerate(losses))
-    )
-    predictions = (p.data > 0.5).astype(int).ravel()
-    return float(np.mean(predictions == np.array(GATES["xor"])))
+        optimizer.step()
+        accuracy = float(np.mean((p.data > 0.5) == (y > 0.5)))
+        history["loss"].append(loss.item())
+        history["accuracy"].append(accuracy)
+        progress.update(step, loss.item(), accuracy)
+    progress.close()
+    with tg.no_grad():
+        p = model(x).data
+    accuracy = float(np.mean((p > 0.5) == (y > 0.5)))
+    for (a, b), target, prob in zip(INPUTS.astype(int).tolist(), y.ravel(), p.ravel()):
+        print(f"   xor({a}, {b}) = {int(target)}   network says {prob:.3f}")
+    return model, history, accuracy
+
+
+# ---- 3. the pictures -------------------------------------------------------------
+
+
+def _draw(text: str, dot_path: Path, written: list[Path], notes: list[str]) -> None:
+    """Write DOT text to dot_path, and beside it an .svg when Graphviz is installed."""
+    from . import viz
+
+    dot_path.parent.mkdir(parents=True, exist_ok=True)
+    dot_path.write_text(text, encoding="utf-8")
+    written.append(dot_path)
+    if shutil.which("dot") is None:
+        if not notes:
+            notes.append("Graphviz's 'dot' program is not installed, so only .dot files "
+                         "were written (apt-get install graphviz / brew install graphviz "
+                         "/ conda install graphviz; or paste a .dot file into a viewer)")
+        return
+    written.append(viz._write(text, dot_path.with_suffix(".svg"), "demo"))
+
+
+def write_pictures(model: Any, history: dict, out_dir: Path) -> tuple[list[Path], list[str]]:
+    """The graph, the backward frames, the diagram and the curves; returns (paths, notes)."""
+    import tinygrad_edu as tg
+    import tinygrad_edu.nn.functional as F
+    from tinygrad_edu import viz
+
+    written: list[Path] = []
+    notes: list[str] = []
+
+    # the graph of one forward/backward pass of the trained network (parameters by name)
+    model.zero_grad()
+    loss = F.binary_cross_entropy(model(tg.Tensor(INPUTS, name="x")),
+                                  np.array(GATES["xor"], dtype=np.float32).reshape(-1, 1))
+    loss.backward()
+    _draw(viz.to_dot(loss, names=model), out_dir / "computation_graph.dot", written, notes)
+
+    # backward frame by frame, on one neuron of that network (scalars: every value,
+    # gradient and local derivative is visible): o = tanh(w1*x1 + w2*x2 + b)
+    first = model.linears[0]
+    x1, x2 = tg.Tensor(np.float32(1.0)), tg.Tensor(np.float32(0.0))
+    w1 = tg.Tensor(first.weight.data[0, 0], requires_grad=True)
+    w2 = tg.Tensor(first.weight.data[0, 1], requires_grad=True)
+    b = tg.Tensor(first.bias.data[0], requires_grad=True)
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    z = x1w1 + x2w2 + b
+    o = z.tanh()
+    names = {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "x1w1": x1w1,
+             "x2w2": x2w2, "z": z, "o": o}
+    frames = viz.render_backward(o, out_dir / "backward", names=names)
+    for frame in frames:
+        if frame.suffix != ".dot":
+            written.append(frame.with_suffix(".dot"))
+        written.append(frame)
+
+    # the architecture
+    _draw(viz.mlp_to_dot(model), out_dir / "mlp.dot", written, notes)
+
+    # the training curves: a picture with matplotlib, the numbers without it
+    try:
+        written.append(viz.plot_history(history, out_dir / "training_curves.png",
+                                        title="2-4-1 MLP on XOR"))
+    except ImportError:
+        csv = out_dir / "training_curves.csv"
+        rows = zip(range(1, len(history["loss"]) + 1), history["loss"], history["accuracy"])
+        csv.write_text("step,loss,accuracy\n"
+                       + "".join(f"{i},{loss_},{acc}\n" for i, loss_, acc in rows))
+        written.append(csv)
+        notes.append("matplotlib is not installed, so the training curves are a .csv "
+                     "(pip install tinygrad-edu[plot] for a picture)")
+    return written, notes
+
+
+# ---- the commands ----------------------------------------------------------------
 
 
 def demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    print("1. A perceptron learns logic gates (perceptron rule, labels ±1):")
-    for gate, labels in GATES.items():
-        y = np.where(np.array(labels) > 0, 1.0, -1.0)
-        w, errors = perceptron_rule(INPUTS, y)
-        verdict = "learned" if errors == 0 else f"FAILS ({errors} of 4 wrong)"
-        print(f"  {gate:>4}: w = {np.round(w[:2], 2)}, b = {w[2]:+.0f}  -> {verdict}")
-    print("   XOR is not linearly separable: no line splits {01, 10} from {00, 11}.")
-    print("2. A 2-4-1 network trained by backpropagation solves XOR:")
-    accuracy = train_xor_mlp(args.steps, args.seed, out_dir)
-    print(f"   accuracy on XOR: {accuracy:.2f}")
-    print(f"Wrote the loss curve to {out_dir / 'xor_losses.csv'}")
-    return 0 if accuracy == 1.0 else 1
+    perceptron_tour()
+    model, history, accuracy = train_xor(args.steps, args.seed, args.lr)
+    solved = accuracy == 1.0
+    if solved:
+        print(f"   XOR solved: all 4 cases right (final loss {history['loss'][-1]:.4f}).")
+    else:
+        print(f"   XOR NOT solved: accuracy {accuracy:.2f} after {args.steps} steps "
+              "(try more --steps or another --seed).")
+    print(f"3. Pictures, in {out_dir}:")
+    written, notes = write_pictures(model, history, out_dir)
+    frames = [p for p in written if p.parent.name == "backward"]
+    for path in written:
+        if path not in frames:
+            print(f"   {path}")
+    if frames:
+        stems = sorted({p.stem for p in frames})
+        kinds = ", ".join(sorted({p.suffix for p in frames}))
+        print(f"   {frames[0].parent}/{stems[0]} … {stems[-1]} ({kinds}): one frame per "
+              "step of backward")
+    for note in notes:
+        print(f"   note: {note}")
+    print("   computation_graph: the graph of one forward/backward pass; backward/: "
+          "backpropagation step by step on one neuron; mlp: the trained weights "
+          "(blue > 0, red < 0); training_curves: loss and accuracy per step.")
+    return 0 if solved else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tinygrad-edu", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command")
-    tour = commands.add_parser("demo", help="the short tour: perceptrons, XOR, an MLP")
-    tour.add_argument("--out", default="tinygrad_edu_output", help="folder for the files it writes")
-    tour.add_argument("--steps", type=int, default=500, help="training steps of the XOR network")
-    tour.add_argument("--seed", type=int, default=0)
-    tour.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-edu",
+        description="tinygrad_edu, a NumPy autograd engine for learning: "
+        "'tinygrad-edu <command> --help' tells more about each command.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    tour = commands.add_parser(
+        "demo", help="the short tour: perceptrons, XOR, an MLP, and pictures of it all",
+        description=__doc__.split("\n\n")[1],
+    )
+    tour.add_argument("--out", default="tinygrad_edu_output",
+                      help="folder for the files it writes (default: %(default)s)")
+    tour.add_argument("--steps", type=int, default=1000,
+                      help="training steps of the XOR network (default: %(default)s)")
+    tour.add_argument("--lr", type=float, default=1.0, help="learning rate (default: %(default)s)")
+    tour.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    tour.add_argument("--quick", action="store_true", help="300 steps at most (for tests)")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -33,7 +33,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -78,14 +78,16 @@ def _html(text: str) -> str:
 def _fmt_number(x: Any) -> str:
     x = x.item() if isinstance(x, np.generic) else x
     if isinstance(x, float):
-        return f"{x:.4g}"
+        return f"{x + 0.0:.4g}"  # + 0.0 turns -0.0 into 0
     return str(x)
 
 
 def _fmt_array(a: np.ndarray, one_line: bool = False) -> str:
     """Values of a small array, 4 significant digits, independent of print options."""
-    if a.ndim == 0 or a.size == 1 and a.ndim == 0:
+    if a.ndim == 0:
         return _fmt_number(a.item())
+    if a.dtype.kind == "f":
+        a = a + 0.0  # no "-0." in pictures
     with np.printoptions(precision=4, suppress=True, threshold=1000, linewidth=60,
                          floatmode="maxprec", legacy=False, sign="-"):
         text = np.array2string(a, separator=", ")
@@ -167,7 +169,8 @@ def _names_from(names: Any) -> tuple[dict[int, str], dict[int, str]]:
     """({id(tensor): name}, {id(module): name}) from ``names=``.
 
     ``names`` is a mapping such as ``locals()`` (the first variable bound to an object
-    wins; names starting with ``_`` are skipped) or a Module, whose parameters and
+    wins; names starting with ``_`` are skipped; a Module among the values names its
+    parameters ``model.layers.0.weight``) or a Module, whose parameters and
     sub-modules get their dotted names (``layers.0.weight``).
     """
     tensors: dict[int, str] = {}
@@ -191,8 +194,12 @@ def _names_from(names: Any) -> tuple[dict[int, str], dict[int, str]]:
             continue
         if isinstance(value, Tensor):
             tensors.setdefault(id(value), name)
-        elif hasattr(value, "named_parameters"):
+        elif hasattr(value, "named_parameters") and hasattr(value, "named_modules"):
             modules.setdefault(id(value), name)
+            for sub, m in value.named_modules():
+                modules.setdefault(id(m), f"{name}.{sub}" if sub else name)
+            for sub, p in value.named_parameters():
+                tensors.setdefault(id(p), f"{name}.{sub}")
     return tensors, modules
 
 
@@ -306,7 +313,7 @@ class _Dot:
 
 
 def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool,
-                  grad: np.ndarray | None, vertical: bool) -> str:
+                  grad: np.ndarray | None, across: bool) -> str:
     """Record label ``name | (2,) float32 | data [..] | grad [..]``."""
     fields = [] if name is None else [name]
     fields.append(f"{t.shape} {t.dtype}")
@@ -315,8 +322,10 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, show_grad: bool,
         fields.append("data " + _fmt_array(t.data))
     if show_grad and small and grad is not None:
         fields.append("grad " + _fmt_array(np.asarray(grad)))
-    text = "|".join(_escape_record(f) for f in fields)
-    return "{" + text + "}" if vertical else text
+    # a multi-line array is left-justified line by line (\\l), so its columns line up
+    text = "|".join("\\l".join(_escape_record(line) for line in f.split("\n"))
+                    + ("\\l" if "\n" in f else "") for f in fields)
+    return "{" + text + "}" if across else text
 
 
 def _graph_dot(
@@ -364,8 +373,9 @@ def _graph_dot(
             step[id(t.grad_fn)] = len(step) + 1
     if edge_labels is None:
         edge_labels = all(t.size == 1 for t in order)
-    vertical = rankdir in ("LR", "RL")  # braces stack record fields across the flow
-    producer_of = {id(t.grad_fn): t for t in order if t.grad_fn is not None}
+    # fields stacked top to bottom: in LR a record lays fields out across the flow
+    # unless braced, so braces are needed only for TB/BT
+    across = rankdir in ("TB", "BT")
     done = set() if grads is None else set(grads)
     focus_op = None if current is None else current.grad_fn
 
@@ -403,7 +413,7 @@ def _graph_dot(
             attrs: dict[str, Any] = {
                 "shape": "record",
                 "label": _tensor_label(t, labels.get(id(t)), show_data, show_grad,
-                                       grad, vertical),
+                                       grad, across),
             }
             if t is root:
                 attrs.update(style="filled", fillcolor="#d4f4d4", penwidth=2)
@@ -449,7 +459,6 @@ def _graph_dot(
             dot.edge(a, b, **attrs)
         if rep(ctx) is not rep(t):
             dot.edge(rep(ctx), rep(t))
-    del producer_of
     return "\n".join(dot.lines + ["}"]) + "\n"
 
 
@@ -472,8 +481,9 @@ def to_dot(
     show_data, show_grad : show values / ``.grad`` of tensors with ≤ 6 elements.
     rankdir : ``"LR"`` (data flows left to right), ``"TB"``, ...
     names : where tensor names come from when ``t.name`` is not set: a mapping
-        (``names=locals()``: each tensor is called by its variable) or a Module
-        (its parameters by dotted name, ``layers.0.weight``).
+        (``names=locals()``: each tensor is called by its variable, a model's
+        parameters ``model.layers.0.weight``) or a Module (its parameters by dotted
+        name, ``layers.0.weight``).
     collapse : Modules or tensor-name prefixes to draw as single nodes (a list, or a
         dict ``{title: module_or_prefix}``). A Module hides its parameters and the
         ops that use them directly (a Linear becomes one box); a prefix hides the
@@ -496,8 +506,10 @@ def to_dot(
     >>> text = to_dot(a * b + c)
     >>> text.count("shape=record"), text.count("shape=ellipse"), text.count("->")
     (5, 2, 6)
-    >>> print(text.splitlines()[5])
-      n0 [shape=record, label="{a|() float32|data 2}", style=filled, fillcolor="#fff3c4"];
+    >>> print(text.splitlines()[4])
+      n0 [shape=record, label="a|() float32|data 2", style=filled, fillcolor="#fff3c4"];
+    >>> text == to_dot(a * b + c)      # deterministic: same graph, same text
+    True
     """
     return _graph_dot(tensor, show_data, show_grad, rankdir, names, collapse, max_nodes,
                       edge_labels, show_order)
@@ -603,7 +615,7 @@ def print_graph(
     >>> y = a * b + a
     >>> y.backward()
     >>> _ = print_graph(y)
-    n3: () float32 = 8  ← add  (backward #1)
+    n4: () float32 = 8  ← add  (backward #1)
     ├── n2: () float32 = 6  ← multiply  (backward #2)
     │   ├── a: () float32 = 2, grad 4  [leaf]
     │   └── b: () float32 = 3, grad 2  [leaf]
@@ -756,7 +768,9 @@ def render_backward(loss: Tensor, folder: str | Path, fmt: str = "svg",
     inputs as red arrows, and shows every gradient known so far (green borders).
 
     The gradients are computed once with ``tinygrad_edu.gradients`` (the engine,
-    ``retain_graph=True``) and replayed; no ``.grad`` is changed. Writes
+    ``retain_graph=True``) and replayed; no ``.grad`` is changed, but the graph must
+    still be there: call it before ``loss.backward()`` (or backward with
+    ``retain_graph=True``). Writes
     ``frame_000.dot``, ``frame_001.dot``, ... into ``folder`` and, when the Graphviz
     program is installed, ``frame_000.svg`` (``fmt``: ``"svg"`` or ``"png"``) too.
     Returns one path per frame: the pictures, or the ``.dot`` files without
@@ -770,15 +784,27 @@ def render_backward(loss: Tensor, folder: str | Path, fmt: str = "svg",
     folder.mkdir(parents=True, exist_ok=True)
     order = toposort(loss)
     tracked = [t for t in order if t.requires_grad]
-    found = gradients(loss, tracked, grad_output=grad, retain_graph=True)
+    try:
+        found = gradients(loss, tracked, grad_output=grad, retain_graph=True)
+    except RuntimeError as error:
+        if "second time" not in str(error):
+            raise
+        raise RuntimeError(
+            "render_backward: the graph was freed by an earlier backward; call "
+            "render_backward before loss.backward(), or call "
+            "loss.backward(retain_graph=True)"
+        ) from None
     final = {id(t): g.data for t, g in zip(tracked, found)}
     visits = [t for t in reversed(order) if t.requires_grad]
     names = kwargs.pop("names", None)
     names_of, _ = _names_from(names)
 
     def called(t: Tensor) -> str:
-        return t.name or names_of.get(id(t)) or "the output" if t is loss else (
-            t.name or names_of.get(id(t)) or f"a {t.shape} tensor")
+        if t.name or names_of.get(id(t)):
+            return t.name or names_of[id(t)]
+        if t is loss:
+            return "the output"
+        return f"the result of {t.grad_fn.name}" if t.grad_fn else f"a {t.shape} leaf"
 
     can_draw = shutil.which("dot") is not None
     paths: list[Path] = []
@@ -809,24 +835,41 @@ def render_backward(loss: Tensor, folder: str | Path, fmt: str = "svg",
 # ---- the architecture of an MLP --------------------------------------------------
 
 
+def _leaf_modules(model: Any) -> list[Any]:
+    """The modules that do the work, in call order. Sequentials are iterated (not
+    deduplicated like ``modules()``), so an activation instance used twice counts
+    twice. Iterative, like every walk in this library."""
+    leaves, stack = [], [model]
+    while stack:
+        m = stack.pop()
+        if isinstance(m, Iterable) and hasattr(m, "parameters"):  # ModuleList, Sequential
+            inner = list(m)
+        else:
+            inner = list(m.children()) if hasattr(m, "children") else []
+        if inner:
+            stack.extend(reversed(inner))
+        else:
+            leaves.append(m)
+    return leaves
+
+
 def _dense_layers(model: Any) -> list[tuple[np.ndarray, np.ndarray | None, str | None]]:
     """(weight (out, in), bias, activation name) per dense layer of a model."""
-    modules = list(model.modules()) if hasattr(model, "modules") else [model]
-    leaves = [m for m in modules if not list(getattr(m, "children", lambda: [])())]
     layers: list[list[Any]] = []
-    for m in leaves:
+    for m in _leaf_modules(model):
         weight = getattr(m, "weight", None)
         if isinstance(weight, Tensor):
-            w = weight.data if weight.ndim == 2 else weight.data.reshape(1, -1)
-            if w.ndim != 2:
+            if weight.ndim not in (1, 2):
                 raise ValueError(
                     f"draw_mlp: cannot draw {type(m).__name__} (weight of shape "
                     f"{weight.shape}); only Linear-like layers are drawn"
                 )
+            w = weight.data if weight.ndim == 2 else weight.data.reshape(1, -1)
             bias = getattr(m, "bias", None)
             b = None if bias is None else np.asarray(bias.data).reshape(-1)
+            # a Perceptron (1-D weight) thresholds its score: sign
             layers.append([w, b, "sign" if weight.ndim == 1 else None])
-        elif layers and not any(True for _ in getattr(m, "parameters", lambda: [])()):
+        elif layers and not list(getattr(m, "parameters", lambda: [])()):
             kind = type(m).__name__
             if kind not in ("Identity", "Dropout"):
                 slope = getattr(m, "negative_slope", None)
@@ -846,26 +889,33 @@ def _dense_layers(model: Any) -> list[tuple[np.ndarray, np.ndarray | None, str |
 
 
 def _shown_units(n: int, max_units: int) -> list[int | None]:
-    """Units drawn for a layer of n: all, or the first few, None (for "…"), the last."""
+    """Units drawn for a layer of n: all of them, or the first three, None (the
+    "… N more" box) and the last."""
     if n <= max_units:
         return list(range(n))
-    return list(range(max(1, max_units - 2))) + [None, n - 1]
+    return [0, 1, 2, None, n - 1]
 
 
-def mlp_to_dot(model: Any, max_units: int = 10, rankdir: str = "LR") -> str:
+def mlp_to_dot(model: Any, max_units: int = 10) -> str:
     """The layered neuron diagram of an MLP as DOT text (see ``draw_mlp``).
+
+    Every unit has a fixed position (``layout=neato``, ``pos="x,y!"``): layers left
+    to right, units top to bottom in order, as in the textbook picture.
 
     >>> from tinygrad_edu import nn
     >>> text = mlp_to_dot(nn.MLP([2, 3, 1], activation="tanh"))
-    >>> text.count("shape=circle"), text.count(" -> ")
-    (6, 9)
+    >>> text.count('tooltip="x'), text.count('tooltip="h'), text.count(" -> ")
+    (2, 3, 9)
     """
     layers = _dense_layers(model)
     sizes = [layers[0][0].shape[1]] + [w.shape[0] for w, _, _ in layers]
     shown = [_shown_units(n, max_units) for n in sizes]
     scale = max(float(np.max(np.abs(w))) for w, _, _ in layers) or 1.0
+    dx, dy = 2.4, 0.75  # inches between layers, between units
+    top = (max(len(u) for u in shown) - 1) * dy / 2
     lines = [
-        "digraph MLP {", f"  rankdir={rankdir}; splines=line; nodesep=0.15; ranksep=1.4;",
+        "digraph MLP {",
+        "  layout=neato; splines=line; outputorder=edgesfirst;",
         "  node [shape=circle, fixedsize=true, width=0.5, fontname=Helvetica, fontsize=10];",
         "  edge [arrowsize=0.4];",
     ]
@@ -874,60 +924,67 @@ def mlp_to_dot(model: Any, max_units: int = 10, rankdir: str = "LR") -> str:
         return f"L{i}_{'more' if j is None else j}"
 
     for i, n in enumerate(sizes):
+        last = i == len(sizes) - 1
         if i == 0:
             title, prefix = f"input\\n{n} feature{'s' * (n != 1)}", "x"
         else:
             act = layers[i - 1][2]
-            kind = "output" if i == len(sizes) - 1 else f"hidden {i}"
-            title = f"{kind}\\n{n} unit{'s' * (n != 1)}" + (f", {act}" if act else "")
-            prefix = "y" if i == len(sizes) - 1 else "h"
-        lines.append(f"  subgraph cluster_{i} {{")
-        lines.append(f'    label="{title}"; style=rounded; color=gray70; fontname=Helvetica;')
-        for j in shown[i]:
+            title = ("output" if last else f"hidden {i}") + f"\\n{n} unit{'s' * (n != 1)}"
+            title += f"\\n{act}" if act else ""
+            prefix = "y" if last else "h"
+        lines.append(f'  title{i} [shape=plaintext, fixedsize=false, fontsize=12, '
+                     f'label="{title}", pos="{i * dx:.2f},{top + 0.9:.2f}!"];')
+        fill = "#fff3c4" if i == 0 else "#d4f4d4" if last else "#dbe8fb"
+        for k, j in enumerate(shown[i]):
+            y = (len(shown[i]) - 1) * dy / 2 - k * dy
+            pos = f'pos="{i * dx:.2f},{y:.2f}!"'
             if j is None:
                 hidden = n - len(shown[i]) + 1
-                lines.append(f'    {unit(i, j)} [shape=box, fixedsize=false, style=dashed, '
-                             f'label="… {hidden} more\\n({n} units)"];')
+                lines.append(f'  {unit(i, j)} [shape=box, fixedsize=false, style=dashed, '
+                             f'label="… {hidden} more", {pos}];')
                 continue
             tip = f"{prefix}{j + 1}"
             if i > 0 and layers[i - 1][1] is not None:
                 tip += f": bias {layers[i - 1][1][j]:.3g}"
-            fill = "#fff3c4" if i == 0 else "#d4f4d4" if i == len(sizes) - 1 else "#dbe8fb"
-            lines.append(f'    {unit(i, j)} [label="{prefix}{j + 1}", style=filled, '
-                         f'fillcolor="{fill}", tooltip="{tip}"];')
-        lines.append("  }")
+            lines.append(f'  {unit(i, j)} [label="{prefix}{j + 1}", style=filled, '
+                         f'fillcolor="{fill}", tooltip="{tip}", {pos}];')
     for i, (w, _, _) in enumerate(layers):
+        # colour and width per weight for small layers; a summarised layer's sample
+        # of weights in plain grey (a handful of colours would suggest too much)
+        summarised = None in shown[i] or None in shown[i + 1]
         for a in shown[i]:
             for b in shown[i + 1]:
-                if a is None or b is None:
+                if a is None or b is None or summarised:
+                    style = ", style=dashed" if a is None or b is None else ""
                     lines.append(f"  {unit(i, a)} -> {unit(i + 1, b)} "
-                                 "[color=gray70, style=dashed];")
+                                 f"[color=gray70, penwidth=0.6{style}];")
                     continue
                 value = float(w[b, a])
                 color = "#2b6cb0" if value >= 0 else "#c53030"
                 width = 0.4 + 3.6 * abs(value) / scale
                 lines.append(f'  {unit(i, a)} -> {unit(i + 1, b)} [color="{color}", '
                              f'penwidth={width:.2f}, tooltip="w = {value:.3g}"];')
-    lines.append('  label="edges: blue w > 0, red w < 0, width ∝ |w|"; fontname=Helvetica;'
-                 " fontsize=10;")
+    legend = "edges: blue w > 0, red w < 0, width ∝ |w|"
+    if any(None in u for u in shown):
+        legend += "; grey: a sample of a wide layer"
+    lines.append(f'  label="{legend}"; fontname=Helvetica; fontsize=10;')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def draw_mlp(model: Any, path: str | Path | None = None, max_units: int = 10,
-             rankdir: str = "LR") -> Any:
+def draw_mlp(model: Any, path: str | Path | None = None, max_units: int = 10) -> Any:
     """The layered neuron diagram of an MLP: inputs, hidden layers, outputs.
 
     ``model``: an ``nn.MLP``, a ``Linear``, or a ``Sequential`` of Linear and activation
     modules. Each edge is one weight: blue when positive, red when negative, wider
     when larger in size. A layer wider than ``max_units`` is drawn as its first
-    units, a "… N more" box and its last unit.
+    three units, a "… N more" box and its last unit, with its edges in grey.
 
     Returns a ``graphviz.Digraph`` (shown inline in Jupyter), or, given ``path``
     (``.svg``/``.png``/``.pdf``/``.dot``), writes it there and returns the path
     (without Graphviz: see ``render``). ``mlp_to_dot`` gives the DOT text.
     """
-    text = mlp_to_dot(model, max_units=max_units, rankdir=rankdir)
+    text = mlp_to_dot(model, max_units=max_units)
     if path is not None:
         return _write(text, path, "draw_mlp")
     graphviz = _import_graphviz()
@@ -985,7 +1042,3 @@ def plot_history(history: Any, path: str | Path | None = None, title: str | None
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path
-
-
-def _unused(_: Sequence | Iterable) -> None:  # pragma: no cover
-    pass

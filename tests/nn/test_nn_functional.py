@@ -98,10 +98,12 @@ def test_cross_entropy_and_nll_match_formula(reduction, n, c, seed):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_cross_entropy_second_derivatives(reduction):
+def test_fused_losses_have_second_derivatives(reduction):
     rng = np.random.default_rng(0)
     x, t = rng.standard_normal((4, 3)), np.array([0, 2, 1, 2])
     assert gradgradcheck(lambda x: F.cross_entropy(x, t, reduction), [x])
+    p, y = rng.uniform(0.1, 0.9, (4, 3)), rng.uniform(0, 1, (4, 3))
+    assert gradgradcheck(lambda p: F.binary_cross_entropy(p, y, reduction), [p])
 
 
 def test_cross_entropy_backward_is_softmax_minus_one_hot():

@@ -298,7 +298,7 @@ SPECS = [
     OpSpec("astype", lambda x: tg.astype(x, np.float64), lambda x: x.astype(np.float64)),
     # ---- linalg ----
     OpSpec("matmul", tg.matmul, np.matmul, arity=2, draw=draw_matmul),
-    OpSpec("linear", tg.linear, lambda x, w, b: x @ w.T + b, arity=3, draw=draw_linear),
+    OpSpec("linear", tg.ops.linear, lambda x, w, b: x @ w.T + b, arity=3, draw=draw_linear),
 ]
 
 # ops that return no gradient by design (comparisons and index-valued results)

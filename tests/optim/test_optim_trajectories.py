@@ -263,6 +263,35 @@ def test_state_arrays_are_reused_between_steps():
     assert opt.state[0]["exp_avg"] is m
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: optim.SGD(p, lr=0.1),
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+        lambda p: optim.Adam(p, weight_decay=0.1),
+        lambda p: optim.AdamW(p),
+        lambda p: optim.RMSprop(p, momentum=0.9, centered=True, weight_decay=0.1),
+        lambda p: optim.Adagrad(p, weight_decay=0.1),
+    ],
+)
+def test_step_allocates_no_parameter_sized_arrays(make):
+    import tracemalloc
+
+    params = [nn.Parameter(np.ones(100_000, dtype=np.float32)), nn.Parameter(np.ones(10, dtype=np.float32))]
+    for p in params:
+        p.grad = tg.full(p.shape, 0.5)
+    opt = make(params)
+    opt.step()  # the first step creates the state and the work arrays
+    tracemalloc.start()
+    try:
+        opt.step()
+        opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < params[0].data.nbytes // 10
+
+
 def test_step_after_forward_makes_the_old_graph_refuse_backward():
     p = nn.Parameter([2.0])
     opt = optim.SGD([p], lr=0.1)

@@ -17,13 +17,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .. import ops as _ops
 from .._rng import get_rng
 from ..autograd import Context, Function
 from ..ops import (  # noqa: F401  (re-exported activations)
-    elu, gelu, leaky_relu, linear, log_softmax, logsumexp, maximum, relu, sigmoid,
-    softmax, softplus, tanh, where,
+    elu, gelu, leaky_relu, linear, log_softmax, logsumexp, relu, sigmoid, softmax,
+    softplus, tanh, where,
 )
+from ..ops._util import backend
 from ..tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -148,8 +148,7 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         (p,) = ctx.values
         (y,) = ctx.saved_tensors
-        xp = np if isinstance(grad, np.ndarray) else _ops
-        return grad * (p - y) / xp.maximum(p * (1 - p), 1e-12)
+        return grad * (p - y) / backend(p).maximum(p * (1 - p), 1e-12)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -214,11 +213,10 @@ class CrossEntropy(Function):
         one_hot[rows, targets] = 1
         ctx.save_for_backward(one_hot)
         ctx.reduction = reduction
-        if reduction == "mean":
-            return np.asarray(losses.mean(), dtype=x.dtype)
-        if reduction == "sum":
-            return np.asarray(losses.sum(), dtype=x.dtype)
-        return losses
+        if reduction == "none":
+            return losses
+        total = np.add.reduce(losses)
+        return total / n if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:

@@ -126,7 +126,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x @ weightᵀ + bias in one op (the layer's forward a = Wx + b, batched over rows).
 
     >>> import tinygrad_edu as tg
-    >>> tg.linear(tg.ones(4, 3), tg.ones(2, 3), tg.zeros(2)).shape
+    >>> tg.ops.linear(tg.ones(4, 3), tg.ones(2, 3), tg.zeros(2)).shape
     (4, 2)
     """
     if bias is None:

@@ -57,14 +57,18 @@ class Adagrad(Optimizer):
         return self.lr / (1 + self.steps * self.hyper["lr_decay"])
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
-        if self.hyper["weight_decay"]:
-            grad = grad + self.hyper["weight_decay"] * param
+        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])  # g ← g + λθ
         if not state:
             state["step"] = 0
             state["sum"] = np.full_like(param, self.hyper["initial_accumulator_value"])
         state["step"] += 1
-        # per parameter, as PyTorch: a parameter without a gradient skips a step
+        # the decay counts this parameter's own updates, as PyTorch (not opt.steps)
         lr_t = self.lr / (1 + (state["step"] - 1) * self.hyper["lr_decay"])
-        S = state["sum"]
-        S += grad * grad  # S ← S + g²
-        param -= lr_t * grad / (np.sqrt(S) + self.hyper["eps"])
+        S, w = state["sum"], self._work(param)
+        np.multiply(grad, grad, out=w)
+        S += w  # S ← S + g²
+        np.sqrt(S, out=w)
+        w += self.hyper["eps"]
+        np.divide(grad, w, out=w)
+        w *= lr_t
+        param -= w  # θ ← θ − lr_t·g / (√S + ε)

@@ -58,24 +58,30 @@ class Adam(Optimizer):
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
         beta1, beta2 = self.hyper["betas"]
         eps, weight_decay = self.hyper["eps"], self.hyper["weight_decay"]
-        if weight_decay and self.decoupled:
-            param *= 1 - lr * weight_decay  # AdamW: θ ← θ − lr·λθ, outside the moments
+        if not self.decoupled:
+            grad = self._add_weight_decay(param, grad, weight_decay)  # g ← g + λθ
         elif weight_decay:
-            grad = grad + weight_decay * param
+            param *= 1 - lr * weight_decay  # AdamW: θ ← θ − lr·λθ, outside the moments
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(param)
             state["exp_avg_sq"] = np.zeros_like(param)
         state["step"] += 1
         t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v, w = state["exp_avg"], state["exp_avg_sq"], self._work(param)
         m *= beta1
-        m += (1 - beta1) * grad  # m ← β₁m + (1 − β₁)g
+        np.multiply(grad, 1 - beta1, out=w)
+        m += w  # m ← β₁m + (1 − β₁)g
         v *= beta2
-        v += (1 - beta2) * grad * grad  # v ← β₂v + (1 − β₂)g²
-        step_size = lr / (1 - beta1**t)  # lr · m̂ / m
-        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + eps  # √v̂ + ε
-        param -= step_size * m / denom
+        np.multiply(grad, grad, out=w)
+        w *= 1 - beta2
+        v += w  # v ← β₂v + (1 − β₂)g²
+        np.sqrt(v, out=w)
+        w /= math.sqrt(1 - beta2**t)
+        w += eps  # w = √v̂ + ε,  v̂ = v / (1 − β₂ᵗ)
+        np.divide(m, w, out=w)
+        w *= lr / (1 - beta1**t)  # w = lr·m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ)
+        param -= w
 
 
 class AdamW(Adam):

@@ -88,6 +88,7 @@ class Optimizer:
         self.hyper = hyper
         self.steps = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self._work_arrays: dict[tuple, np.ndarray] = {}
 
     @property
     def current_lr(self) -> float:
@@ -114,6 +115,28 @@ class Optimizer:
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
         """Change ``param`` (and ``state``) in place, given ``grad``, at rate ``lr``."""
         raise NotImplementedError("abstract: subclasses implement _update")
+
+    # ---- helpers for allocation-free updates -------------------------------------
+
+    def _work(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
+        """A scratch array shaped like ``like``, shared by all parameters and kept
+        between steps. Updates write their temporaries into it (``out=``): a fresh
+        temporary the size of a weight matrix per step costs more than the update."""
+        key = (like.dtype.str, slot)
+        buffer = self._work_arrays.get(key)
+        if buffer is None or buffer.size < like.size:
+            size = max(like.size, max(p.size for p in self.params))
+            buffer = self._work_arrays[key] = np.empty(size, dtype=like.dtype)
+        return buffer[: like.size].reshape(like.shape)
+
+    def _add_weight_decay(self, param: np.ndarray, grad: np.ndarray, weight_decay: float) -> np.ndarray:
+        """``g + λθ`` (coupled L2) in a work array, leaving ``p.grad`` as it was."""
+        if not weight_decay:
+            return grad
+        decayed = self._work(param, slot=1)
+        np.multiply(param, weight_decay, out=decayed)
+        decayed += grad
+        return decayed
 
     # ---- checkpoints -------------------------------------------------------------
 

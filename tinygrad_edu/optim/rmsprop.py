@@ -53,28 +53,36 @@ class RMSprop(Optimizer):
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
         alpha, eps, momentum = self.hyper["alpha"], self.hyper["eps"], self.hyper["momentum"]
-        if self.hyper["weight_decay"]:
-            grad = grad + self.hyper["weight_decay"] * param
+        centered = self.hyper["centered"]
+        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])  # g ← g + λθ
         if not state:
             state["square_avg"] = np.zeros_like(param)
             if momentum > 0:
                 state["momentum_buffer"] = np.zeros_like(param)
-            if self.hyper["centered"]:
+            if centered:
                 state["grad_avg"] = np.zeros_like(param)
-        s = state["square_avg"]
+        s, w = state["square_avg"], self._work(param)
         s *= alpha
-        s += (1 - alpha) * grad * grad  # s ← αs + (1 − α)g²
-        if self.hyper["centered"]:
+        np.multiply(grad, grad, out=w)
+        w *= 1 - alpha
+        s += w  # s ← αs + (1 − α)g²
+        if centered:
             g_avg = state["grad_avg"]
             g_avg *= alpha
-            g_avg += (1 - alpha) * grad  # ḡ ← αḡ + (1 − α)g
-            denom = np.sqrt(s - g_avg * g_avg) + eps
+            np.multiply(grad, 1 - alpha, out=w)
+            g_avg += w  # ḡ ← αḡ + (1 − α)g
+            np.multiply(g_avg, g_avg, out=w)
+            np.subtract(s, w, out=w)
+            np.sqrt(w, out=w)  # w = √(s − ḡ²)
         else:
-            denom = np.sqrt(s) + eps
+            np.sqrt(s, out=w)  # w = √s
+        w += eps
+        np.divide(grad, w, out=w)  # w = g / (√s + ε)
         if momentum > 0:
             b = state["momentum_buffer"]
             b *= momentum
-            b += grad / denom  # b ← μb + g/d
-            param -= lr * b
+            b += w  # b ← μb + g / (√s + ε)
+            np.multiply(b, lr, out=w)
         else:
-            param -= lr * grad / denom
+            w *= lr
+        param -= w  # θ ← θ − lr·(b or g / (√s + ε))

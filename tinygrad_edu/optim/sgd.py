@@ -66,18 +66,21 @@ class SGD(Optimizer):
         return self.lr / (1.0 + self.hyper["decay"] * self.steps)
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
-        momentum, weight_decay = self.hyper["momentum"], self.hyper["weight_decay"]
-        if weight_decay:
-            grad = grad + weight_decay * param  # a new array: p.grad stays as it was
+        momentum = self.hyper["momentum"]
+        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])
+        step = self._work(param)
+        np.multiply(grad, lr, out=step)  # lr·g, in place: no new array per step
         if momentum == 0:
-            param -= lr * grad
+            param -= step  # θ ← θ − lr·g
             return
         if "velocity" not in state:
             state["velocity"] = np.zeros_like(param)
         v = state["velocity"]
         v *= momentum
-        v -= lr * grad  # v ← μv − lr·g
+        v -= step  # v ← μv − lr·g
         if self.hyper["nesterov"]:
-            param += momentum * v - lr * grad  # θ ← θ + μv − lr·g
+            param -= step
+            np.multiply(v, momentum, out=step)
+            param += step  # θ ← θ + μv − lr·g
         else:
             param += v  # θ ← θ + v
