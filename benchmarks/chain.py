@@ -11,7 +11,8 @@ backward together.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -141,7 +142,7 @@ def op_overhead(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
         "tinygrad_edu": ours_chain(n_ops),
     }
     notes = [
-        "op i: x * c (even i), relu(x) (odd i); then sum().backward(); time / 1,000 ops",
+        "op i: x * c (even i), relu(x) (odd i); then sum().backward(); per op: / 1,000",
         "numpy: forward saving relu masks, then an explicit backward loop (no graph)",
     ]
     if peers.torch is not None:
@@ -157,7 +158,8 @@ def op_overhead(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
     for name, timing in timings.items():
         note = ""
         if name == "micrograd":
-            note = f"4 scalar Values per op: {timing.median / n_ops / 4 * 1e6:.2f} µs per Value op"
+            per_value = timing.median / n_ops / 4 * 1e6
+            note = f"4 scalar Values per op: {per_value:.2f} µs per Value op"
         rows.append(
             Row(
                 workload,
@@ -206,16 +208,29 @@ def deep_chain(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
         peak, grad = traced_peak(fns[name])
         check(name, grad, n_ops)
         rows.append(
-            Row(workload, mem_case, name, peak / n_ops, None, "B/op", note=f"{peak / 2**20:.1f} MiB in all")
+            Row(
+                workload,
+                mem_case,
+                name,
+                peak / n_ops,
+                None,
+                "B/op",
+                note=f"{peak / 2**20:.1f} MiB in all",
+            )
         )
     add_ratios(rows, "numpy (hand-written)", "x numpy")
     if peers.torch is not None:
         add_ratios(rows, "torch", "x torch")
     notes = [
         "the same chain as the op-overhead workload, 100x longer; gradients checked",
-        "memory: tracemalloc peak above the start (Python objects and NumPy buffers) "
-        "during forward + backward; torch's allocator is not traced, so torch is timed only",
+        (
+            "memory: tracemalloc peak above the start (Python objects and NumPy "
+            "buffers) during forward + backward; torch's allocator is not traced, so "
+            "torch is timed only"
+        ),
     ]
     if peers.micrograd is not None:
-        notes.append("micrograd skipped: its recursive topological sort needs one frame per op")
+        notes.append(
+            "micrograd skipped: its recursive topological sort needs one frame per op"
+        )
     return rows, notes

@@ -10,9 +10,10 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def traced_peak(fn: Callable[[], Any]) -> tuple[int, Any]:
 
 
 def rss_bytes() -> int:
-    """Resident set size of this process (VmRSS from /proc/self/status), 0 if unknown."""
+    """Resident set size of this process (VmRSS in /proc/self/status), 0 if unknown."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
@@ -107,10 +108,13 @@ class Peers:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def load(cls, threads: int) -> "Peers":
+    def load(cls, threads: int) -> Peers:
         peers = cls()
         for name, hint in [
-            ("torch", "pip install torch --index-url https://download.pytorch.org/whl/cpu"),
+            (
+                "torch",
+                "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+            ),
             ("mygrad", "pip install mygrad"),
             ("micrograd", "pip install micrograd"),
         ]:
@@ -124,7 +128,9 @@ class Peers:
                 continue
             setattr(peers, name, module)
         if peers.torch is not None:
-            peers.torch.set_num_threads(threads)  # the same thread count as NumPy's BLAS
+            peers.torch.set_num_threads(
+                threads
+            )  # the same thread count as NumPy's BLAS
         return peers
 
 
@@ -138,10 +144,10 @@ def blas_info() -> tuple[str, int]:
 
         for pool in threadpool_info():
             if pool.get("user_api") == "blas" and "numpy" in pool.get("filepath", ""):
-                text = (
-                    f"{pool.get('internal_api')} {pool.get('version')} "
-                    f"({pool.get('architecture', '?')}, {pool.get('threading_layer', '?')})"
-                )
+                arch = pool.get("architecture", "?")
+                layer = pool.get("threading_layer", "?")
+                name = f"{pool.get('internal_api')} {pool.get('version')}"
+                text = f"{name} ({arch}, {layer})"
                 return text, int(pool["num_threads"])
     except ImportError:
         pass
@@ -153,8 +159,9 @@ def blas_info() -> tuple[str, int]:
     try:
         config = np.show_config(mode="dicts")
         blas = config["Build Dependencies"]["blas"]
-        text = f"{blas.get('name')} {blas.get('version')} (threads assumed, no threadpoolctl)"
-    except Exception:  # old NumPy: no dict mode
+        name = f"{blas.get('name')} {blas.get('version')}"
+        text = f"{name} (no threadpoolctl: thread count assumed)"
+    except (TypeError, KeyError, AttributeError):  # old NumPy: no dict mode
         text = "unknown (install threadpoolctl to see it)"
     return text, threads
 
@@ -170,6 +177,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _dist_version(name: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except ImportError:  # importlib.metadata.PackageNotFoundError is one
+        return "installed"
+
+
 def environment(peers: Peers, blas: str, blas_threads: int, paths: dict) -> dict:
     """Everything a reader needs to judge the numbers."""
     import tinygrad_edu
@@ -178,7 +194,7 @@ def environment(peers: Peers, blas: str, blas_threads: int, paths: dict) -> dict
     for name in ("torch", "mygrad", "micrograd"):
         module = getattr(peers, name)
         if module is not None:
-            versions[name] = getattr(module, "__version__", "installed")
+            versions[name] = getattr(module, "__version__", None) or _dist_version(name)
     env_vars = {
         var: os.environ[var]
         for var in (
@@ -193,7 +209,11 @@ def environment(peers: Peers, blas: str, blas_threads: int, paths: dict) -> dict
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpu": cpu_model(),
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "nproc": (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count()
+        ),
         "blas": blas,
         "blas_threads": blas_threads,
         "torch_threads": peers.torch.get_num_threads() if peers.torch else None,
@@ -241,7 +261,9 @@ class Row:
         return asdict(self)
 
 
-def add_ratios(rows: list[Row], baseline: str, label: str, inverse: bool = False) -> None:
+def add_ratios(
+    rows: list[Row], baseline: str, label: str, inverse: bool = False
+) -> None:
     """Give every row of each case its median divided by ``baseline``'s (or, with
     ``inverse``, the baseline's divided by its own: a speed-up)."""
     by_case: dict[str, float] = {
@@ -300,7 +322,10 @@ def print_table(title: str, rows: list[Row], notes: list[str] = ()) -> None:
             line = ["", *line[1:]]
         else:
             previous_case = line[0]
-        cells = [cell.ljust(w) if j < 2 else cell.rjust(w) for j, (cell, w) in enumerate(zip(line, widths))]
+        cells = [
+            cell.ljust(w) if j < 2 else cell.rjust(w)
+            for j, (cell, w) in enumerate(zip(line, widths))
+        ]
         print("  ".join(cells) + ("  " + line[-1] if line[-1] else ""))
         if i == 0:
             print("-" * (sum(widths) + 2 * len(widths) + 4))

@@ -8,12 +8,20 @@ once, before timing, so that every row does the same work.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 import tinygrad_edu as tg
-from benchmarks.common import Peers, Row, add_ratios, interleaved, rss_bytes, traced_peak
+from benchmarks.common import (
+    Peers,
+    Row,
+    add_ratios,
+    interleaved,
+    rss_bytes,
+    traced_peak,
+)
 
 SIZES = (784, 256, 128, 10)
 LR = 0.01
@@ -29,41 +37,50 @@ def _nn() -> Any:
     try:
         from tinygrad_edu import nn
         from tinygrad_edu.nn import functional
-
-        nn.MLP, nn.Linear, functional.cross_entropy  # noqa: B018  (the parts we use)
-        return nn, functional
-    except (ImportError, AttributeError):
+    except ImportError:
         return None
+    needed = [(nn, "MLP"), (functional, "cross_entropy"), (functional, "hinge_loss")]
+    needed.append((functional, "l2_penalty"))
+    if not all(hasattr(module, name) for module, name in needed):
+        return None
+    return nn, functional
 
 
 def _optim() -> Any:
     """``tinygrad_edu.optim``, or None while its SGD is not there yet."""
     try:
         from tinygrad_edu import optim
-
-        optim.SGD  # noqa: B018
-        return optim
-    except (ImportError, AttributeError):
+    except ImportError:
         return None
+    return optim if hasattr(optim, "SGD") else None
 
 
 def ours_paths() -> dict[str, str]:
     """Which code path the tinygrad_edu rows ran, for the report."""
-    return {
-        "model path": "tinygrad_edu.nn (nn.MLP, F.cross_entropy, F.hinge_loss, F.l2_penalty)"
-        if _nn()
-        else "engine ops (tg.linear, relu, log_softmax, indexing); tinygrad_edu.nn not importable",
-        "optimizer path": "tinygrad_edu.optim.SGD"
-        if _optim()
-        else "the benchmark's in-place SGD on .data (tinygrad_edu.optim.SGD not available)",
-    }
+    if _nn():
+        model = "tinygrad_edu.nn (nn.MLP, F.cross_entropy, F.hinge_loss, F.l2_penalty)"
+    else:
+        model = (
+            "engine ops (tg.linear, relu, log_softmax, indexing): "
+            "tinygrad_edu.nn is not importable"
+        )
+    if _optim():
+        optimizer = "tinygrad_edu.optim.SGD"
+    else:
+        optimizer = (
+            "the benchmark's in-place SGD on .data: "
+            "tinygrad_edu.optim.SGD is not available"
+        )
+    return {"model path": model, "optimizer path": optimizer}
 
 
 class FallbackSGD:
     """Momentum SGD in place on the arrays, used while tinygrad_edu.optim is absent:
     ``v <- momentum * v - lr * g;  p <- p + v`` (the contract's velocity form)."""
 
-    def __init__(self, params: list[tg.Tensor], lr: float, momentum: float = 0.0) -> None:
+    def __init__(
+        self, params: list[tg.Tensor], lr: float, momentum: float = 0.0
+    ) -> None:
         self.params = list(params)
         self.lr = lr
         self.momentum = momentum
@@ -93,7 +110,7 @@ def make_sgd(params: list[tg.Tensor], lr: float, momentum: float = 0.0) -> Any:
 
 
 def init_params(sizes: tuple[int, ...], seed: int = 0) -> list[np.ndarray]:
-    """[W1, b1, W2, b2, ...] in float32, PyTorch's default U(-1/√fan_in, 1/√fan_in)."""
+    """[W1, b1, W2, b2, ...] in float32, PyTorch's default U(±1/√fan_in)."""
     rng = np.random.default_rng(seed)
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -111,7 +128,7 @@ def make_batch(batch: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-# ---- the implementations: each has gradients() (no update) and step() -----------------
+# ---- the implementations: each has gradients() (no update) and step() ----------
 
 
 class NumpyMLP:
@@ -141,7 +158,7 @@ class NumpyMLP:
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         total = e.sum(axis=1, keepdims=True)
         self.loss = float(np.mean(np.log(total[:, 0]) - np.log(e[rows, y])))
-        # backward: δ3 = (softmax − one_hot) / n, δl = (δ(l+1) W(l+1)) ⊙ [z_l > 0]
+        # backward: δ3 = (softmax − one_hot) / n,  δl = δ(l+1) W(l+1) ⊙ [z_l > 0]
         d3 = e / total
         d3[rows, y] -= 1
         d3 *= 1.0 / n
@@ -211,7 +228,9 @@ class TorchMLP:
 
     name = "torch"
 
-    def __init__(self, torch: Any, params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(
+        self, torch: Any, params: list[np.ndarray], x: np.ndarray, y: np.ndarray
+    ) -> None:
         self.torch = torch
         layers = []
         for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
@@ -241,7 +260,9 @@ class MygradMLP:
 
     name = "mygrad"
 
-    def __init__(self, mygrad: Any, params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(
+        self, mygrad: Any, params: list[np.ndarray], x: np.ndarray, y: np.ndarray
+    ) -> None:
         from mygrad.nnet.activations import relu
         from mygrad.nnet.losses import softmax_crossentropy
 
@@ -274,7 +295,10 @@ def build(peers: Peers, batch: int, verify: bool = True) -> dict[str, Any]:
     with their gradients checked against the hand-written NumPy step's."""
     params = init_params(SIZES)
     x, y = make_batch(batch)
-    impls: dict[str, Any] = {NUMPY: NumpyMLP(params, x, y), "tinygrad_edu": OursMLP(params, x, y)}
+    impls: dict[str, Any] = {
+        NUMPY: NumpyMLP(params, x, y),
+        "tinygrad_edu": OursMLP(params, x, y),
+    }
     if peers.torch is not None:
         impls["torch"] = TorchMLP(peers.torch, params, x, y)
     if peers.mygrad is not None:
@@ -286,17 +310,23 @@ def build(peers: Peers, batch: int, verify: bool = True) -> dict[str, Any]:
     return impls
 
 
-def check_gradients(name: str, grads: list[np.ndarray], reference: list[np.ndarray]) -> None:
+def check_gradients(
+    name: str, grads: list[np.ndarray], reference: list[np.ndarray]
+) -> None:
     names = ["W1", "b1", "W2", "b2", "W3", "b3"]
     for label, g, ref in zip(names, grads, reference):
         if name == "tinygrad_edu" and g.dtype != np.float32:
-            raise AssertionError(f"tinygrad_edu: grad of {label} is {g.dtype}, not float32")
+            raise AssertionError(
+                f"tinygrad_edu: grad of {label} is {g.dtype}, not float32"
+            )
         scale = float(np.abs(ref).max()) or 1.0
-        if g.shape != ref.shape or not np.allclose(g, ref, rtol=1e-3, atol=1e-4 * scale):
+        if g.shape != ref.shape or not np.allclose(
+            g, ref, rtol=1e-3, atol=1e-4 * scale
+        ):
             worst = float(np.abs(np.asarray(g, dtype=np.float64) - ref).max())
             raise AssertionError(
-                f"{name}: gradient of {label} differs from the hand-written NumPy step's "
-                f"(max abs difference {worst:.3g}, scale {scale:.3g})"
+                f"{name}: gradient of {label} differs from the hand-written NumPy "
+                f"step's (max abs difference {worst:.3g}, scale {scale:.3g})"
             )
 
 
@@ -308,7 +338,9 @@ def training_step(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
     plan = {32: 20, 128: 10, 1024: 2}  # batch: steps per timed sample
     for batch, number in plan.items():
         impls = build(peers, batch)
-        fns: dict[str, Callable[[], None]] = {name: impl.step for name, impl in impls.items()}
+        fns: dict[str, Callable[[], None]] = {
+            name: impl.step for name, impl in impls.items()
+        }
         timings = interleaved(
             fns,
             repeats=3 if quick else 15,
@@ -316,22 +348,37 @@ def training_step(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
             warmup=1 if quick else 3,
         )
         for name, t in timings.items():
-            rows.append(Row("MLP training step", f"batch {batch}", name, t.median * 1e3, t.min * 1e3, "ms"))
+            rows.append(
+                Row(
+                    "MLP training step",
+                    f"batch {batch}",
+                    name,
+                    t.median * 1e3,
+                    t.min * 1e3,
+                    "ms",
+                )
+            )
     add_ratios(rows, NUMPY, "x numpy")
     if peers.torch is not None:
         add_ratios(rows, "torch", "x torch")
     notes = [
-        "784-256-128-10 ReLU, softmax cross-entropy (mean), SGD momentum 0.9, lr 0.01, "
-        "float32; one step = zero_grad + forward + backward + update",
-        "gradients of every implementation checked against the NumPy step's on the same "
-        "weights before timing (and tinygrad_edu's are float32)",
-        "numpy: z = a Wᵀ + b (bias added in place), δ = (softmax − one_hot)/n, "
-        "δ ⊙ [z > 0], momentum update in place",
+        (
+            "784-256-128-10 ReLU, softmax cross-entropy (mean), SGD momentum 0.9, "
+            "lr 0.01, float32; one step = zero_grad + forward + backward + update"
+        ),
+        (
+            "gradients of every implementation checked against the NumPy step's on "
+            "the same weights before timing (and tinygrad_edu's are float32)"
+        ),
+        (
+            "numpy: z = a Wᵀ + b (bias added in place), δ = (softmax − one_hot)/n, "
+            "δ ⊙ [z > 0], momentum update in place"
+        ),
     ]
     return rows, notes
 
 
-# ---- workload 5: memory ------------------------------------------------------------------
+# ---- workload 5: memory --------------------------------------------------------
 
 
 def memory(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
@@ -372,9 +419,13 @@ def memory(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
         )
     )
     notes = [
-        "peak: tracemalloc peak above the start of a steady-state step (Python objects and "
-        "NumPy buffers); torch's allocator is not traced",
-        f"RSS: VmRSS from /proc/self/status after {warmup} warm-up steps, then at every "
-        f"fifth of {n_steps:,} batch-{batch} steps; growth = last − first checkpoint",
+        (
+            "peak: tracemalloc peak above the start of a steady-state step (Python "
+            "objects and NumPy buffers); torch's allocator is not traced"
+        ),
+        (
+            f"RSS: VmRSS from /proc/self/status after {warmup} warm-up steps, then at "
+            f"every fifth of {n_steps:,} batch-{batch} steps; growth = last − first"
+        ),
     ]
     return rows, notes

@@ -1,8 +1,8 @@
 """Workload 4: a scalar-scale network, where per-op overhead is everything.
 
 micrograd's demo: an MLP 2-16-16-1 (ReLU) on 100 "moons" points, the SVM hinge
-loss mean(relu(1 − y·score)) plus 1e-4·Σp² over every parameter, and plain SGD with
-lr = 1 − 0.9·k/100 at step k, for 20 steps. Each timed run resets the weights to
+loss mean(relu(1 − y·score)) plus 1e-4·Σp² over every parameter, and plain SGD
+with lr = 1 − 0.9·k/100 at step k, for 20 steps. Each timed run resets the weights to
 the same initial values (micrograd's U(-1, 1) weights, zero biases) and trains 20
 steps. A second case times one step at batch 32 (issue 2's small-network target).
 NumPy, tinygrad_edu and torch run in float32; micrograd in Python floats.
@@ -10,12 +10,16 @@ NumPy, tinygrad_edu and torch run in float32; micrograd in Python floats.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 import tinygrad_edu as tg
-from benchmarks.common import Peers, Row, add_ratios, interleaved
+from benchmarks.common import Peers, Row, Timing, add_ratios, interleaved
 from benchmarks.mlp import NUMPY, _nn, make_sgd
 
 SIZES = (2, 16, 16, 1)
@@ -23,8 +27,10 @@ ALPHA = 1e-4
 STEPS = 20
 
 
-def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (scikit-learn's make_moons), labels ±1, float32."""
+def make_moons(
+    n: int = 100, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (like scikit-learn's make_moons), labels ±1."""
     rng = np.random.default_rng(seed)
     n_outer = n // 2
     n_inner = n - n_outer
@@ -86,7 +92,14 @@ class NumpyNet:
         d2 *= z2 > 0
         d1 = d2 @ w2
         d1 *= z1 > 0
-        grads = [d1.T @ x, d1.sum(axis=0), d2.T @ a1, d2.sum(axis=0), d3.T @ a2, d3.sum(axis=0)]
+        grads = [
+            d1.T @ x,
+            d1.sum(axis=0),
+            d2.T @ a1,
+            d2.sum(axis=0),
+            d3.T @ a2,
+            d3.sum(axis=0),
+        ]
         for p, g in zip(self.params, grads):
             g += (2 * ALPHA) * p
             g *= lr
@@ -141,7 +154,9 @@ class OursNet:
 class TorchNet:
     name = "torch"
 
-    def __init__(self, torch: Any, params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(
+        self, torch: Any, params: list[np.ndarray], x: np.ndarray, y: np.ndarray
+    ) -> None:
         self.torch = torch
         self.initial = [torch.from_numpy(p) for p in params]
         layers = []
@@ -186,7 +201,9 @@ class MicrogradNet:
         self.reset()
 
     def reset(self) -> None:
-        for layer, w, b in zip(self.model.layers, self.initial[0::2], self.initial[1::2]):
+        for layer, w, b in zip(
+            self.model.layers, self.initial[0::2], self.initial[1::2]
+        ):
             for j, neuron in enumerate(layer.neurons):
                 for i, wi in enumerate(neuron.w):
                     wi.data = float(w[j, i])
@@ -207,36 +224,75 @@ class MicrogradNet:
         return total_loss.data
 
 
-def train(net: Any) -> list[float]:
+def train(net: Any, steps: int = STEPS) -> list[float]:
     net.reset()
-    return [net.step(learning_rate(k)) for k in range(STEPS)]
+    return [net.step(learning_rate(k)) for k in range(steps)]
+
+
+def check_curve(name: str, curve: list[float], reference: list[float]) -> None:
+    """The same work: every loss curve follows the NumPy one (up to float rounding)."""
+    if not np.allclose(curve, reference[: len(curve)], rtol=1e-3, atol=1e-5):
+        raise AssertionError(
+            f"{name}: loss curve {curve[:3]}... != numpy's {reference[:3]}..."
+        )
+
+
+def time_micrograd(net: MicrogradNet, reference: list[float], quick: bool) -> Timing:
+    """micrograd is ~10,000x slower: a few samples alone, not interleaved. In quick
+    mode it trains 2 of the 20 steps and the time is scaled to 20."""
+    steps = 2 if quick else STEPS
+    samples = []
+    for _ in range(1 if quick else 3):
+        gc.collect()
+        start = time.perf_counter()
+        curve = train(net, steps)
+        samples.append((time.perf_counter() - start) * STEPS / steps)
+        check_curve("micrograd", curve, reference)
+    return Timing(statistics.median(samples), min(samples), samples, curve)
 
 
 def scalar_network(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
     params = init_params()
     x, y = make_moons(100)
-    nets: dict[str, Any] = {NUMPY: NumpyNet(params, x, y), "tinygrad_edu": OursNet(params, x, y)}
+    nets: dict[str, Any] = {
+        NUMPY: NumpyNet(params, x, y),
+        "tinygrad_edu": OursNet(params, x, y),
+    }
     if peers.torch is not None:
         nets["torch"] = TorchNet(peers.torch, params, x, y)
-    if peers.micrograd is not None:
-        nets["micrograd"] = MicrogradNet(params, x, y)
-
-    # the same work: every loss curve follows the NumPy one (float32 vs float64 apart)
-    reference = train(nets[NUMPY])
-    curves = {NUMPY: reference}
-    for name, net in nets.items():
-        if name != NUMPY:
-            curves[name] = train(net)
-            if not np.allclose(curves[name], reference, rtol=1e-3, atol=1e-5):
-                raise AssertionError(f"{name}: loss curve {curves[name][:3]}... != numpy's {reference[:3]}...")
 
     demo = f"moons demo: 100 points x {STEPS} steps"
-    fns: dict[str, Callable[[], Any]] = {name: (lambda net=net: train(net)) for name, net in nets.items()}
-    timings = interleaved(fns, repeats=1 if quick else 7, warmup=0)
+    fns: dict[str, Callable[[], Any]] = {
+        name: (lambda net=net: train(net)) for name, net in nets.items()
+    }
+    timings = interleaved(fns, repeats=3 if quick else 11, warmup=1)
+    reference = timings[NUMPY].result
+    for name, timing in timings.items():
+        check_curve(name, timing.result, reference)
+    notes = []
+    if peers.micrograd is not None:
+        timings["micrograd"] = time_micrograd(
+            MicrogradNet(params, x, y), reference, quick
+        )
+        if quick:
+            notes.append(
+                "--quick: micrograd trained 2 of the 20 steps; its time is scaled to 20"
+            )
     rows = [
-        Row("scalar-scale network", demo, name, t.median * 1e3, t.min * 1e3 if len(t.samples) > 1 else None, "ms")
+        Row(
+            "scalar-scale network",
+            demo,
+            name,
+            t.median * 1e3,
+            t.min * 1e3 if len(t.samples) > 1 else None,
+            "ms",
+        )
         for name, t in timings.items()
     ]
+    final = ", ".join(
+        f"{name} {t.result[-1]:.4f} (step {len(t.result)})"
+        for name, t in timings.items()
+    )
 
     # one step at batch 32 (a fixed subset), the plain step without the reset
     subset = slice(0, 32)
@@ -247,19 +303,30 @@ def scalar_network(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
     if peers.torch is not None:
         small["torch"] = TorchNet(peers.torch, params, x[subset], y[subset])
     step_fns = {name: (lambda net=net: net.step(0.1)) for name, net in small.items()}
-    timings = interleaved(step_fns, repeats=3 if quick else 15, number=20 if quick else 200, warmup=5)
+    timings = interleaved(
+        step_fns, repeats=3 if quick else 15, number=20 if quick else 200, warmup=5
+    )
     rows += [
-        Row("scalar-scale network", "one step, batch 32", name, t.median * 1e6, t.min * 1e6, "µs")
+        Row(
+            "scalar-scale network",
+            "one step, batch 32",
+            name,
+            t.median * 1e6,
+            t.min * 1e6,
+            "µs",
+        )
         for name, t in timings.items()
     ]
     add_ratios(rows, NUMPY, "x numpy")
     if peers.micrograd is not None:
         add_ratios(rows, "micrograd", "micrograd / this", inverse=True)
-    notes = [
-        "2-16-16-1 ReLU, hinge loss + 1e-4·Σp², SGD lr = 1 − 0.9k/100 (micrograd's demo); "
-        "each demo run resets the weights and trains 20 steps",
-        "every loss curve checked against the NumPy one before timing; final losses: "
-        + ", ".join(f"{name} {curve[-1]:.4f}" for name, curve in curves.items()),
-        "micrograd / this: how many times faster than micrograd",
+    notes += [
+        (
+            "2-16-16-1 ReLU, hinge loss + 1e-4·Σp², SGD lr = 1 − 0.9k/100 (micrograd's "
+            "demo); each demo run resets the weights and trains 20 steps"
+        ),
+        f"every loss curve checked against the NumPy one; last losses: {final}",
     ]
+    if peers.micrograd is not None:
+        notes.append("micrograd / this: how many times faster than micrograd")
     return rows, notes

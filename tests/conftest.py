@@ -4,6 +4,7 @@ Select with HYPOTHESIS_PROFILE=ci (.ci/run does).
 """
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# Examples, the CLI and the reliability tests run Python in subprocesses; they must import
+# this checkout's package even when it was not pip-installed (or another copy was).
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_REPO_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Linear models: closed forms vs their optimality conditions, GD estimators vs closed forms."""
+"""Linear models: closed forms vs optimality conditions, GD vs the closed forms."""
 
 from __future__ import annotations
 
@@ -9,19 +9,34 @@ from hypothesis import strategies as st
 
 from tinygrad_edu.data import datasets
 from tinygrad_edu.linear import (
-    Lasso, LinearRegression, Ridge, normal_equation, ridge, soft_threshold,
+    Lasso,
+    LinearRegression,
+    Ridge,
+    normal_equation,
+    ridge,
+    soft_threshold,
 )
 
 
-def _data(seed: int, n: int = 80, d: int = 4, n_irrelevant: int = 0, noise: float = 0.3):
-    X, y = datasets.linear_regression(n=n, n_features=d, n_irrelevant=n_irrelevant,
-                                      noise=noise, intercept=2.0, seed=seed)
+def _data(
+    seed: int, n: int = 80, d: int = 4, n_irrelevant: int = 0, noise: float = 0.3
+):
+    X, y = datasets.linear_regression(
+        n=n,
+        n_features=d,
+        n_irrelevant=n_irrelevant,
+        noise=noise,
+        intercept=2.0,
+        seed=seed,
+    )
     rng = np.random.default_rng(seed)
-    X = X.astype(np.float64) * rng.uniform(0.5, 2.0, X.shape[1]) + rng.normal(0, 3, X.shape[1])
+    X = X.astype(np.float64) * rng.uniform(0.5, 2.0, X.shape[1]) + rng.normal(
+        0, 3, X.shape[1]
+    )
     return X, y.astype(np.float64)
 
 
-# ---- closed forms ----------------------------------------------------------------------
+# ---- closed forms --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -33,15 +48,18 @@ def test_normal_equation_equals_least_squares_with_a_column_of_ones(seed):
     np.testing.assert_allclose(coef, expected[:-1], atol=1e-9)
     assert intercept == pytest.approx(expected[-1], abs=1e-9)
     # the normal equation XᵀX w = Xᵀy holds
-    np.testing.assert_allclose(augmented.T @ augmented @ expected, augmented.T @ y, atol=1e-7)
+    np.testing.assert_allclose(
+        augmented.T @ augmented @ expected, augmented.T @ y, atol=1e-7
+    )
     coef0, intercept0 = normal_equation(X, y, fit_intercept=False)
     np.testing.assert_allclose(coef0, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-9)
     assert intercept0 == 0.0
 
 
 def test_normal_equation_recovers_noiseless_coefficients():
-    X, y, w = datasets.linear_regression(n=30, n_features=3, noise=0.0, intercept=-1.5,
-                                         seed=0, return_coef=True)
+    X, y, w = datasets.linear_regression(
+        n=30, n_features=3, noise=0.0, intercept=-1.5, seed=0, return_coef=True
+    )
     coef, intercept = normal_equation(X, y)
     np.testing.assert_allclose(coef, w, atol=1e-5)
     assert intercept == pytest.approx(-1.5, abs=1e-5)
@@ -53,7 +71,9 @@ def test_normal_equation_singular_gives_minimum_norm_solution():
     X = np.column_stack([x, x])  # XᵀX is singular: w1 + w2 is all the data determines
     y = 3.0 * x + 1.0
     coef, intercept = normal_equation(X, y)
-    np.testing.assert_allclose(coef, [1.5, 1.5], atol=1e-9)  # the smallest ‖w‖ with w1 + w2 = 3
+    np.testing.assert_allclose(
+        coef, [1.5, 1.5], atol=1e-9
+    )  # the smallest ‖w‖ with w1 + w2 = 3
     assert intercept == pytest.approx(1.0)
     # more features than samples: still a (minimum-norm) exact fit, no error
     X = rng.standard_normal((3, 6))
@@ -61,7 +81,9 @@ def test_normal_equation_singular_gives_minimum_norm_solution():
     np.testing.assert_allclose(X @ coef + intercept, np.arange(3.0), atol=1e-9)
 
 
-@given(seed=st.integers(0, 10_000), lam=st.floats(1e-3, 1e3), fit_intercept=st.booleans())
+@given(
+    seed=st.integers(0, 10_000), lam=st.floats(1e-3, 1e3), fit_intercept=st.booleans()
+)
 def test_ridge_closed_form_is_a_stationary_point(seed, lam, fit_intercept):
     X, y = _data(seed, n=15, d=3)
     coef, intercept = ridge(X, y, lam, fit_intercept=fit_intercept)
@@ -87,11 +109,12 @@ def test_ridge_limits_and_unpenalised_intercept():
 
 
 def test_soft_threshold():
-    np.testing.assert_array_equal(soft_threshold([-3.0, -1.0, 0.0, 0.5, 2.0], 1.0),
-                                  [-2.0, 0.0, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(
+        soft_threshold([-3.0, -1.0, 0.0, 0.5, 2.0], 1.0), [-2.0, 0.0, 0.0, 0.0, 1.0]
+    )
 
 
-# ---- gradient-descent estimators -----------------------------------------------------------
+# ---- gradient-descent estimators -----------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -121,15 +144,20 @@ def test_ridge_gradient_descent_converges_to_the_closed_form(seed, alpha):
 @pytest.mark.parametrize("seed", range(3))
 def test_lasso_satisfies_the_subgradient_conditions_and_drops_irrelevant_features(seed):
     X, y = _data(seed, n=200, d=3, n_irrelevant=4, noise=0.5)
-    alpha = 0.3  # well above the noise's correlation with the irrelevant columns (~0.05)
+    alpha = (
+        0.3  # well above the noise's correlation with the irrelevant columns (~0.05)
+    )
     model = Lasso(alpha=alpha, tol=1e-9).fit(X, y)
     w, b = model.coef_, model.intercept_
-    # 0 ∈ ∂C:  g = (1/n) Xᵀ(y − Xw − b);  g_j = α sign(w_j) if w_j ≠ 0, |g_j| <= α if w_j = 0
+    # 0 ∈ ∂C, with g = (1/n) Xᵀ(y − Xw − b):
+    #   g_j = α sign(w_j) if w_j ≠ 0,  |g_j| <= α if w_j = 0
     g = X.T @ (y - X @ w - b) / len(y)
     active = w != 0
     np.testing.assert_allclose(g[active], alpha * np.sign(w[active]), atol=1e-5)
     assert np.all(np.abs(g[~active]) <= alpha + 1e-5)
-    assert abs(np.mean(y - X @ w - b)) < 1e-9  # unpenalised intercept: residuals sum to 0
+    assert (
+        abs(np.mean(y - X @ w - b)) < 1e-9
+    )  # unpenalised intercept: residuals sum to 0
     assert np.all(w[3:] == 0.0)  # irrelevant features: exactly zero, not just small
     assert np.all(w[:3] != 0.0)  # relevant ones kept (true |w| in [1, 3])
 
@@ -137,8 +165,9 @@ def test_lasso_satisfies_the_subgradient_conditions_and_drops_irrelevant_feature
 def test_lasso_limits():
     X, y = _data(0)
     assert np.all(Lasso(alpha=1e3).fit(X, y).coef_ == 0.0)  # large α: the empty model
-    np.testing.assert_allclose(Lasso(alpha=0.0).fit(X, y).coef_, normal_equation(X, y)[0],
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        Lasso(alpha=0.0).fit(X, y).coef_, normal_equation(X, y)[0], atol=1e-3
+    )
 
 
 def test_estimators_accept_float32_lists_and_report_r2():
@@ -156,7 +185,7 @@ def test_non_convergence_warns():
     assert model.n_iter_ == 2
 
 
-# ---- bad input ------------------------------------------------------------------------------
+# ---- bad input -----------------------------------------------------------------------
 
 BAD = [
     (np.array([[1.0, np.nan], [0.0, 1.0]]), np.zeros(2), ValueError, "X contains NaN"),
@@ -173,8 +202,13 @@ BAD = [
 @pytest.mark.parametrize("X, y, error, match", BAD)
 @pytest.mark.parametrize(
     "solve",
-    [normal_equation, lambda X, y: ridge(X, y, 1.0), lambda X, y: LinearRegression().fit(X, y),
-     lambda X, y: Ridge().fit(X, y), lambda X, y: Lasso().fit(X, y)],
+    [
+        normal_equation,
+        lambda X, y: ridge(X, y, 1.0),
+        lambda X, y: LinearRegression().fit(X, y),
+        lambda X, y: Ridge().fit(X, y),
+        lambda X, y: Lasso().fit(X, y),
+    ],
 )
 def test_bad_input_raises(solve, X, y, error, match):
     with pytest.raises(error, match=match):

@@ -1,4 +1,4 @@
-"""fit(): the lecture's loop on logic gates, XOR, regression; History, metrics, NaN stop."""
+"""fit(): the lecture's loop on gates, XOR, regression; History, metrics, NaN stop."""
 
 from __future__ import annotations
 
@@ -16,17 +16,27 @@ from tinygrad_edu.nn import functional as F
 from tinygrad_edu.train import History, accuracy, evaluate, fit, mse
 
 
-def _train_perceptron(gate: str, seed: int, epochs: int = 100) -> tuple[nn.Perceptron, History]:
+def _train_perceptron(
+    gate: str, seed: int, epochs: int = 100
+) -> tuple[nn.Perceptron, History]:
     tg.manual_seed(seed)
     X, y = datasets.logic_gate(gate, signed=True)
     model = nn.Perceptron(2)
     opt = optim.SGD(model.parameters(), lr=0.1)
     loader = DataLoader(X, y, batch_size=1)  # one sample per step: the perceptron rule
-    history = fit(model, F.perceptron_loss, opt, loader, epochs, metrics="accuracy", progress=False)
+    history = fit(
+        model,
+        F.perceptron_loss,
+        opt,
+        loader,
+        epochs,
+        metrics="accuracy",
+        progress=False,
+    )
     return model, history
 
 
-# ---- the lecture's story: perceptrons, XOR, MLPs ------------------------------------
+# ---- the lecture's story: perceptrons, XOR, MLPs -------------------------------------
 
 
 @pytest.mark.parametrize("gate", ["and", "or", "nand", "nor"])
@@ -67,8 +77,15 @@ def test_mlp_fits_xor():
     model = nn.MLP([2, 8, 1], activation="tanh")
     opt = optim.Adam(model.parameters(), lr=0.05)
     loader = DataLoader(X, y.reshape(-1, 1), batch_size=4)
-    history = fit(model, F.binary_cross_entropy_with_logits, opt, loader, epochs=300,
-                  metrics=["accuracy"], progress=False)
+    history = fit(
+        model,
+        F.binary_cross_entropy_with_logits,
+        opt,
+        loader,
+        epochs=300,
+        metrics=["accuracy"],
+        progress=False,
+    )
     with tg.no_grad():
         logits = model(Tensor(X)).numpy().ravel()
     np.testing.assert_array_equal(logits > 0, y.astype(bool))
@@ -76,7 +93,7 @@ def test_mlp_fits_xor():
     assert history.loss[-1] < 0.1
 
 
-# ---- history, validation, metrics ---------------------------------------------------------
+# ---- history, validation, metrics ----------------------------------------------------
 
 
 def _regression_setup(lr: float = 0.1, seed: int = 0):
@@ -91,8 +108,16 @@ def _regression_setup(lr: float = 0.1, seed: int = 0):
 
 def test_history_decreases_on_an_easy_problem():
     model, opt, train, val = _regression_setup(lr=0.02)
-    h = fit(model, F.mse_loss, opt, train, epochs=15, val_loader=val, metrics=("mse",),
-            progress=False)
+    h = fit(
+        model,
+        F.mse_loss,
+        opt,
+        train,
+        epochs=15,
+        val_loader=val,
+        metrics=("mse",),
+        progress=False,
+    )
     assert set(h.history) == {"loss", "mse", "val_loss", "val_mse"}
     assert all(len(v) == 15 for v in h.history.values())
     assert h.epoch == list(range(1, 16)) and len(h) == 15
@@ -108,7 +133,9 @@ def test_history_decreases_on_an_easy_problem():
 def test_val_loss_matches_evaluate_and_uses_no_grad():
     model, opt, train, val = _regression_setup()
     h = fit(model, F.mse_loss, opt, train, epochs=2, val_loader=val, progress=False)
-    assert evaluate(model, F.mse_loss, val)["loss"] == pytest.approx(h.val_loss[-1], rel=1e-5)
+    assert evaluate(model, F.mse_loss, val)["loss"] == pytest.approx(
+        h.val_loss[-1], rel=1e-5
+    )
     assert all(p.grad is None or p.grad.shape == p.shape for p in model.parameters())
 
 
@@ -127,8 +154,14 @@ def test_loss_is_sample_weighted_mean_over_batches():
         def step(self):
             pass
 
-    h = fit(lambda x: x @ w, F.mse_loss, Frozen(), DataLoader(X, y, batch_size=3, shuffle=False),
-            epochs=1, progress=False)
+    h = fit(
+        lambda x: x @ w,
+        F.mse_loss,
+        Frozen(),
+        DataLoader(X, y, batch_size=3, shuffle=False),
+        epochs=1,
+        progress=False,
+    )
     assert h.loss == [pytest.approx((1 + 1 + 1 + 25) / 4)]
 
 
@@ -139,11 +172,26 @@ def test_custom_metric_callables_and_dict():
         assert isinstance(pred, np.ndarray) and isinstance(target, np.ndarray)
         return float(np.max(np.abs(pred - target)))
 
-    h = fit(model, F.mse_loss, opt, train, 2, val_loader=val, metrics=[max_error],
-            progress=False)
+    h = fit(
+        model,
+        F.mse_loss,
+        opt,
+        train,
+        2,
+        val_loader=val,
+        metrics=[max_error],
+        progress=False,
+    )
     assert "max_error" in h and "val_max_error" in h
-    h = fit(model, F.mse_loss, opt, train, 1, metrics={"mae": lambda p, t: float(np.mean(np.abs(p - t)))},
-            progress=False)
+    h = fit(
+        model,
+        F.mse_loss,
+        opt,
+        train,
+        1,
+        metrics={"mae": lambda p, t: float(np.mean(np.abs(p - t)))},
+        progress=False,
+    )
     assert "mae" in h.history
 
 
@@ -152,15 +200,24 @@ def test_multiclass_accuracy_with_cross_entropy():
     X, y = datasets.blobs(n=150, centers=3, cluster_std=0.5, seed=0)
     X = (X - X.mean(0)) / X.std(0)
     model = nn.MLP([2, 16, 3])
-    h = fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=0.05),
-            DataLoader(X, y, batch_size=32), epochs=10, metrics="accuracy", progress=False)
+    h = fit(
+        model,
+        F.cross_entropy,
+        optim.Adam(model.parameters(), lr=0.05),
+        DataLoader(X, y, batch_size=32),
+        epochs=10,
+        metrics="accuracy",
+        progress=False,
+    )
     assert h.accuracy[-1] > 0.95
 
 
 def test_accuracy_metric():
     assert accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 1])) == 0.5
     assert accuracy(np.array([[0.1, 0.9]]), np.array([[0.0, 1.0]])) == 1.0  # one-hot
-    assert accuracy(np.array([[2.0], [-1.0]]), np.array([1.0, 0.0])) == 1.0  # logits, 0/1
+    assert (
+        accuracy(np.array([[2.0], [-1.0]]), np.array([1.0, 0.0])) == 1.0
+    )  # logits, 0/1
     assert accuracy(np.array([2.0, -1.0]), np.array([-1.0, -1.0])) == 0.5  # scores, ±1
     probs = functools.partial(accuracy, threshold=0.5)
     assert probs(np.array([0.7, 0.4]), np.array([1, 0])) == 1.0
@@ -169,7 +226,7 @@ def test_accuracy_metric():
     assert mse(np.array([[1.0], [3.0]]), np.array([1.0, 1.0])) == 2.0
 
 
-# ---- errors and the NaN stop -------------------------------------------------------------
+# ---- errors and the NaN stop ---------------------------------------------------------
 
 
 def test_nan_loss_stops_training_naming_epoch_and_batch():
@@ -184,8 +241,17 @@ def test_nan_loss_stops_training_naming_epoch_and_batch():
 
     model = nn.Linear(1, 1)
     opt = optim.SGD(model.parameters(), lr=0.01)
-    with pytest.raises(FloatingPointError, match=r"epoch 3, batch 1.*lower learning rate") as info:
-        fit(model, loss_fn, opt, DataLoader(X, y, batch_size=3), epochs=5, progress=False)
+    with pytest.raises(
+        FloatingPointError, match=r"epoch 3, batch 1.*lower learning rate"
+    ) as info:
+        fit(
+            model,
+            loss_fn,
+            opt,
+            DataLoader(X, y, batch_size=3),
+            epochs=5,
+            progress=False,
+        )
     assert info.value.history.epoch == [1, 2]  # what was done before the stop
 
 
@@ -209,7 +275,14 @@ def test_other_bad_arguments():
     with pytest.raises(ValueError, match="unknown metric 'acc'"):
         fit(model, F.mse_loss, opt, train, 1, metrics=["acc"], progress=False)
     with pytest.raises(ValueError, match="scalar"):
-        fit(model, lambda p, t: F.mse_loss(p, t, reduction="none"), opt, train, 1, progress=False)
+        fit(
+            model,
+            lambda p, t: F.mse_loss(p, t, reduction="none"),
+            opt,
+            train,
+            1,
+            progress=False,
+        )
     empty = DataLoader(np.zeros((3, 3)), np.zeros((3, 1)), batch_size=4, drop_last=True)
     with pytest.raises(ValueError, match="no batches"):
         fit(model, F.mse_loss, opt, empty, 1, progress=False)
@@ -219,11 +292,11 @@ def test_history_attribute_errors_are_clear():
     h = History()
     h.record("loss", 1.0)
     with pytest.raises(AttributeError, match="no record 'val_loss'.*'loss'"):
-        h.val_loss
+        _ = h.val_loss
     assert "loss=1" in repr(h)
 
 
-# ---- progress bar and plot ---------------------------------------------------------------
+# ---- progress bar and plot -----------------------------------------------------------
 
 
 class _FakeTerminal(io.StringIO):
@@ -255,7 +328,9 @@ def test_progress_bar_on_a_terminal(monkeypatch):
 def test_plot_writes_a_file(tmp_path):
     pytest.importorskip("matplotlib")
     model, opt, train, val = _regression_setup()
-    h = fit(model, F.mse_loss, opt, train, 3, val_loader=val, metrics="mse", progress=False)
+    h = fit(
+        model, F.mse_loss, opt, train, 3, val_loader=val, metrics="mse", progress=False
+    )
     path = h.plot(tmp_path / "curves.png")
     assert path.exists() and path.stat().st_size > 0
 

@@ -39,7 +39,7 @@ WHY_XOR_FAILS = """\
 
 
 def perceptron_tour(epochs: int = 20) -> dict[str, list[int]]:
-    """Rosenblatt's rule on each gate (labels ±1); prints and returns mistakes per epoch."""
+    """Rosenblatt's rule on each gate (labels ±1); returns the mistakes per epoch."""
     from . import nn
 
     print("1. A perceptron learns logic gates (Rosenblatt's rule, labels ±1):")
@@ -55,7 +55,8 @@ def perceptron_tour(epochs: int = 20) -> dict[str, list[int]]:
         else:
             verdict = (f"FAILS: still {min(mistakes)}-{max(mistakes)} mistakes per "
                        f"epoch after {epochs} epochs")
-        print(f"   {gate:>4}: w = [{w[0]:+.1f}, {w[1]:+.1f}], b = {b:+.1f}  -> {verdict}")
+        line = f"w = [{w[0]:+.1f}, {w[1]:+.1f}], b = {b:+.1f}"
+        print(f"   {gate:>4}: {line}  -> {verdict}")
     print(WHY_XOR_FAILS)
     return results
 
@@ -131,24 +132,26 @@ def train_xor(steps: int, seed: int, lr: float = 1.0) -> tuple[Any, dict, float]
 # ---- 3. the pictures -------------------------------------------------------------
 
 
-def _draw(text: str, dot_path: Path, written: list[Path], notes: list[str]) -> None:
-    """Write DOT text to dot_path, and beside it an .svg when Graphviz is installed."""
-    from . import viz
-
-    dot_path.parent.mkdir(parents=True, exist_ok=True)
-    dot_path.write_text(text, encoding="utf-8")
-    written.append(dot_path)
-    if shutil.which("dot") is None:
-        if not notes:
-            notes.append("Graphviz's 'dot' program is not installed, so only .dot files "
-                         "were written (apt-get install graphviz / brew install graphviz "
-                         "/ conda install graphviz; or paste a .dot file into a viewer)")
-        return
-    written.append(viz._write(text, dot_path.with_suffix(".svg"), "demo"))
+NO_GRAPHVIZ = (
+    "Graphviz's 'dot' program is not installed, so only .dot files were written "
+    "(apt-get install graphviz / brew install graphviz / conda install graphviz; or "
+    "paste a .dot file into an online viewer)"
+)
 
 
-def write_pictures(model: Any, history: dict, out_dir: Path) -> tuple[list[Path], list[str]]:
-    """The graph, the backward frames, the diagram and the curves; returns (paths, notes)."""
+def _draw(draw: Any, path: Path, written: list[Path], notes: list[str]) -> None:
+    """``draw(path)`` for the .dot file, and for an .svg when Graphviz is installed."""
+    written.append(draw(path.with_suffix(".dot")))
+    if shutil.which("dot") is not None:
+        written.append(draw(path.with_suffix(".svg")))
+    elif NO_GRAPHVIZ not in notes:
+        notes.append(NO_GRAPHVIZ)
+
+
+def write_pictures(
+    model: Any, history: dict, out_dir: Path
+) -> tuple[list[Path], list[str]]:
+    """Graph, backward frames, diagram and curves; returns (paths written, notes)."""
     import tinygrad_edu as tg
     import tinygrad_edu.nn.functional as F
     from tinygrad_edu import viz
@@ -158,10 +161,11 @@ def write_pictures(model: Any, history: dict, out_dir: Path) -> tuple[list[Path]
 
     # the graph of one forward/backward pass of the trained network (parameters by name)
     model.zero_grad()
-    loss = F.binary_cross_entropy(model(tg.Tensor(INPUTS, name="x")),
-                                  np.array(GATES["xor"], dtype=np.float32).reshape(-1, 1))
+    target = np.array(GATES["xor"], dtype=np.float32).reshape(-1, 1)
+    loss = F.binary_cross_entropy(model(tg.Tensor(INPUTS, name="x")), target)
     loss.backward()
-    _draw(viz.to_dot(loss, names=model), out_dir / "computation_graph.dot", written, notes)
+    _draw(lambda path: viz.render(loss, path, names=model),
+          out_dir / "computation_graph", written, notes)
 
     # backward frame by frame, on one neuron of that network (scalars: every value,
     # gradient and local derivative is visible): o = tanh(w1*x1 + w2*x2 + b)
@@ -183,7 +187,7 @@ def write_pictures(model: Any, history: dict, out_dir: Path) -> tuple[list[Path]
         written.append(frame)
 
     # the architecture
-    _draw(viz.mlp_to_dot(model), out_dir / "mlp.dot", written, notes)
+    _draw(lambda path: viz.draw_mlp(model, path), out_dir / "mlp", written, notes)
 
     # the training curves: a picture with matplotlib, the numbers without it
     try:
@@ -191,7 +195,8 @@ def write_pictures(model: Any, history: dict, out_dir: Path) -> tuple[list[Path]
                                         title="2-4-1 MLP on XOR"))
     except ImportError:
         csv = out_dir / "training_curves.csv"
-        rows = zip(range(1, len(history["loss"]) + 1), history["loss"], history["accuracy"])
+        steps = range(1, len(history["loss"]) + 1)
+        rows = zip(steps, history["loss"], history["accuracy"])
         csv.write_text("step,loss,accuracy\n"
                        + "".join(f"{i},{loss_},{acc}\n" for i, loss_, acc in rows))
         written.append(csv)
@@ -210,7 +215,8 @@ def demo(args: argparse.Namespace) -> int:
     model, history, accuracy = train_xor(args.steps, args.seed, args.lr)
     solved = accuracy == 1.0
     if solved:
-        print(f"   XOR solved: all 4 cases right (final loss {history['loss'][-1]:.4f}).")
+        final = history["loss"][-1]
+        print(f"   XOR solved: all 4 cases right (final loss {final:.4f}).")
     else:
         print(f"   XOR NOT solved: accuracy {accuracy:.2f} after {args.steps} steps "
               "(try more --steps or another --seed).")
@@ -223,8 +229,8 @@ def demo(args: argparse.Namespace) -> int:
     if frames:
         stems = sorted({p.stem for p in frames})
         kinds = ", ".join(sorted({p.suffix for p in frames}))
-        print(f"   {frames[0].parent}/{stems[0]} … {stems[-1]} ({kinds}): one frame per "
-              "step of backward")
+        print(f"   {frames[0].parent}/{stems[0]} … {stems[-1]} ({kinds}): one frame "
+              "per step of backward")
     for note in notes:
         print(f"   note: {note}")
     print("   computation_graph: the graph of one forward/backward pass; backward/: "
@@ -248,9 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="folder for the files it writes (default: %(default)s)")
     tour.add_argument("--steps", type=int, default=1000,
                       help="training steps of the XOR network (default: %(default)s)")
-    tour.add_argument("--lr", type=float, default=1.0, help="learning rate (default: %(default)s)")
-    tour.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    tour.add_argument("--quick", action="store_true", help="300 steps at most (for tests)")
+    tour.add_argument("--lr", type=float, default=1.0,
+                      help="learning rate (default: %(default)s)")
+    tour.add_argument("--seed", type=int, default=0,
+                      help="random seed (default: %(default)s)")
+    tour.add_argument("--quick", action="store_true",
+                      help="300 steps at most (for tests)")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -25,10 +25,18 @@ from typing import Any
 
 import numpy as np
 
+from . import nn, optim
 from .autograd import no_grad
 from .tensor import Tensor
 
-__all__ = ["normal_equation", "ridge", "LinearRegression", "Ridge", "Lasso", "soft_threshold"]
+__all__ = [
+    "normal_equation",
+    "ridge",
+    "LinearRegression",
+    "Ridge",
+    "Lasso",
+    "soft_threshold",
+]
 
 
 # ---- input checks --------------------------------------------------------------------
@@ -41,13 +49,18 @@ def _check_X(X: Any, where: str, n_features: int | None = None) -> np.ndarray:
     X = X.astype(np.float64, copy=False)
     if X.ndim != 2:
         hint = " (use X.reshape(-1, 1) for a single feature)" if X.ndim == 1 else ""
-        raise ValueError(f"{where}: X must be 2-D (n_samples, n_features), got shape {X.shape}{hint}")
+        raise ValueError(
+            f"{where}: X must be 2-D (n_samples, n_features), got shape {X.shape}{hint}"
+        )
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"{where}: X is empty, shape {X.shape}")
     if not np.isfinite(X).all():
         raise ValueError(f"{where}: X contains NaN or infinity")
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{where}: X has {X.shape[1]} features, but the model was fitted with {n_features}")
+        raise ValueError(
+            f"{where}: X has {X.shape[1]} features, "
+            f"but the model was fitted with {n_features}"
+        )
     return X
 
 
@@ -58,7 +71,9 @@ def _check_Xy(X: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(f"{where}: y must be numeric, got dtype {y.dtype}")
     y = y.astype(np.float64, copy=False)
     if y.ndim != 1:
-        raise ValueError(f"{where}: y must be 1-D (n_samples,), got shape {y.shape} (use y.ravel())")
+        raise ValueError(
+            f"{where}: y must be 1-D (n_samples,), got shape {y.shape} (use y.ravel())"
+        )
     if len(y) != len(X):
         raise ValueError(f"{where}: X has {len(X)} samples but y has {len(y)}")
     if not np.isfinite(y).all():
@@ -67,7 +82,9 @@ def _check_Xy(X: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_penalty(value: float, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"{where}: {name} must be a number, got {value!r}")
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value}")
@@ -85,7 +102,9 @@ def _centre(X: np.ndarray, y: np.ndarray, fit_intercept: bool):
 # ---- closed forms --------------------------------------------------------------------
 
 
-def normal_equation(X: Any, y: Any, fit_intercept: bool = True) -> tuple[np.ndarray, float]:
+def normal_equation(
+    X: Any, y: Any, fit_intercept: bool = True
+) -> tuple[np.ndarray, float]:
     """Least squares in closed form: ``w* = argmin_w Σ_i (wᵀx_i + w_0 − y_i)²``.
 
     Setting the gradient to zero gives the normal equation ``XᵀX w = Xᵀy``, i.e.
@@ -123,7 +142,9 @@ def normal_equation(X: Any, y: Any, fit_intercept: bool = True) -> tuple[np.ndar
     return coef, float(y_mean - x_mean @ coef)
 
 
-def ridge(X: Any, y: Any, lam: float, fit_intercept: bool = True) -> tuple[np.ndarray, float]:
+def ridge(
+    X: Any, y: Any, lam: float, fit_intercept: bool = True
+) -> tuple[np.ndarray, float]:
     """Ridge regression in closed form: ``w* = (λI + XᵀX)⁻¹ Xᵀy``.
 
     It minimises ``‖y − Xw − w_0‖² + λ‖w‖²`` (the intercept is not penalised:
@@ -177,7 +198,7 @@ def soft_threshold(w: Any, t: float) -> np.ndarray:
     return np.sign(w) * np.maximum(np.abs(w) - t, 0.0) + 0.0  # + 0.0: no -0.0 in coef_
 
 
-# ---- estimators trained by gradient descent with the engine ---------------------------
+# ---- estimators trained by gradient descent with the engine -------------------------
 
 
 class _GradientLinearModel:
@@ -199,7 +220,11 @@ class _GradientLinearModel:
         where = type(self).__name__
         if lr is not None and (not np.isfinite(lr) or lr <= 0):
             raise ValueError(f"{where}: lr must be a positive number or None, got {lr}")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        if (
+            isinstance(max_iter, bool)
+            or not isinstance(max_iter, (int, np.integer))
+            or max_iter < 1
+        ):
             raise ValueError(f"{where}: max_iter must be an int >= 1, got {max_iter!r}")
         if not np.isfinite(tol) or tol < 0:
             raise ValueError(f"{where}: tol must be a finite number >= 0, got {tol}")
@@ -223,13 +248,11 @@ class _GradientLinearModel:
 
     # -- fit / predict --
     def fit(self, X: Any, y: Any) -> "_GradientLinearModel":
-        """Minimise the objective on ``(X, y)``; sets ``coef_``, ``intercept_``, ``n_iter_``."""
-        from . import nn, optim  # here, not at import: linear.py is a leaf of the package
-
+        """Minimise the objective on ``(X, y)``; sets ``coef_``, ``intercept_``, ..."""
         where = f"{type(self).__name__}.fit"
         X, y = _check_Xy(X, y, where)
         Xc, yc, x_mean, y_mean = _centre(X, y, self.fit_intercept)
-        # 1/L for an L-smooth objective: each step decreases it (and keeps ISTA convergent)
+        # 1/L for an L-smooth objective: every step decreases it (and ISTA converges)
         step = self.lr if self.lr is not None else 1.0 / max(self._lipschitz(Xc), 1e-12)
         w = nn.Parameter(np.zeros(X.shape[1]))
         optimizer = optim.SGD([w], lr=step)
@@ -246,14 +269,18 @@ class _GradientLinearModel:
                 self._prox(w.data, step)
             if not np.isfinite(w.data).all():
                 raise FloatingPointError(
-                    f"{where}: the weights became NaN/inf at iteration {iteration}; lr={step} is too large"
+                    f"{where}: the weights became NaN/inf at iteration {iteration}; "
+                    f"lr={step} is too large"
                 )
-            if np.max(np.abs(w.data - before)) <= self.tol * max(1.0, np.max(np.abs(w.data))):
+            if np.max(np.abs(w.data - before)) <= self.tol * max(
+                1.0, np.max(np.abs(w.data))
+            ):
                 break
         else:
             warnings.warn(
-                f"{where}: did not converge in max_iter={self.max_iter} iterations; increase "
-                "max_iter, or standardise the features (ill-conditioned XᵀX makes GD slow)",
+                f"{where}: did not converge in max_iter={self.max_iter} iterations; "
+                "increase max_iter, or standardise the features (an ill-conditioned "
+                "XᵀX makes gradient descent slow)",
                 RuntimeWarning,
                 stacklevel=2,
             )
@@ -266,7 +293,9 @@ class _GradientLinearModel:
         """``Xw + w_0`` for the fitted ``w = coef_`` and ``w_0 = intercept_``."""
         where = f"{type(self).__name__}.predict"
         if not hasattr(self, "coef_"):
-            raise RuntimeError(f"{where}: the model is not fitted yet; call fit(X, y) first")
+            raise RuntimeError(
+                f"{where}: the model is not fitted yet; call fit(X, y) first"
+            )
         X = _check_X(X, where, n_features=len(self.coef_))
         return X @ self.coef_ + self.intercept_
 
@@ -282,7 +311,12 @@ class _GradientLinearModel:
         return f"{type(self).__name__}({args})"
 
     def _params(self) -> dict[str, Any]:
-        return {"fit_intercept": self.fit_intercept, "lr": self.lr, "max_iter": self.max_iter, "tol": self.tol}
+        return {
+            "fit_intercept": self.fit_intercept,
+            "lr": self.lr,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+        }
 
 
 class LinearRegression(_GradientLinearModel):
@@ -384,7 +418,7 @@ class Ridge(_GradientLinearModel):
 
 
 class Lasso(_GradientLinearModel):
-    """Lasso regression (L1 penalty) by proximal gradient descent (ISTA) with the engine.
+    """Lasso regression (L1 penalty) by proximal gradient descent (ISTA), on the engine.
 
     Minimises, scaled as scikit-learn's ``Lasso``::
 

@@ -67,7 +67,8 @@ def accuracy(pred: Any, target: Any, threshold: float = 0.0) -> float:
         return float(np.mean(labels.reshape(-1) == target.reshape(-1)))
     if pred.size != target.size:
         raise ValueError(
-            f"accuracy: predictions {pred.shape} and targets {target.shape} differ in size"
+            f"accuracy: predictions {pred.shape} and targets {target.shape} "
+            "differ in size"
         )
     predicted = pred.reshape(-1) > threshold
     return float(np.mean(predicted == (target.reshape(-1) > 0)))
@@ -81,9 +82,13 @@ def mse(pred: Any, target: Any) -> float:
     >>> mse([[1.0], [2.0]], [1.0, 4.0])
     2.0
     """
-    pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    pred, target = np.asarray(pred, dtype=np.float64), np.asarray(
+        target, dtype=np.float64
+    )
     if pred.size != target.size:
-        raise ValueError(f"mse: predictions {pred.shape} and targets {target.shape} differ in size")
+        raise ValueError(
+            f"mse: predictions {pred.shape} and targets {target.shape} differ in size"
+        )
     return float(np.mean((pred.reshape(-1) - target.reshape(-1)) ** 2))
 
 
@@ -91,7 +96,9 @@ METRICS: dict[str, Metric] = {"accuracy": accuracy, "mse": mse}
 
 
 def _metric_name(fn: Callable) -> str:
-    name = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None)
+    name = getattr(fn, "__name__", None) or getattr(
+        getattr(fn, "func", None), "__name__", None
+    )
     return name or type(fn).__name__
 
 
@@ -108,16 +115,23 @@ def _resolve_metrics(metrics: MetricsArg | None) -> list[tuple[str, Metric]]:
         for m in metrics:
             if isinstance(m, str):
                 if m not in METRICS:
-                    raise ValueError(f"fit: unknown metric {m!r}; choose from {sorted(METRICS)} or pass a callable (pred, target) -> float")
+                    raise ValueError(
+                        f"fit: unknown metric {m!r}; choose from {sorted(METRICS)} "
+                        "or pass a callable (pred, target) -> float"
+                    )
                 items.append((m, METRICS[m]))
             elif callable(m):
                 items.append((_metric_name(m), m))
             else:
-                raise TypeError(f"fit: a metric must be a name or a callable, got {m!r}")
+                raise TypeError(
+                    f"fit: a metric must be a name or a callable, got {m!r}"
+                )
     names = [name for name, _ in items]
     for name in names:
         if name == "loss" or name.startswith("val_") or names.count(name) > 1:
-            raise ValueError(f"fit: metric name {name!r} is reserved or repeated (names: {names})")
+            raise ValueError(
+                f"fit: metric name {name!r} is reserved or repeated (names: {names})"
+            )
     return items
 
 
@@ -152,7 +166,9 @@ class History:
         history = self.__dict__.get("history", {})
         if name in history:
             return history[name]
-        raise AttributeError(f"History has no record {name!r}; it has {sorted(history)}")
+        raise AttributeError(
+            f"History has no record {name!r}; it has {sorted(history)}"
+        )
 
     def __getitem__(self, name: str) -> list[float]:
         return self.history[name]
@@ -186,13 +202,19 @@ class History:
             raise ValueError("History.plot: nothing recorded yet")
         panels: dict[str, list[str]] = {}  # "loss" -> ["loss", "val_loss"]
         for key in self.history:
-            panels.setdefault(key[4:] if key.startswith("val_") else key, []).append(key)
+            title = key[len("val_") :] if key.startswith("val_") else key
+            panels.setdefault(title, []).append(key)
         fig = Figure(figsize=(4.5 * len(panels), 3.5), layout="constrained")
-        for ax, (title, keys) in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels.items()):
+        axes = fig.subplots(1, len(panels), squeeze=False)[0]
+        for ax, (title, keys) in zip(axes, panels.items()):
             for key in keys:
                 values = self.history[key]
-                ax.plot(range(1, len(values) + 1), values, marker="." if len(values) < 50 else None,
-                        label="validation" if key.startswith("val_") else "training")
+                ax.plot(
+                    range(1, len(values) + 1),
+                    values,
+                    marker="." if len(values) < 50 else None,
+                    label="validation" if key.startswith("val_") else "training",
+                )
             ax.set_title(title)
             ax.set_xlabel("epoch")
             ax.legend()
@@ -229,7 +251,8 @@ def _loss_value(loss: Any) -> float:
         raise TypeError(f"fit: loss_fn must return a Tensor, got {type(loss).__name__}")
     if loss.size != 1:
         raise ValueError(
-            f"fit: loss_fn must return a scalar, got shape {loss.shape} (use reduction='mean')"
+            f"fit: loss_fn must return a scalar, got shape {loss.shape} "
+            "(use reduction='mean')"
         )
     return float(loss.item())
 
@@ -245,8 +268,10 @@ def _progress_bar(total: int | None, enabled: bool) -> Any:
     if not enabled or not sys.stderr.isatty():
         return None
     try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is a dependency, but a missing bar must not stop training
+        from tqdm import tqdm
+    except (
+        ImportError
+    ):  # tqdm is a dependency, but a missing bar must not stop training
         return None
     return tqdm(total=total, unit="batch", file=sys.stderr, dynamic_ncols=True)
 
@@ -266,14 +291,19 @@ def evaluate(
     --------
     >>> import numpy as np
     >>> from tinygrad_edu.data import DataLoader
-    >>> loader = DataLoader(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]), shuffle=False)
-    >>> evaluate(lambda x: x * 2, lambda p, t: ((p - t) ** 2).mean(), loader, metrics="mse")
+    >>> X, y = np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]])
+    >>> loader = DataLoader(X, y, shuffle=False)
+    >>> def loss(pred, target):
+    ...     return ((pred - target) ** 2).mean()
+    >>> evaluate(lambda x: x * 2, loss, loader, metrics="mse")
     {'loss': 1.0, 'mse': 1.0}
     """
     return _evaluate(model, loss_fn, loader, _resolve_metrics(metrics))
 
 
-def _evaluate(model: Any, loss_fn: Any, loader: Iterable, named: list) -> dict[str, float]:
+def _evaluate(
+    model: Any, loss_fn: Any, loader: Iterable, named: list
+) -> dict[str, float]:
     _set_training(model, False)
     means = _Means()
     with no_grad():
@@ -315,7 +345,8 @@ def fit(
         Maps a batch Tensor to predictions. ``train()``/``eval()`` are called if it
         has them; it is left in training mode.
     loss_fn : callable
-        ``loss_fn(pred, target)`` returning a scalar Tensor (e.g. ``nn.functional.mse_loss``).
+        ``loss_fn(pred, target)`` returning a scalar Tensor, e.g.
+        ``nn.functional.mse_loss``.
     optimizer : Optimizer
         Anything with ``zero_grad()`` and ``step()``, built on the model's parameters.
     train_loader : iterable of (x, y)
@@ -352,14 +383,15 @@ def fit(
     >>> import numpy as np, tinygrad_edu as tg
     >>> from tinygrad_edu.data import DataLoader
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = 2 * X + 1
-    >>> w = tg.Tensor([[0.0]], requires_grad=True); b = tg.Tensor([0.0], requires_grad=True)
+    >>> w = tg.Tensor([[0.0]], requires_grad=True)
+    >>> b = tg.Tensor([0.0], requires_grad=True)
     >>> class GD:   # the simplest optimizer: w <- w - lr * dC/dw
     ...     def zero_grad(self): w.grad = b.grad = None
     ...     def step(self):
     ...         w.data -= 0.1 * w.grad.data; b.data -= 0.1 * b.grad.data
     >>> loss = lambda p, t: ((p - t) ** 2).mean()
-    >>> h = fit(lambda x: x @ w + b, loss, GD(), DataLoader(X, y, batch_size=4), epochs=200,
-    ...         progress=False)
+    >>> loader = DataLoader(X, y, batch_size=4)
+    >>> h = fit(lambda x: x @ w + b, loss, GD(), loader, epochs=200, progress=False)
     >>> round(h.loss[-1], 6), round(float(w.data[0, 0]), 3), round(float(b.data[0]), 3)
     (0.0, 2.0, 1.0)
     """
@@ -388,22 +420,28 @@ def fit(
                 value = _loss_value(loss)
                 if not math.isfinite(value):
                     err = FloatingPointError(
-                        f"fit: the loss became {value} at epoch {epoch}, batch {batch}; "
-                        "training stopped. The steps are probably too large: try a lower "
-                        f"learning rate (lr={getattr(optimizer, 'lr', '?')}), and check the "
-                        "inputs for huge values (standardise the features)."
+                        f"fit: the loss became {value} at epoch {epoch}, "
+                        f"batch {batch}; training stopped. The steps are probably "
+                        "too large: try a lower learning rate "
+                        f"(lr={getattr(optimizer, 'lr', '?')}), and check the inputs "
+                        "for huge values (standardise the features)."
                     )
                     err.history = history  # type: ignore[attr-defined]
                     raise err
                 loss.backward()
                 optimizer.step()
                 values = {"loss": value}
-                values.update((name, float(fn(pred.data, yb.data))) for name, fn in named)
+                values.update(
+                    (name, float(fn(pred.data, yb.data))) for name, fn in named
+                )
                 means.add(values, len(xb))
                 if bar is not None:
                     bar.update(1)
             if means.count == 0:
-                raise ValueError("fit: train_loader produced no batches (drop_last with too few samples?)")
+                raise ValueError(
+                    "fit: train_loader produced no batches "
+                    "(drop_last with too few samples?)"
+                )
             history.epoch.append(epoch)
             for name, value in means.means().items():
                 history.record(name, value)

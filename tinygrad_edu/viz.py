@@ -113,7 +113,8 @@ def _fmt_param(value: Any) -> str:
     if isinstance(value, (np.dtype, type)):
         return np.dtype(value).name
     if isinstance(value, tuple):
-        return "(" + ", ".join(_fmt_param(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        inner = ", ".join(_fmt_param(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
     return _fmt_number(value)
 
 
@@ -123,7 +124,8 @@ def _fmt_index(index: Any) -> str:
     out = []
     for p in parts:
         if isinstance(p, slice):
-            text = ":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
+            bounds = (p.start, p.stop, p.step)
+            text = ":".join("" if v is None else str(v) for v in bounds)
             out.append(text[:-1] if text.endswith(":") and p.step is None else text)
         elif p is Ellipsis:
             out.append("...")
@@ -136,7 +138,7 @@ def _fmt_index(index: Any) -> str:
 
 
 def op_text(ctx: Context) -> str:
-    """An op as people write it: ``leaky_relu(0.1)``, ``sum(axis=0)``, ``getitem[0, 1:]``.
+    """An op as people write it: ``leaky_relu(0.1)``, ``sum(axis=0)``, ``getitem[1:]``.
 
     >>> import tinygrad_edu as tg
     >>> x = tg.Tensor([1.0, -2.0], requires_grad=True)
@@ -249,7 +251,10 @@ def _groups(order: list[Tensor], collapse: Any, labels: dict[int, str],
     """
     if not collapse:
         return {}
-    items = collapse.items() if isinstance(collapse, Mapping) else [(None, c) for c in collapse]
+    if isinstance(collapse, Mapping):
+        items = list(collapse.items())
+    else:
+        items = [(None, c) for c in collapse]
     root = order[-1]
     used = _consumers(order)
     owner: dict[int, _Group] = {}
@@ -266,7 +271,8 @@ def _groups(order: list[Tensor], collapse: Any, labels: dict[int, str],
             tensors = [t for t in order if id(t) in params]
             ops = {id(t.grad_fn): t.grad_fn for t in order if t.grad_fn is not None
                    and any(id(x) in params for x in t.grad_fn.inputs)}
-            tensors += [t for t in order if t.grad_fn is not None and id(t.grad_fn) in ops]
+            tensors += [t for t in order
+                        if t.grad_fn is not None and id(t.grad_fn) in ops]
         else:
             raise TypeError(
                 f"collapse: expected Modules or name prefixes (str), got "
@@ -300,7 +306,8 @@ class _Dot:
         for key, value in attrs.items():
             value = str(value)
             if not (value.startswith("<") and value.endswith(">")):  # HTML label
-                value = f'"{value}"' if not re.fullmatch(r"[A-Za-z0-9_.]+", value) else value
+                if not re.fullmatch(r"[A-Za-z0-9_.]+", value):
+                    value = f'"{value}"'
             parts.append(f"{key}={value}")
         return ", ".join(parts)
 
@@ -356,8 +363,9 @@ def _graph_dot(
     hidden = _groups(order, collapse, labels, module_names)
 
     n_nodes = len({id(g) for g in hidden.values()})
-    n_nodes += sum((id(t) not in hidden) + (t.grad_fn is not None and id(t.grad_fn) not in hidden)
-                   for t in order)
+    for t in order:
+        n_nodes += id(t) not in hidden
+        n_nodes += t.grad_fn is not None and id(t.grad_fn) not in hidden
     if max_nodes is not None and n_nodes > max_nodes:
         raise ValueError(
             f"to_dot: the graph has {n_nodes} nodes, more than max_nodes={max_nodes}; "
@@ -443,12 +451,15 @@ def _graph_dot(
             if ctx is focus_op:
                 attrs.update(fillcolor="#ffb347", penwidth=3)
             dot.node(ctx, **attrs)
-        derivatives = (local_derivatives(ctx, t) if edge_labels and id(ctx) not in hidden
-                       else [None] * len(ctx.inputs))
+        if edge_labels and id(ctx) not in hidden:
+            derivatives = local_derivatives(ctx, t)
+        else:
+            derivatives = [None] * len(ctx.inputs)
         seen_edges: set[tuple[int, int]] = set()
         for x, d in zip(ctx.inputs, derivatives):
             a, b = rep(x), rep(ctx)
-            if a is b or ((a is not x or b is not ctx) and (id(a), id(b)) in seen_edges):
+            via_group = a is not x or b is not ctx
+            if a is b or (via_group and (id(a), id(b)) in seen_edges):
                 continue  # inside one group, or a repeat of a group's edge
             seen_edges.add((id(a), id(b)))
             attrs = {}
@@ -745,7 +756,7 @@ def _write(text: str, path: str | Path, what: str = "render") -> Path:
 
 
 def render(tensor: Tensor, path: str | Path, **kwargs: Any) -> Path:
-    """Draw the graph of ``tensor`` into ``path``: ``.svg``, ``.png``, ``.pdf`` or ``.dot``.
+    """Draw the graph of ``tensor`` into ``path`` (``.svg``/``.png``/``.pdf``/``.dot``).
 
     Takes the keyword arguments of ``to_dot``; returns the path written. Without the
     Graphviz program it writes the ``.dot`` file beside ``path`` and raises
@@ -770,16 +781,20 @@ def render_backward(loss: Tensor, folder: str | Path, fmt: str = "svg",
     The gradients are computed once with ``tinygrad_edu.gradients`` (the engine,
     ``retain_graph=True``) and replayed; no ``.grad`` is changed, but the graph must
     still be there: call it before ``loss.backward()`` (or backward with
-    ``retain_graph=True``). Writes
+    ``retain_graph=True``); tensor hooks run once, as in any backward. Writes
     ``frame_000.dot``, ``frame_001.dot``, ... into ``folder`` and, when the Graphviz
     program is installed, ``frame_000.svg`` (``fmt``: ``"svg"`` or ``"png"``) too.
     Returns one path per frame: the pictures, or the ``.dot`` files without
     Graphviz. Takes ``to_dot``'s keyword arguments (``names=``, ...).
     """
     if f".{fmt}" not in _FORMATS or _FORMATS[f".{fmt}"] is None:
-        raise ValueError(f"render_backward: fmt must be 'svg', 'png' or 'pdf', got {fmt!r}")
+        raise ValueError(
+            f"render_backward: fmt must be 'svg', 'png' or 'pdf', got {fmt!r}"
+        )
     if not loss.requires_grad:
-        raise RuntimeError("render_backward: the tensor does not require grad (no graph)")
+        raise RuntimeError(
+            "render_backward: the tensor does not require grad (it has no graph)"
+        )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     order = toposort(loss)
@@ -818,8 +833,9 @@ def render_backward(loss: Tensor, folder: str | Path, fmt: str = "svg",
             current = visits[k - 1]
             known[id(current)] = final[id(current)]
             if current.grad_fn is not None:
-                title = (f"backward step {k}/{len(visits)}: {called(current)} has its "
-                         f"full gradient; {current.grad_fn.name} passes it to its inputs")
+                title = (f"backward step {k}/{len(visits)}: {called(current)} has "
+                         f"its full gradient; {current.grad_fn.name} passes it to "
+                         "its inputs")
             else:
                 title = (f"backward step {k}/{len(visits)}: leaf {called(current)} is "
                          "reached; its gradient is added into .grad")
@@ -842,7 +858,7 @@ def _leaf_modules(model: Any) -> list[Any]:
     leaves, stack = [], [model]
     while stack:
         m = stack.pop()
-        if isinstance(m, Iterable) and hasattr(m, "parameters"):  # ModuleList, Sequential
+        if isinstance(m, Iterable) and hasattr(m, "parameters"):  # a Sequential
             inner = list(m)
         else:
             inner = list(m.children()) if hasattr(m, "children") else []
@@ -916,7 +932,8 @@ def mlp_to_dot(model: Any, max_units: int = 10) -> str:
     lines = [
         "digraph MLP {",
         "  layout=neato; splines=line; outputorder=edgesfirst;",
-        "  node [shape=circle, fixedsize=true, width=0.5, fontname=Helvetica, fontsize=10];",
+        "  node [shape=circle, fixedsize=true, width=0.5, fontname=Helvetica, "
+        "fontsize=10];",
         "  edge [arrowsize=0.4];",
     ]
 
@@ -929,7 +946,8 @@ def mlp_to_dot(model: Any, max_units: int = 10) -> str:
             title, prefix = f"input\\n{n} feature{'s' * (n != 1)}", "x"
         else:
             act = layers[i - 1][2]
-            title = ("output" if last else f"hidden {i}") + f"\\n{n} unit{'s' * (n != 1)}"
+            title = "output" if last else f"hidden {i}"
+            title += f"\\n{n} unit{'s' * (n != 1)}"
             title += f"\\n{act}" if act else ""
             prefix = "y" if last else "h"
         lines.append(f'  title{i} [shape=plaintext, fixedsize=false, fontsize=12, '
@@ -940,8 +958,8 @@ def mlp_to_dot(model: Any, max_units: int = 10) -> str:
             pos = f'pos="{i * dx:.2f},{y:.2f}!"'
             if j is None:
                 hidden = n - len(shown[i]) + 1
-                lines.append(f'  {unit(i, j)} [shape=box, fixedsize=false, style=dashed, '
-                             f'label="… {hidden} more", {pos}];')
+                lines.append(f'  {unit(i, j)} [shape=box, fixedsize=false, '
+                             f'style=dashed, label="… {hidden} more", {pos}];')
                 continue
             tip = f"{prefix}{j + 1}"
             if i > 0 and layers[i - 1][1] is not None:
@@ -995,9 +1013,12 @@ def draw_mlp(model: Any, path: str | Path | None = None, max_units: int = 10) ->
 # ---- training curves -------------------------------------------------------------
 
 
-def plot_history(history: Any, path: str | Path | None = None, title: str | None = None) -> Any:
+def plot_history(
+    history: Any, path: str | Path | None = None, title: str | None = None
+) -> Any:
     """Training curves: one panel per quantity (loss, then each metric), with its
-    ``val_`` twin on the same axes. Needs matplotlib (``pip install tinygrad-edu[plot]``).
+    ``val_`` twin on the same axes. Needs matplotlib
+    (``pip install tinygrad-edu[plot]``).
 
     ``history``: a ``History`` (``history.history`` is ``{"loss": [...], "val_loss":
     [...], "accuracy": [...]}``, one value per epoch) or such a dict. Returns the
@@ -1028,7 +1049,8 @@ def plot_history(history: Any, path: str | Path | None = None, title: str | None
         for key in keys:
             values = np.asarray(curves[key], dtype=float)
             epochs = np.arange(1, len(values) + 1)
-            ax.plot(epochs, values, label="validation" if key.startswith("val_") else "training",
+            kind = "validation" if key.startswith("val_") else "training"
+            ax.plot(epochs, values, label=kind,
                     marker="o" if len(values) <= 30 else None, markersize=3)
         ax.set_title(panel)
         ax.set_xlabel("epoch")

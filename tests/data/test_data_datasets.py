@@ -24,7 +24,9 @@ def test_logic_gates(name):
     assert y.tolist() == TRUTH[name]
     # the truth table really is the gate applied to the inputs
     a, b = X[:, 0].astype(bool), X[:, 1].astype(bool)
-    gate = {"and": a & b, "or": a | b, "nand": ~(a & b), "nor": ~(a | b), "xor": a ^ b}[name]
+    gate = {"and": a & b, "or": a | b, "nand": ~(a & b), "nor": ~(a | b), "xor": a ^ b}[
+        name
+    ]
     assert y.astype(bool).tolist() == gate.tolist()
     _, signed = datasets.logic_gate(name.upper(), signed=True)
     assert signed.tolist() == [2 * v - 1 for v in TRUTH[name]]
@@ -40,11 +42,17 @@ GENERATORS = [
     (datasets.spiral, {"n_per_class": 20, "n_classes": 3}, (60, 2)),
     (datasets.moons, {"n": 41}, (41, 2)),
     (datasets.blobs, {"n": 30, "n_features": 4, "centers": 3}, (30, 4)),
-    (datasets.linear_regression, {"n": 25, "n_features": 2, "n_irrelevant": 3}, (25, 5)),
+    (
+        datasets.linear_regression,
+        {"n": 25, "n_features": 2, "n_irrelevant": 3},
+        (25, 5),
+    ),
 ]
 
 
-@pytest.mark.parametrize("fn, kwargs, shape", GENERATORS, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    "fn, kwargs, shape", GENERATORS, ids=lambda v: getattr(v, "__name__", "")
+)
 def test_generators_are_seeded_arrays(fn, kwargs, shape):
     X1, y1 = fn(**kwargs, seed=3)
     X2, y2 = fn(**kwargs, seed=3)
@@ -68,7 +76,9 @@ def test_classification_labels():
     assert y.dtype == np.int64 and np.bincount(y).tolist() == [10] * 4
     _, y = datasets.moons(n=11, seed=0)
     assert y.dtype == np.int64 and np.bincount(y).tolist() == [6, 5]
-    X, y = datasets.blobs(n=9, centers=[[0, 0], [100, 100], [-100, 100]], cluster_std=0.5, seed=0)
+    X, y = datasets.blobs(
+        n=9, centers=[[0, 0], [100, 100], [-100, 100]], cluster_std=0.5, seed=0
+    )
     assert np.bincount(y).tolist() == [3, 3, 3]
     # every point lies near its own centre
     centres = np.array([[0, 0], [100, 100], [-100, 100]])
@@ -83,13 +93,21 @@ def test_default_dtype_is_respected():
 
 def test_linear_regression_follows_its_coefficients():
     X, y, w = datasets.linear_regression(
-        n=500, n_features=2, n_irrelevant=2, noise=0.0, coef=[1.5, -2.0], intercept=0.5,
-        seed=0, return_coef=True,
+        n=500,
+        n_features=2,
+        n_irrelevant=2,
+        noise=0.0,
+        coef=[1.5, -2.0],
+        intercept=0.5,
+        seed=0,
+        return_coef=True,
     )
     assert w.tolist() == [1.5, -2.0, 0.0, 0.0]
     np.testing.assert_allclose(y, X @ w + 0.5, rtol=1e-5, atol=1e-5)
     _, _, w = datasets.linear_regression(n=5, n_features=6, seed=1, return_coef=True)
-    assert np.all((np.abs(w) >= 1) & (np.abs(w) <= 3))  # default weights clearly non-zero
+    assert np.all(
+        (np.abs(w) >= 1) & (np.abs(w) <= 3)
+    )  # default weights clearly non-zero
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,12 @@ def _indexed(n: int) -> tuple[np.ndarray, np.ndarray]:
     return X, np.arange(n)
 
 
-@given(n=sizes, batch_size=batch_sizes, shuffle=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@given(
+    n=sizes,
+    batch_size=batch_sizes,
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_every_sample_exactly_once_per_epoch(n, batch_size, shuffle, seed):
     X, y = _indexed(n)
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
@@ -57,7 +62,9 @@ def test_int_seed_is_reproducible(n, batch_size, seed):
     a = DataLoader(X, y, batch_size=batch_size, seed=seed)
     b = DataLoader(X, y, batch_size=batch_size, seed=seed)
     for _ in range(3):  # the same sequence of epochs, not just the same first one
-        for ba, bb in zip(_epoch_ids(a), _epoch_ids(b), strict=True):
+        epoch_a, epoch_b = _epoch_ids(a), _epoch_ids(b)
+        assert len(epoch_a) == len(epoch_b)
+        for ba, bb in zip(epoch_a, epoch_b):
             np.testing.assert_array_equal(ba, bb)
 
 
@@ -67,10 +74,13 @@ def test_manual_seed_makes_default_loader_reproducible(n, seed):
     loader = DataLoader(X, y, batch_size=7)
     tg.manual_seed(seed)
     first = [_epoch_ids(loader) for _ in range(2)]
-    tg.manual_seed(seed)  # replaces the library generator: the loader must see the new one
+    tg.manual_seed(
+        seed
+    )  # replaces the library generator: the loader must see the new one
     second = [_epoch_ids(loader) for _ in range(2)]
-    for e1, e2 in zip(first, second, strict=True):
-        for b1, b2 in zip(e1, e2, strict=True):
+    for e1, e2 in zip(first, second):
+        assert len(e1) == len(e2)
+        for b1, b2 in zip(e1, e2):
             np.testing.assert_array_equal(b1, b2)
 
 
@@ -85,7 +95,11 @@ def test_each_epoch_draws_a_new_permutation():
 def test_no_shuffle_keeps_order_and_serves_views():
     X, y = _indexed(10)
     loader = DataLoader(X, y, batch_size=4, shuffle=False)
-    assert [b.tolist() for b in _epoch_ids(loader)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert [b.tolist() for b in _epoch_ids(loader)] == [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9],
+    ]
     xb, _ = next(iter(loader))
     assert np.shares_memory(xb.numpy(), X)  # a slice: no copy at all
 
@@ -100,7 +114,9 @@ def test_the_dataset_is_stored_once_not_copied():
 
 
 def test_dtypes():
-    loader = DataLoader([[0, 1], [1, 0]], np.array([0, 1], dtype=np.int32), batch_size=2)
+    loader = DataLoader(
+        [[0, 1], [1, 0]], np.array([0, 1], dtype=np.int32), batch_size=2
+    )
     xb, yb = next(iter(loader))
     assert xb.dtype == tg.get_default_dtype()  # int features become float
     assert yb.dtype == np.int64  # integer labels are int64 class indices
@@ -115,7 +131,10 @@ def test_dtypes():
 def test_len_and_repr():
     loader = DataLoader(np.zeros((10, 1)), np.zeros(10), batch_size=3)
     assert len(loader) == 4
-    assert len(DataLoader(np.zeros((10, 1)), np.zeros(10), batch_size=3, drop_last=True)) == 3
+    assert (
+        len(DataLoader(np.zeros((10, 1)), np.zeros(10), batch_size=3, drop_last=True))
+        == 3
+    )
     assert "batch_size=3" in repr(loader)
 
 

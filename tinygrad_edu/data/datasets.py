@@ -87,7 +87,9 @@ def logic_gate(name: str, signed: bool = False) -> tuple[np.ndarray, np.ndarray]
     """
     key = name.lower() if isinstance(name, str) else name
     if key not in GATES:
-        raise ValueError(f"logic_gate: unknown gate {name!r}; choose one of {sorted(GATES)}")
+        raise ValueError(
+            f"logic_gate: unknown gate {name!r}; choose one of {sorted(GATES)}"
+        )
     dtype = get_default_dtype()
     X = np.array(_GATE_INPUTS, dtype=dtype)
     y = np.array(GATES[key], dtype=dtype)
@@ -102,7 +104,7 @@ def spiral(
     noise: float = 0.2,
     seed: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Interleaved spiral arms, one per class (CS231n's toy problem; not linearly separable).
+    """Interleaved spiral arms, one per class (CS231n's toy problem; not separable).
 
     Arm ``k`` has points at radius ``r = i/(n-1)`` and angle
     ``t = 4k + 4r + noise·N(0,1)``; the point is ``(r sin t, r cos t)``.
@@ -234,13 +236,16 @@ def blobs(
         means = np.asarray(centers, dtype=np.float64)
         if means.ndim != 2 or len(means) == 0:
             raise ValueError(
-                f"blobs: centers must be an int or a (k, n_features) array, got shape {means.shape}"
+                "blobs: centers must be an int or a (k, n_features) array, "
+                f"got shape {means.shape}"
             )
         if not np.isfinite(means).all():
             raise ValueError("blobs: centers contain NaN or infinity")
         k = len(means)
     if not np.isfinite(cluster_std) or cluster_std < 0:
-        raise ValueError(f"blobs: cluster_std must be a finite number >= 0, got {cluster_std}")
+        raise ValueError(
+            f"blobs: cluster_std must be a finite number >= 0, got {cluster_std}"
+        )
     y = np.arange(n, dtype=np.int64) % k  # as even a split as possible
     X = means[y] + cluster_std * rng.standard_normal((n, means.shape[1]))
     order = rng.permutation(n)
@@ -305,7 +310,9 @@ def linear_regression(
     if d + extra == 0:
         raise ValueError("linear_regression: n_features + n_irrelevant must be >= 1")
     if not np.isfinite(intercept):
-        raise ValueError(f"linear_regression: intercept must be finite, got {intercept}")
+        raise ValueError(
+            f"linear_regression: intercept must be finite, got {intercept}"
+        )
     rng = _generator(seed)
     if coef is None:
         w = rng.uniform(1.0, 3.0, size=d) * rng.choice([-1.0, 1.0], size=d)

@@ -22,7 +22,7 @@ from ..tensor import Tensor
 
 
 def _as_array(data: Any, what: str) -> np.ndarray:
-    """An ndarray view of ``data`` (array, nested list or Tensor), without copying arrays."""
+    """``data`` (array, nested list or Tensor) as an ndarray; arrays are not copied."""
     if isinstance(data, Tensor):
         return data.data
     if isinstance(data, np.ndarray):
@@ -91,7 +91,8 @@ class DataLoader:
     --------
     >>> import numpy as np
     >>> from tinygrad_edu.data import DataLoader
-    >>> loader = DataLoader(np.arange(10).reshape(5, 2), [0, 1, 0, 1, 1], batch_size=2, seed=0)
+    >>> X, y = np.arange(10).reshape(5, 2), [0, 1, 0, 1, 1]
+    >>> loader = DataLoader(X, y, batch_size=2, seed=0)
     >>> len(loader)
     3
     >>> [xb.shape for xb, yb in loader]
@@ -112,7 +113,8 @@ class DataLoader:
         X, y = _features(X), _labels(y)
         if X.ndim == 0 or y.ndim == 0:
             raise ValueError(
-                f"DataLoader: X and y need a sample axis, got shapes {X.shape} and {y.shape}"
+                "DataLoader: X and y need a sample axis, "
+                f"got shapes {X.shape} and {y.shape}"
             )
         if len(X) != len(y):
             raise ValueError(
@@ -121,14 +123,22 @@ class DataLoader:
             )
         if len(X) == 0:
             raise ValueError("DataLoader: the dataset is empty (0 samples)")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
+        if isinstance(batch_size, bool) or not isinstance(
+            batch_size, (int, np.integer)
+        ):
+            raise TypeError(
+                f"DataLoader: batch_size must be an int, got {batch_size!r}"
+            )
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
         if not np.isfinite(X).all():
-            raise ValueError("DataLoader: X contains NaN or infinity; clean the data first")
+            raise ValueError(
+                "DataLoader: X contains NaN or infinity; clean the data first"
+            )
         if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("DataLoader: y contains NaN or infinity; clean the data first")
+            raise ValueError(
+                "DataLoader: y contains NaN or infinity; clean the data first"
+            )
         self.X, self.y = X, y
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
