@@ -6,7 +6,6 @@ Select with HYPOTHESIS_PROFILE=ci (.ci/run does).
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 

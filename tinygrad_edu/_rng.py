@@ -20,6 +20,10 @@ def manual_seed(seed: int) -> np.random.Generator:
     True
     """
     global _generator
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: the seed must be a non-negative int, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"manual_seed: the seed must be a non-negative int, got {seed}")
     _generator = np.random.default_rng(seed)
     return _generator
 

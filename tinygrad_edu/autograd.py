@@ -283,6 +283,11 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
         seed = np.ones(root.shape, dtype=root.dtype)
     else:
         seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+        if seed.dtype.kind not in "biuf":
+            raise TypeError(
+                f"backward: grad must be numeric (a Tensor, ndarray or number), got "
+                f"{type(grad).__name__} of dtype {seed.dtype}"
+            )
         if seed.shape != root.shape:
             raise ValueError(
                 f"backward: grad has shape {seed.shape} but the output has shape "
@@ -532,14 +537,18 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
     def wrapped(*args: Any, **kwargs: Any):
         args = list(args)
+        for i in positions:
+            if not -len(args) <= i < len(args):
+                raise ValueError(
+                    f"grad: argnums {i} is out of range for a call with {len(args)} "
+                    "positional argument(s)"
+                )
         # nested grad(grad(f)): an argument already traced by an outer grad keeps its
         # graph, and we build the graph of our backward for the outer one to use
         nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in positions)
         with enable_grad():
             leaves = []
             for i in positions:
-                if i >= len(args):
-                    raise ValueError(f"grad: argnums {i} but only {len(args)} arguments")
                 x = args[i]
                 if isinstance(x, Tensor) and x.requires_grad:
                     leaves.append(x)

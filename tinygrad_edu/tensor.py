@@ -29,9 +29,19 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if isinstance(data, Tensor):
         return _to_array(data.data, dtype)
+    if isinstance(data, complex):
+        raise TypeError(f"Tensor: complex numbers are not supported, got {data!r}")
+    try:
+        array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
+    except ValueError as error:
+        if "inhomogeneous" in str(error) or "sequence" in str(error):
+            raise ValueError(
+                "Tensor: nested lists must be rectangular, got a ragged (inhomogeneous) "
+                f"list: {error}"
+            ) from None
+        raise
     if dtype is not None:
-        return np.asarray(data, dtype=dtype)
-    array = np.asarray(data)
+        return array
     if array.dtype == np.float64 and not isinstance(data, np.generic):
         array = array.astype(get_default_dtype())  # Python float / float list
     elif array.dtype.kind == "O":
@@ -44,10 +54,13 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return array
 
 
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both zeros(2, 3) and zeros((2, 3))."""
+def _shape_arg(shape: tuple, op: str) -> tuple[int, ...]:
+    """Accept both zeros(2, 3) and zeros((2, 3)); sizes must be integers."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be integers, got {n!r} in shape {shape}")
     return tuple(int(n) for n in shape)
 
 
@@ -576,12 +589,12 @@ def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (default float dtype). ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _new(np.zeros(_shape_arg(shape), _float_dtype(dtype)), requires_grad)
+    return _new(np.zeros(_shape_arg(shape, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (default float dtype)."""
-    return _new(np.ones(_shape_arg(shape), _float_dtype(dtype)), requires_grad)
+    return _new(np.ones(_shape_arg(shape, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -604,13 +617,13 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform [0, 1) samples from the library's generator (see ``manual_seed``)."""
-    data = get_rng().random(_shape_arg(shape)).astype(_float_dtype(dtype), copy=False)
+    data = get_rng().random(_shape_arg(shape, "rand")).astype(_float_dtype(dtype), copy=False)
     return _new(data, requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the library's generator (see ``manual_seed``)."""
-    data = get_rng().standard_normal(_shape_arg(shape)).astype(_float_dtype(dtype), copy=False)
+    data = get_rng().standard_normal(_shape_arg(shape, "randn")).astype(_float_dtype(dtype), copy=False)
     return _new(data, requires_grad)
 
 

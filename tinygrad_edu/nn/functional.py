@@ -39,8 +39,21 @@ def _check_reduction(reduction: str, name: str) -> None:
         )
 
 
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
+def check_dropout_probability(p: Any, name: str) -> None:
+    """p must be a real number in [0, 1] (the probability of zeroing a unit)."""
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: p must be a number in [0, 1], got {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: p must be in [0, 1], got {p}")
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
     if reduction == "mean":
+        if loss.size == 0:
+            raise ValueError(
+                f"{name}: mean over an empty batch (shape {loss.shape}) is undefined; "
+                "pass at least one sample or use reduction='sum'"
+            )
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
@@ -108,7 +121,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "mse_loss")
     input = as_tensor(input)
     diff = input - _target_like(target, input, "mse_loss")
-    return _reduce(diff * diff, reduction)
+    return _reduce(diff * diff, reduction, "mse_loss")
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -120,7 +133,7 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """
     _check_reduction(reduction, "l1_loss")
     input = as_tensor(input)
-    return _reduce((input - _target_like(target, input, "l1_loss")).abs(), reduction)
+    return _reduce((input - _target_like(target, input, "l1_loss")).abs(), reduction, "l1_loss")
 
 
 # ---- binary classification ---------------------------------------------------------------
@@ -169,7 +182,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
             "binary_cross_entropy: input must be probabilities in [0, 1]; for raw scores "
             "use binary_cross_entropy_with_logits"
         )
-    return _reduce(BinaryCrossEntropy.apply(p, target=y.data), reduction)
+    return _reduce(BinaryCrossEntropy.apply(p, target=y.data), reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -184,7 +197,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x = as_tensor(input)
     y = _target_like(target, x, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(x) - x * y, reduction)
+    return _reduce(softplus(x) - x * y, reduction, "binary_cross_entropy_with_logits")
 
 
 # ---- multi-class classification ------------------------------------------------------------
@@ -256,7 +269,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.shape == x.shape and t.dtype.kind == "f":  # class probabilities
         y = _target_like(target, x, "cross_entropy")
-        return _reduce(-(y * x.log_softmax(axis=-1)).sum(axis=-1), reduction)
+        return _reduce(-(y * x.log_softmax(axis=-1)).sum(axis=-1), reduction, "cross_entropy")
     if x.ndim == 1:  # one sample: (C,) logits, scalar target
         if t.ndim != 0:
             raise ValueError(
@@ -289,7 +302,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if x.ndim != 2:
         raise ValueError(f"nll_loss: expected input of shape (N, C) or (C,), got {x.shape}")
     targets = _class_indices(target, x.shape[1], x.shape[0], "nll_loss")
-    return _reduce(-x[np.arange(x.shape[0]), targets], reduction)
+    return _reduce(-x[np.arange(x.shape[0]), targets], reduction, "nll_loss")
 
 
 # ---- margin losses (labels ±1) ------------------------------------------------------------
@@ -306,7 +319,7 @@ def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     s = as_tensor(input)
     y = _target_like(target, s, "hinge_loss")
     _signed_labels(y, "hinge_loss")
-    return _reduce((1 - y * s).relu(), reduction)
+    return _reduce((1 - y * s).relu(), reduction, "hinge_loss")
 
 
 def perceptron_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -325,7 +338,7 @@ def perceptron_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tens
     y = _target_like(target, s, "perceptron_loss")
     _signed_labels(y, "perceptron_loss")
     margin = y * s
-    return _reduce(where(margin.data <= 0, -margin, 0.0), reduction)
+    return _reduce(where(margin.data <= 0, -margin, 0.0), reduction, "perceptron_loss")
 
 
 # ---- penalties (ridge and LASSO) --------------------------------------------------------------
@@ -379,8 +392,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     >>> dropout(tg.ones(4), p=0.5, training=False).tolist()
     [1.0, 1.0, 1.0, 1.0]
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    check_dropout_probability(p, "dropout")
     x = as_tensor(input)
     if not training or p == 0.0:
         return x

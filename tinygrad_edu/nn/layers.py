@@ -207,8 +207,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5) -> None:
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        F.check_dropout_probability(p, "Dropout")
         self.p = float(p)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -392,7 +392,10 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     if approximate == "none":
         return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
     if approximate == "tanh":
-        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+        # tanh(inner) is exactly ±1 for |x| > 10, so clipping x there changes nothing,
+        # but keeps x³ from overflowing (inf·0 would turn the gradient into NaN)
+        bounded = clip(x, -100.0, 100.0)
+        inner = math.sqrt(2 / math.pi) * (bounded + 0.044715 * bounded * bounded * bounded)
         return 0.5 * x * (1 + tanh(inner))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
