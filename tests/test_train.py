@@ -263,6 +263,17 @@ def test_divergence_with_a_huge_learning_rate_stops_with_a_clear_error():
             fit(model, F.mse_loss, opt, train, epochs=50, progress=False)
 
 
+def test_a_stop_in_the_first_epoch_leaves_empty_records():
+    model, _, train, val = _regression_setup()
+    opt = optim.SGD(model.parameters(), lr=1e12)
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(FloatingPointError, match=r"epoch 1, batch \d+") as info:
+            fit(model, F.mse_loss, opt, train, epochs=3, val_loader=val, metrics="mse",
+                progress=False)
+    history = info.value.history
+    assert history.loss == [] and history.val_mse == [] and history.epoch == []
+
+
 @pytest.mark.parametrize("epochs", [0, -3])
 def test_epochs_must_be_positive(epochs):
     model, opt, train, _ = _regression_setup()

@@ -185,42 +185,15 @@ class History:
         return f"History(epochs={len(self)}{', ' if last else ''}{last})"
 
     def plot(self, path: str | Path) -> Path:
-        """Draw the curves (one panel per quantity, training and validation together).
+        """Draw the curves (one panel per quantity, training and validation together);
+        the same picture as ``viz.plot_history(history, path)``.
 
-        Needs matplotlib (``pip install tinygrad-edu[plot]``); it is imported here, so
-        ``import tinygrad_edu`` does not need it. Returns the path written; the format
-        comes from its suffix (``.png``, ``.svg``, ``.pdf``).
+        Needs matplotlib (``pip install tinygrad-edu[plot]``). Returns the path
+        written; the format comes from its suffix (``.png``, ``.svg``, ``.pdf``).
         """
-        try:
-            from matplotlib.figure import Figure
-        except ImportError as err:
-            raise ImportError(
-                "History.plot needs matplotlib: pip install tinygrad-edu[plot] "
-                "(or pip install matplotlib)"
-            ) from err
-        if not any(self.history.values()):
-            raise ValueError("History.plot: nothing recorded yet")
-        panels: dict[str, list[str]] = {}  # "loss" -> ["loss", "val_loss"]
-        for key in self.history:
-            title = key[len("val_") :] if key.startswith("val_") else key
-            panels.setdefault(title, []).append(key)
-        fig = Figure(figsize=(4.5 * len(panels), 3.5), layout="constrained")
-        axes = fig.subplots(1, len(panels), squeeze=False)[0]
-        for ax, (title, keys) in zip(axes, panels.items()):
-            for key in keys:
-                values = self.history[key]
-                ax.plot(
-                    range(1, len(values) + 1),
-                    values,
-                    marker="." if len(values) < 50 else None,
-                    label="validation" if key.startswith("val_") else "training",
-                )
-            ax.set_title(title)
-            ax.set_xlabel("epoch")
-            ax.legend()
-        path = Path(path)
-        fig.savefig(path)
-        return path
+        from .viz import plot_history
+
+        return plot_history(self, path)
 
 
 # ---- the loop ----------------------------------------------------------------------
@@ -405,6 +378,12 @@ def fit(
     except TypeError:
         n_batches = None
     history = History()
+    # every record exists from the start (empty), so a run stopped in its first epoch
+    # still answers history.loss == []
+    for name in ["loss", *(name for name, _ in named)]:
+        history.history[name] = []
+        if val_loader is not None:
+            history.history[f"val_{name}"] = []
     bar = _progress_bar(epochs * n_batches if n_batches else None, progress)
     try:
         for epoch in range(1, epochs + 1):
@@ -449,7 +428,7 @@ def fit(
                 for name, value in _evaluate(model, loss_fn, val_loader, named).items():
                     history.record(f"val_{name}", value)
             if bar is not None:
-                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.history.items()})
+                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.history.items() if v})
     finally:
         if bar is not None:
             bar.close()

@@ -1025,7 +1025,7 @@ def plot_history(
     path written, or the matplotlib ``Figure`` when ``path`` is None.
     """
     curves = history.history if hasattr(history, "history") else history
-    if not isinstance(curves, Mapping) or not curves:
+    if not isinstance(curves, Mapping) or not any(len(v) for v in curves.values()):
         raise ValueError(
             "plot_history: expected a History or a non-empty dict of per-epoch lists "
             "such as {'loss': [...], 'val_loss': [...]}"
