@@ -21,6 +21,7 @@ Read next: ``ops/binary.py``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 from typing import Any, Callable, ClassVar, Sequence, Union
 
@@ -177,7 +178,9 @@ class Function:
                 break
         ctx = Context.__new__(Context)
         ctx.fn, ctx.saved_tensors = cls, ()
-        arrays = [x.data for x in inputs]
+        # a tuple of arrays: the cycle collector stops tracking it (a list it would
+        # rescan for as long as the graph lives)
+        arrays = tuple([x.data for x in inputs])
         try:
             data = cls.forward(ctx, *arrays, **params)
         except (ValueError, TypeError, IndexError) as error:
@@ -245,26 +248,28 @@ _anomaly_check: Callable | None = None
 def toposort(root: Tensor) -> list[Tensor]:
     """Tensors reachable from ``root``, each listed after all of its inputs.
 
-    Iterative depth-first search with (tensor, inputs_done) pairs: no recursion, so a
-    chain of 100,000 ops is fine; inputs are visited in order, so the result is
+    Iterative depth-first search: the stack holds (tensor, iterator over its inputs
+    not yet looked at); a tensor is listed once its iterator runs out. No recursion,
+    so a chain of 100,000 ops is fine; inputs are visited in order, so the result is
     deterministic.
     """
+
+    def inputs_of(t: Tensor):
+        return iter(t.grad_fn.inputs) if t.grad_fn is not None else iter(())
+
     order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    visited = {id(root)}
+    stack = [(root, inputs_of(root))]
     while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
+        t, pending = stack[-1]
+        for x in pending:
+            if id(x) not in visited:
+                visited.add(id(x))
+                stack.append((x, inputs_of(x)))
+                break  # finish x's inputs first; t's iterator resumes after
+        else:
+            stack.pop()
             order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))  # come back to t after its inputs
-        if t.grad_fn is not None:
-            for x in reversed(t.grad_fn.inputs):
-                if id(x) not in visited:
-                    stack.append((x, False))
     return order
 
 
@@ -330,6 +335,20 @@ def _store_grad(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
         t.grad = Tensor._from_array(t.grad.data + g)
 
 
+@contextlib.contextmanager
+def _cycle_collector_paused():
+    """The sweep allocates many short-lived objects while it frees the graph; Python's
+    cycle collector would keep rescanning that graph (half of a 100,000-op chain's
+    backward time) and find nothing: the graph holds no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def backpropagate(
     root: Tensor,
     grad: GradLike = None,
@@ -352,7 +371,7 @@ def backpropagate(
     wanted = None if inputs is None else {id(x): None for x in inputs}
     grads: dict[int, Any] = {id(root): seed}
     stored: set[int] = set()
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), _cycle_collector_paused():
         for t in reversed(toposort(root)):
             # all of t's gradient contributions have arrived: its consumers come later
             # in topological order, so they were processed before it
@@ -375,8 +394,9 @@ def backpropagate(
                     continue
                 if gx.shape != x.data.shape:
                     gx = unbroadcast(gx, x.data.shape, ctx.fn.name)
-                if gx.dtype != x.data.dtype:  # a float32 input gets a float32 gradient
-                    gx = gx.astype(x.data.dtype)
+                dtype = x.data.dtype  # a float32 input gets a float32 gradient
+                if gx.dtype is not dtype and gx.dtype != dtype:  # (`is`: the fast path)
+                    gx = gx.astype(dtype)
                 key = id(x)
                 previous = grads.get(key)
                 grads[key] = gx if previous is None else previous + gx
