@@ -28,6 +28,22 @@ from .io import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
+# the rest is imported on first use (tg.viz.to_dot(...) works without an import line),
+# so `import tinygrad_edu` stays fast
+_SUBMODULES = ("data", "debug", "linear", "testing", "train", "viz")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted([*globals(), *_SUBMODULES])
+
 __all__ = [
     "Tensor", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "grad", "value_and_grad", "gradients", "manual_seed",
