@@ -48,13 +48,13 @@ def sigma_prime(z):
 # ---- forward propagation of one sample, step by step ----
 print("forward propagation of x =", X[0])
 a = X[0].reshape(-1, 1)  # a¹ = x as a column vector
-for l, lin in enumerate(layers, start=2):
+for layer, lin in enumerate(layers, start=2):
     w, b = lin.weight.numpy(), lin.bias.numpy().reshape(-1, 1)
     z = w @ a + b
     a = sigma(z)
     print(
-        f"  layer {l}: z{l} = w{l} a{l - 1} + b{l} = {z.ravel().round(4)}, "
-        f"a{l} = σ(z{l}) = {a.ravel().round(4)}"
+        f"  layer {layer}: z{layer} = w{layer} a{layer - 1} + b{layer} = "
+        f"{z.ravel().round(4)}, a{layer} = σ(z{layer}) = {a.ravel().round(4)}"
     )
 with tg.no_grad():
     engine_out = mlp(tg.Tensor(X[:1])).numpy().ravel()
@@ -88,13 +88,13 @@ for n in range(N):
 loss = F.mse_loss(mlp(tg.Tensor(X, name="X")), tg.Tensor(Y, name="Y"))
 loss.backward()
 gaps = []
-for l, lin, gw, gb in zip((2, 3), layers, grad_w, grad_b):
+for layer, lin, gw, gb in zip((2, 3), layers, grad_w, grad_b):
     gap_w = float(np.max(np.abs(gw - lin.weight.grad.numpy())))
     gap_b = float(np.max(np.abs(gb - lin.bias.grad.numpy())))
     gaps += [gap_w, gap_b]
     print(
-        f"layer {l}: ∂C/∂w{l} by hand =\n{gw.round(6)}\n  max |hand − engine| for w{l}: "
-        f"{gap_w:.1e}, for b{l}: {gap_b:.1e}"
+        f"layer {layer}: ∂C/∂w{layer} by hand =\n{gw.round(6)}\n"
+        f"  max |hand − engine| for w{layer}: {gap_w:.1e}, for b{layer}: {gap_b:.1e}"
     )
 backprop_gap = max(gaps)
 

@@ -141,7 +141,9 @@ def test_astype():
 
 
 def test_matmul_error_names_shapes_and_suggests_transpose():
-    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) are not aligned \(4 != 5\)"):
+    with pytest.raises(
+        ValueError, match=r"matmul: shapes \(3, 4\) and \(5, 2\) are not aligned \(4 != 5\)"
+    ):
         tg.ones(3, 4) @ tg.ones(5, 2)
     with pytest.raises(ValueError, match=r"did you mean b\.T"):
         tg.ones(32, 3) @ tg.ones(10, 3)
@@ -176,5 +178,11 @@ def test_shape_op_errors():
 
 
 def test_linear_error_names_features():
-    with pytest.raises(ValueError, match="linear: input of shape \\(4, 3\\) has 3 features but weight \\(2, 5\\) expects 5"):
+    with pytest.raises(
+        ValueError,
+        match=(
+            "linear: input of shape \\(4, 3\\) has 3 features "
+            "but weight \\(2, 5\\) expects 5"
+        ),
+    ):
         tg.ops.linear(tg.ones(4, 3), tg.ones(2, 5))

@@ -82,13 +82,15 @@ digraph G {
   n0 [shape=record, label="a|() float32|data 2|grad 3", style=filled, fillcolor="#fff3c4"];
   n1 [shape=record, label="b|() float32|data 3|grad 2", style=filled, fillcolor="#fff3c4"];
   n2 [shape=record, label="() float32|data 6"];
-  n3 [shape=ellipse, style=filled, fillcolor=lightblue, label=<<B>multiply</B><BR/><FONT POINT-SIZE="8">backward #2</FONT>>];
+  n3 [shape=ellipse, style=filled, fillcolor=lightblue, \
+label=<<B>multiply</B><BR/><FONT POINT-SIZE="8">backward #2</FONT>>];
   n0 -> n3 [label="∂=3"];
   n1 -> n3 [label="∂=2"];
   n3 -> n2;
   n4 [shape=record, label="c|() float32|data 1|grad 1", style=filled, fillcolor="#fff3c4"];
   n5 [shape=record, label="y|() float32|data 7", style=filled, fillcolor="#d4f4d4", penwidth=2];
-  n6 [shape=ellipse, style=filled, fillcolor=lightblue, label=<<B>add</B><BR/><FONT POINT-SIZE="8">backward #1</FONT>>];
+  n6 [shape=ellipse, style=filled, fillcolor=lightblue, \
+label=<<B>add</B><BR/><FONT POINT-SIZE="8">backward #1</FONT>>];
   n2 -> n6 [label="∂=1"];
   n4 -> n6 [label="∂=1"];
   n6 -> n5;

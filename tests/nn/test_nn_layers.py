@@ -142,7 +142,9 @@ def test_mlp_structure_and_activation_names():
     mlp = nn.MLP([2, 3, 3, 1], activation="leaky_relu", output_activation="sigmoid")
     kinds = [type(m).__name__ for m in mlp.layers]
     assert kinds == ["Linear", "LeakyReLU", "Linear", "LeakyReLU", "Linear", "Sigmoid"]
-    assert [n for n, _ in mlp.named_parameters()][:3] == ["layers.0.weight", "layers.0.bias", "layers.2.weight"]
+    assert [n for n, _ in mlp.named_parameters()][:3] == [
+        "layers.0.weight", "layers.0.bias", "layers.2.weight"
+    ]
     for name in ["relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "softplus", "identity"]:
         assert nn.MLP([2, 2, 1], activation=name)(tg.ones(1, 2)).shape == (1, 1)
 
@@ -154,7 +156,9 @@ def test_mlp_accepts_modules_and_classes_as_activations():
 
 
 def test_mlp_unknown_activation_lists_valid_names():
-    with pytest.raises(ValueError, match="relu, tanh, sigmoid, leaky_relu, elu, gelu, softplus, identity"):
+    with pytest.raises(
+        ValueError, match="relu, tanh, sigmoid, leaky_relu, elu, gelu, softplus, identity"
+    ):
         nn.MLP([2, 2], activation="swish", output_activation="swish")
     with pytest.raises(ValueError, match="sizes"):
         nn.MLP([2])
@@ -247,7 +251,9 @@ def test_maxout_gradient():
     tg.manual_seed(0)
     layer = nn.Maxout(3, 2, pieces=3, dtype=np.float64)
     x = np.random.default_rng(2).standard_normal((4, 3))
-    assert gradcheck(lambda w, b: _maxout_with(layer, w, b, x), [layer.weight.data, layer.bias.data])
+    assert gradcheck(
+        lambda w, b: _maxout_with(layer, w, b, x), [layer.weight.data, layer.bias.data]
+    )
 
 
 def _maxout_with(layer, w, b, x):

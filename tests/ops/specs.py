@@ -68,7 +68,9 @@ def away_from_kinks(arrays, kinks, margin=1e-3):
 
 def draw_broadcastable(data, spec: OpSpec):
     elements = tst.floats(*spec.domain)
-    tensors = data.draw(tst.broadcastable_tensors(spec.arity, elements=elements, max_dims=3, max_side=3))
+    tensors = data.draw(
+        tst.broadcastable_tensors(spec.arity, elements=elements, max_dims=3, max_side=3)
+    )
     arrays = [t.data for t in tensors]
     away_from_kinks(arrays, spec.kinks)
     return arrays, dict(spec.params)
@@ -87,7 +89,8 @@ def draw_distinct(data, spec: OpSpec):
 
 
 def draw_reduction(data, spec: OpSpec, distinct: bool = False):
-    x = data.draw(tst.arrays(tst.shapes(min_dims=1, max_dims=3, max_side=3), elements=tst.floats(*spec.domain)))
+    shapes = tst.shapes(min_dims=1, max_dims=3, max_side=3)
+    x = data.draw(tst.arrays(shapes, elements=tst.floats(*spec.domain)))
     if distinct:
         flat = np.sort(x.ravel())
         assume(flat.size < 2 or np.min(np.diff(flat)) > 1e-3)
@@ -104,7 +107,8 @@ def draw_spread_reduction(data, spec: OpSpec):
 
 
 def draw_single_axis(data, spec: OpSpec):
-    x = data.draw(tst.arrays(tst.shapes(min_dims=1, max_dims=3, max_side=3), elements=tst.floats(*spec.domain)))
+    shapes = tst.shapes(min_dims=1, max_dims=3, max_side=3)
+    x = data.draw(tst.arrays(shapes, elements=tst.floats(*spec.domain)))
     axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
     return [x], {"axis": axis}
 
@@ -160,7 +164,8 @@ def draw_getitem(data, spec: OpSpec):
     elif kind == "mask":
         index = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     else:
-        index = (Ellipsis, np.array(data.draw(st.lists(st.integers(0, x.shape[-1] - 1), min_size=1, max_size=4))))
+        positions = st.lists(st.integers(0, x.shape[-1] - 1), min_size=1, max_size=4)
+        index = (Ellipsis, np.array(data.draw(positions)))
     return [x], {"index": index}
 
 
@@ -186,7 +191,9 @@ def draw_stack(data, spec: OpSpec):
 
 def draw_pad(data, spec: OpSpec):
     x = data.draw(tst.arrays(tst.shapes(min_dims=1, max_dims=3, max_side=3), elements=tst.floats()))
-    widths = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in range(x.ndim))
+    widths = tuple(
+        (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in range(x.ndim)
+    )
     return [x], {"pad_width": widths, "value": data.draw(st.sampled_from([0.0, -1.5]))}
 
 
@@ -217,7 +224,9 @@ def draw_where(data, spec: OpSpec):
 
 
 def draw_power(data, spec: OpSpec):
-    tensors = data.draw(tst.broadcastable_tensors(2, elements=tst.floats(0.2, 3), max_dims=3, max_side=3))
+    tensors = data.draw(
+        tst.broadcastable_tensors(2, elements=tst.floats(0.2, 3), max_dims=3, max_side=3)
+    )
     base, exponent = (t.data for t in tensors)
     return [base, exponent - 1.5], {}
 
@@ -254,7 +263,8 @@ SPECS = [
     OpSpec("sigmoid", tg.sigmoid, _sigmoid, domain=(-10.0, 10.0)),
     OpSpec("relu", tg.relu, lambda x: np.maximum(x, 0), kinks=(0.0,)),
     OpSpec(
-        "leaky_relu", tg.leaky_relu, lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
+        "leaky_relu", tg.leaky_relu,
+        lambda x, negative_slope: np.where(x > 0, x, negative_slope * x),
         kinks=(0.0,), params={"negative_slope": 0.1},
     ),
     OpSpec("elu", tg.elu, _elu, kinks=(0.0,), params={"alpha": 1.3}),
@@ -262,7 +272,10 @@ SPECS = [
     OpSpec("erf", tg.erf, _erf),
     OpSpec("gelu", tg.gelu, lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2)))),
     OpSpec("gelu_tanh", lambda x: tg.gelu(x, approximate="tanh"), _gelu_tanh),
-    OpSpec("clip", tg.clip, lambda x, lo, hi: np.clip(x, lo, hi), kinks=(-1.0, 1.0), params={"lo": -1.0, "hi": 1.0}),
+    OpSpec(
+        "clip", tg.clip, lambda x, lo, hi: np.clip(x, lo, hi),
+        kinks=(-1.0, 1.0), params={"lo": -1.0, "hi": 1.0},
+    ),
     # ---- reductions ----
     OpSpec("sum", tg.sum, np.sum, draw=draw_reduction),
     OpSpec("mean", tg.mean, np.mean, draw=draw_reduction),
@@ -273,9 +286,15 @@ SPECS = [
     OpSpec("min", tg.min, np.min, draw=lambda d, s: draw_reduction(d, s, distinct=True)),
     OpSpec("logsumexp", tg.logsumexp, _logsumexp, draw=draw_reduction),
     OpSpec("softmax", tg.softmax, _softmax, draw=draw_single_axis),
-    OpSpec("log_softmax", tg.log_softmax, lambda x, axis: np.log(_softmax(x, axis)), draw=draw_single_axis),
+    OpSpec(
+        "log_softmax", tg.log_softmax, lambda x, axis: np.log(_softmax(x, axis)),
+        draw=draw_single_axis,
+    ),
     # ---- shape ----
-    OpSpec("reshape", lambda x, shape: tg.reshape(x, shape), lambda x, shape: x.reshape(shape), draw=draw_reshape),
+    OpSpec(
+        "reshape", lambda x, shape: tg.reshape(x, shape), lambda x, shape: x.reshape(shape),
+        draw=draw_reshape,
+    ),
     OpSpec("transpose", lambda x, axes: tg.transpose(x, *axes), np.transpose, draw=draw_transpose),
     OpSpec("swapaxes", tg.swapaxes, np.swapaxes, draw=draw_swapaxes),
     OpSpec("broadcast_to", tg.broadcast_to, np.broadcast_to, draw=draw_broadcast_to),

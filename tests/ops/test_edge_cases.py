@@ -60,7 +60,10 @@ def test_relu_abs_gradient_at_zero_is_zero():
 
 def test_max_ties_share_the_gradient():
     assert grad_of(tg.max, [1.0, 3.0, 3.0]).tolist() == [0.0, 0.5, 0.5]
-    assert grad_of(lambda x: tg.min(x, axis=1), [[2.0, 2.0], [1.0, 5.0]]).tolist() == [[0.5, 0.5], [1.0, 0.0]]
+    assert grad_of(lambda x: tg.min(x, axis=1), [[2.0, 2.0], [1.0, 5.0]]).tolist() == [
+        [0.5, 0.5],
+        [1.0, 0.0],
+    ]
     a, b = leaf([1.0, 2.0]), leaf([1.0, 3.0])
     tg.maximum(a, b).sum().backward()
     assert a.grad.tolist() == [0.5, 0.0] and b.grad.tolist() == [0.5, 1.0]
@@ -90,7 +93,9 @@ def test_power_gradients_at_zero_base():
 def test_reflected_power_and_division():
     x = leaf([1.0, 2.0])
     (2**x + 1 / x).sum().backward()
-    assert x.grad.tolist() == pytest.approx(np.log(2) * 2 ** np.array([1.0, 2.0]) - 1 / np.array([1.0, 4.0]))
+    assert x.grad.tolist() == pytest.approx(
+        np.log(2) * 2 ** np.array([1.0, 2.0]) - 1 / np.array([1.0, 4.0])
+    )
 
 
 # ---- indexing ----------------------------------------------------------------------------------
@@ -125,7 +130,10 @@ def test_cross_entropy_style_pick():
 
 @pytest.mark.parametrize(
     "shape_a,shape_b",
-    [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((4, 2, 3), (3,)), ((3,), (4, 3, 2)), ((2, 1, 2, 3), (4, 3, 2))],
+    [
+        ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)),
+        ((4, 2, 3), (3,)), ((3,), (4, 3, 2)), ((2, 1, 2, 3), (4, 3, 2)),
+    ],
 )
 def test_matmul_shapes_and_gradients(shape_a, shape_b):
     rng = np.random.default_rng(0)
@@ -142,7 +150,7 @@ def test_linear_without_bias_and_with_1d_input():
     assert gradcheck(lambda x, w: tg.ops.linear(x, w), [rng.normal(size=(4, 3)), w])
 
 
-# ---- mixed dtypes -------------------------------------------------------------------------------------
+# ---- mixed dtypes ----------------------------------------------------------------------------
 
 
 def test_gradient_takes_the_input_dtype():

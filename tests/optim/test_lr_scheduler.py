@@ -48,7 +48,10 @@ def test_cosine_annealing_lr():
 @pytest.mark.parametrize("staircase", [False, True])
 def test_inverse_time_decay(staircase):
     opt = _opt(0.5)
-    rates = _rates(opt, lr_scheduler.InverseTimeDecay(opt, decay_rate=0.5, decay_steps=2, staircase=staircase))
+    scheduler = lr_scheduler.InverseTimeDecay(
+        opt, decay_rate=0.5, decay_steps=2, staircase=staircase
+    )
+    rates = _rates(opt, scheduler)
     progress = [(e // 2 if staircase else e / 2) for e in range(8)]
     assert rates == pytest.approx([0.5 / (1 + 0.5 * p) for p in progress])
 

@@ -117,7 +117,9 @@ def adam_reference(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, deco
     return update
 
 
-def rmsprop_reference(lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0, centered=False):
+def rmsprop_reference(
+    lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0, centered=False
+):
     def update(theta, g, state, t):
         g = g + weight_decay * theta
         v = state["v"] = alpha * state.get("v", 0.0) + (1 - alpha) * g**2
@@ -210,9 +212,11 @@ ADAPTIVE = [
     ("Adam", dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
      adam_reference(lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
     ("AdamW", dict(lr=0.01), adam_reference(lr=0.01, weight_decay=1e-2, decoupled=True)),
-    ("AdamW", dict(lr=0.05, weight_decay=0.3), adam_reference(lr=0.05, weight_decay=0.3, decoupled=True)),
+    ("AdamW", dict(lr=0.05, weight_decay=0.3),
+     adam_reference(lr=0.05, weight_decay=0.3, decoupled=True)),
     ("RMSprop", dict(), rmsprop_reference()),
-    ("RMSprop", dict(lr=0.005, alpha=0.9, momentum=0.8), rmsprop_reference(lr=0.005, alpha=0.9, momentum=0.8)),
+    ("RMSprop", dict(lr=0.005, alpha=0.9, momentum=0.8),
+     rmsprop_reference(lr=0.005, alpha=0.9, momentum=0.8)),
     ("RMSprop", dict(lr=0.005, momentum=0.5, weight_decay=0.1, centered=True),
      rmsprop_reference(lr=0.005, momentum=0.5, weight_decay=0.1, centered=True)),
     ("Adagrad", dict(lr=0.1), adagrad_reference(lr=0.1)),
@@ -221,7 +225,9 @@ ADAPTIVE = [
 ]
 
 
-@pytest.mark.parametrize("name, kw, reference", ADAPTIVE, ids=lambda v: str(v) if not callable(v) else "")
+@pytest.mark.parametrize(
+    "name, kw, reference", ADAPTIVE, ids=lambda v: str(v) if not callable(v) else ""
+)
 @pytest.mark.parametrize("skip", [None, _skip_some], ids=["all-grads", "some-missing"])
 def test_adaptive_optimizers_match_their_published_equations(name, kw, reference, skip):
     ours = _run_library(lambda p: getattr(optim, name)(p, **kw), skip)
@@ -277,7 +283,10 @@ def test_state_arrays_are_reused_between_steps():
 def test_step_allocates_no_parameter_sized_arrays(make):
     import tracemalloc
 
-    params = [nn.Parameter(np.ones(100_000, dtype=np.float32)), nn.Parameter(np.ones(10, dtype=np.float32))]
+    params = [
+        nn.Parameter(np.ones(100_000, dtype=np.float32)),
+        nn.Parameter(np.ones(10, dtype=np.float32)),
+    ]
     for p in params:
         p.grad = tg.full(p.shape, 0.5)
     opt = make(params)
@@ -309,7 +318,7 @@ def test_step_does_not_touch_the_gradient():
     assert p.grad.tolist() == [0.5, 0.5]
 
 
-# ---- errors -------------------------------------------------------------------------------------------
+# ---- errors ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

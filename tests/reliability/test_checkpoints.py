@@ -124,8 +124,9 @@ def test_valid_file_round_trips(valid_bytes, tmp_path):
 
 def test_every_truncation_raises_value_error(valid_bytes, tmp_path):
     data, _ = valid_bytes
-    cuts = sorted({0, 1, 3, 4, 30, 64, len(data) // 3, len(data) // 2, len(data) - 100,
-                   len(data) - 22, len(data) - 1} | set(range(0, len(data), max(1, len(data) // 40))))
+    n = len(data)
+    edges = {0, 1, 3, 4, 30, 64, n // 3, n // 2, n - 100, n - 22, n - 1}
+    cuts = sorted(edges | set(range(0, n, max(1, n // 40))))
     for cut in cuts:
         with pytest.raises(ValueError):
             load_bytes(tmp_path, data[:cut])

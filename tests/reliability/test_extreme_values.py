@@ -591,7 +591,9 @@ def check_finite(case: Case, dtype, arrays: list[np.ndarray], params: dict) -> N
         out = case.fn(*leaves, **params)
         values = out.data
         bad = ~np.isfinite(values) & _as_mask(value_mask, values.shape)
-        assert not bad.any(), f"{case.name}: non-finite value {values[bad]} for inputs {arrays} {params}"
+        assert not bad.any(), (
+            f"{case.name}: non-finite value {values[bad]} for inputs {arrays} {params}"
+        )
         if case.check is not None and np.all(value_mask):
             case.check(values, arrays, params)
         out.backward(_cotangent(out.shape, out.dtype))

@@ -111,7 +111,9 @@ def test_5000_training_steps_keep_memory_flat_and_make_no_cycles():
     assert objects_5000 == objects_1000, f"(tensors, contexts): {objects_1000} -> {objects_5000}"
     assert garbage == 0, f"the graphs left {garbage} objects in reference cycles"
     if rss_1000 is not None:
-        assert rss_5000 - rss_1000 < 8 * 2**20, f"RSS grew by {(rss_5000 - rss_1000) / 2**20:.1f} MiB"
+        assert rss_5000 - rss_1000 < 8 * 2**20, (
+            f"RSS grew by {(rss_5000 - rss_1000) / 2**20:.1f} MiB"
+        )
     assert last < np.mean(first)  # it did train
 
 
