@@ -2,7 +2,7 @@
 
 Options: ``--quick`` (a smoke run, under a minute on 2 cores), ``--json PATH``
 (write every result and the environment), ``--only NAME ...`` (a subset of the
-workloads: chain, deep, mlp, scalar, memory).
+workloads: chain, deep, mlp, scalar, memory, fit, optim).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from benchmarks.common import (  # noqa: E402
 )
 from benchmarks.mlp import NUMPY, memory, ours_paths, training_step  # noqa: E402
 from benchmarks.moons import scalar_network  # noqa: E402
+from benchmarks.training import fit_epoch, optimizer_step  # noqa: E402
 
 Workload = Callable[[Peers, bool], "tuple[list[Row], list[str]]"]
 
@@ -39,6 +40,8 @@ WORKLOADS: dict[str, tuple[str, Workload]] = {
     "mlp": ("3. MLP training step: 784-256-128-10, float32", training_step),
     "scalar": ("4. scalar-scale network: 2-16-16-1 on moons", scalar_network),
     "memory": ("5. memory: batch-128 step peak, RSS over many steps", memory),
+    "fit": ("6. fit(): one epoch against a bare loop of the same steps", fit_epoch),
+    "optim": ("7. optimizer step: per parameter element, against NumPy", optimizer_step),
 }
 
 
@@ -126,6 +129,25 @@ def targets(rows: list[Row]) -> list[str]:
         lambda v: v < 5,
         "{:.1f} MiB",
     )
+    add(
+        "fit() loader + loop overhead < 5% of the epoch (shuffled)",
+        ratios("loader + loop overhead, shuffled", None),
+        lambda v: v < 5,
+        "{:.1f}%",
+    )
+    for case in ("SGD momentum 0.9", "Adam"):
+        add(
+            f"{case} step <= 1.2x the hand-written NumPy update per element",
+            ratios(case, "numpy (hand-written)"),
+            lambda v: v <= 1.2,
+            "{:.2f}x",
+        )
+        add(
+            f"{case} step allocates no new arrays (< 0.01 B/element)",
+            ratios(f"{case}: bytes", None),
+            lambda v: v < 0.01,
+            "{:.3f} B/element",
+        )
     return checks
 
 

@@ -12,6 +12,8 @@ WORKLOADS = [
     "MLP training step",
     "scalar-scale network",
     "memory",
+    "fit(): one epoch",
+    "optimizer step",
 ]
 
 
@@ -30,3 +32,4 @@ def test_quick_benchmark_runs_and_prints_every_workload(tmp_path):
         assert name in result.stdout, f"workload {name!r} missing from the output"
     assert "tinygrad_edu" in result.stdout
     assert json_path.exists()
+    assert "[met]" in result.stdout or "[MISSED]" in result.stdout  # the targets list
