@@ -162,6 +162,29 @@ def test_penalties():
     assert F.l1_penalty([]).item() == 0.0
 
 
+@given(
+    hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+    hnp.array_shapes(min_dims=0, max_dims=2, max_side=4),
+    st.integers(0, 2**32 - 1),
+)
+def test_l2_penalty_is_one_fused_op_with_first_and_second_derivatives(shape_a, shape_b, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    total = F.l2_penalty([tg.Tensor(a), tg.Tensor(b)])
+    np.testing.assert_allclose(total.data, (a * a).sum() + (b * b).sum(), rtol=1e-12)
+    assert total.shape == () and total.dtype == np.float64
+    assert gradcheck(lambda a, b: F.l2_penalty([a, b]), [a, b])
+    assert gradgradcheck(lambda a, b: F.l2_penalty([a, b]), [a, b])
+
+
+def test_l2_penalty_skips_parameters_that_need_no_gradient():
+    a = tg.Tensor([1.0, 2.0], requires_grad=True)
+    frozen = tg.Tensor([3.0])
+    F.l2_penalty([a, frozen]).backward()
+    assert a.grad.tolist() == [2.0, 4.0] and frozen.grad is None
+    assert F.l2_penalty([tg.ones(2, dtype=np.float32)]).dtype == np.float32
+
+
 # ---- stability ----------------------------------------------------------------------------
 
 

@@ -9,20 +9,32 @@ Read next: ``ops/shape.py``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
-from ._util import backend, keepdims_shape, normalize_axes
+from ._util import keepdims_shape, normalize_axes
 from .binary import where
+
+
+# below this many elements, filling a new array is cheaper than np.broadcast_to's
+# read-only view (its Python wrapper costs a few µs); above it the view saves a pass
+_FILL_BELOW = 1 << 14
 
 
 def _expand(grad: Any, ctx: Context) -> Any:
     """Put the reduced axes back (size 1), then broadcast to the input shape."""
     grad = grad.reshape(ctx.keep_shape)
-    return backend(grad).broadcast_to(grad, ctx.in_shape)
+    if isinstance(grad, Tensor):  # create_graph: a recorded broadcast
+        return grad.broadcast_to(ctx.in_shape)
+    if math.prod(ctx.in_shape) < _FILL_BELOW:
+        filled = np.empty(ctx.in_shape, dtype=grad.dtype)
+        filled[...] = grad
+        return filled
+    return np.broadcast_to(grad, ctx.in_shape)
 
 
 class _Reduction(Function):
@@ -44,7 +56,7 @@ class Sum(_Reduction):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         axes = Sum.setup(ctx, x, axis)
-        return np.sum(x, axis=axes, keepdims=keepdims)
+        return x.sum(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
