@@ -245,13 +245,14 @@ _anomaly_check: Callable | None = None
 # ---- the backward engine ---------------------------------------------------------
 
 
-def toposort(root: Tensor) -> list[Tensor]:
+def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
     """Tensors reachable from ``root``, each listed after all of its inputs.
 
     Iterative depth-first search: the stack holds (tensor, iterator over its inputs
     not yet looked at); a tensor is listed once its iterator runs out. No recursion,
     so a chain of 100,000 ops is fine; inputs are visited in order, so the result is
-    deterministic.
+    deterministic. ``grad_only`` leaves out the tensors that need no gradient
+    (constants, data): backward has nothing to send them.
     """
 
     def inputs_of(t: Tensor):
@@ -263,7 +264,7 @@ def toposort(root: Tensor) -> list[Tensor]:
     while stack:
         t, pending = stack[-1]
         for x in pending:
-            if id(x) not in visited:
+            if id(x) not in visited and (x.requires_grad or not grad_only):
                 visited.add(id(x))
                 stack.append((x, inputs_of(x)))
                 break  # finish x's inputs first; t's iterator resumes after
@@ -372,7 +373,7 @@ def backpropagate(
     grads: dict[int, Any] = {id(root): seed}
     stored: set[int] = set()
     with set_grad_enabled(create_graph), _cycle_collector_paused():
-        for t in reversed(toposort(root)):
+        for t in reversed(toposort(root, grad_only=True)):
             # all of t's gradient contributions have arrived: its consumers come later
             # in topological order, so they were processed before it
             g = grads.pop(id(t), None)
