@@ -89,6 +89,7 @@ class Optimizer:
         self.steps = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
         self._work_arrays: dict[tuple, np.ndarray] = {}
+        self._work_views: dict[tuple, np.ndarray] = {}  # (shape, dtype, slot) -> view
 
     @property
     def current_lr(self) -> float:
@@ -122,12 +123,18 @@ class Optimizer:
         """A scratch array shaped like ``like``, shared by all parameters and kept
         between steps. Updates write their temporaries into it (``out=``): a fresh
         temporary the size of a weight matrix per step costs more than the update."""
+        view = self._work_views.get((like.shape, like.dtype.str, slot))
+        if view is not None:  # the common case: a view made at an earlier step
+            return view
         key = (like.dtype.str, slot)
         buffer = self._work_arrays.get(key)
         if buffer is None or buffer.size < like.size:
             size = max(like.size, max(p.size for p in self.params))
             buffer = self._work_arrays[key] = np.empty(size, dtype=like.dtype)
-        return buffer[: like.size].reshape(like.shape)
+            self._work_views.clear()  # views of a smaller buffer are stale
+        view = buffer[: like.size].reshape(like.shape)
+        self._work_views[(like.shape, like.dtype.str, slot)] = view
+        return view
 
     def _add_weight_decay(self, param: np.ndarray, grad: np.ndarray, weight_decay: float) -> np.ndarray:
         """``g + λθ`` (coupled L2) in a work array, leaving ``p.grad`` as it was."""
