@@ -1723,6 +1723,15 @@ def _rel(a: float, b: float) -> float:
     return (a - b) / abs(a) if a else 0.0
 
 
+def _layers_at_least(stats: dict, key: str, threshold: float) -> dict[str, float]:
+    """{layer: stats[layer][key]} for the layers where that fraction is >= threshold."""
+    return {
+        name: row[key]
+        for name, row in stats.items()
+        if row[key] is not None and row[key] >= threshold
+    }
+
+
 def diagnose(
     model: Any,
     loss_fn: LossFn,
@@ -2010,11 +2019,7 @@ def _initialisation_section(
         for p, g in saved:
             p.grad = g
     problems, advice = [], []
-    dead = {
-        n: r["dead"]
-        for n, r in astats.items()
-        if r["dead"] is not None and r["dead"] >= 0.5
-    }
+    dead = _layers_at_least(astats, "dead", 0.5)
     if dead:
         problems.append(
             "dead ReLUs: " + ", ".join(f"{n} {v:.0%}" for n, v in dead.items())
@@ -2023,11 +2028,7 @@ def _initialisation_section(
             "dead ReLUs: use Kaiming init (nn.init.kaiming_uniform_), zero or "
             "small positive biases, or LeakyReLU"
         )
-    sat = {
-        n: r["saturated"]
-        for n, r in astats.items()
-        if r["saturated"] is not None and r["saturated"] >= 0.5
-    }
+    sat = _layers_at_least(astats, "saturated", 0.5)
     if sat:
         problems.append(
             "saturated units: " + ", ".join(f"{n} {v:.0%}" for n, v in sat.items())
