@@ -213,7 +213,8 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "logsumexp")
     m = _detached_max(x, axes)
-    out = (x - m).exp().sum(axes, keepdims=True).log() + m
+    with np.errstate(divide="ignore"):  # a slice of all −∞: log 0 = −∞ is the answer
+        out = (x - m).exp().sum(axes, keepdims=True).log() + m
     return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
 
