@@ -259,13 +259,15 @@ def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
         return iter(t.grad_fn.inputs) if t.grad_fn is not None else iter(())
 
     order: list[Tensor] = []
-    visited = {id(root)}
+    # tensors as set members and dict keys: their hash is their identity (__eq__ is
+    # elementwise, never called for a hash match), and no id() call per lookup
+    visited = {root}
     stack = [(root, inputs_of(root))]
     while stack:
         t, pending = stack[-1]
         for x in pending:
-            if id(x) not in visited and (x.requires_grad or not grad_only):
-                visited.add(id(x))
+            if x not in visited and (x.requires_grad or not grad_only):
+                visited.add(x)
                 stack.append((x, inputs_of(x)))
                 break  # finish x's inputs first; t's iterator resumes after
         else:
@@ -369,20 +371,20 @@ def backpropagate(
             "leaves with requires_grad=True (and not under no_grad())"
         )
     seed = _seed_gradient(root, grad, create_graph)
-    wanted = None if inputs is None else {id(x): None for x in inputs}
-    grads: dict[int, Any] = {id(root): seed}
+    wanted = None if inputs is None else {x: None for x in inputs}
+    grads: dict[Tensor, Any] = {root: seed}
     stored: set[int] = set()
     with set_grad_enabled(create_graph), _cycle_collector_paused():
         for t in reversed(toposort(root, grad_only=True)):
             # all of t's gradient contributions have arrived: its consumers come later
             # in topological order, so they were processed before it
-            g = grads.pop(id(t), None)
+            g = grads.pop(t, None)
             if g is None:
                 continue
             if t._hooks:
                 g = _call_hooks(t, g, create_graph)
-            if wanted is not None and id(t) in wanted:
-                wanted[id(t)] = g
+            if wanted is not None and t in wanted:
+                wanted[t] = g
             ctx = t.grad_fn
             if ctx is None:
                 if wanted is None and t.requires_grad:
@@ -398,9 +400,8 @@ def backpropagate(
                 dtype = x.data.dtype  # a float32 input gets a float32 gradient
                 if gx.dtype is not dtype and gx.dtype != dtype:  # (`is`: the fast path)
                     gx = gx.astype(dtype)
-                key = id(x)
-                previous = grads.get(key)
-                grads[key] = gx if previous is None else previous + gx
+                previous = grads.get(x)
+                grads[x] = gx if previous is None else previous + gx
             if not retain_graph:
                 ctx.saved_tensors = None
                 ctx.freed = True
@@ -408,7 +409,7 @@ def backpropagate(
         return None
     results = []
     for x in inputs:
-        g = wanted[id(x)]
+        g = wanted[x]
         if g is None:
             g = np.zeros(x.shape, dtype=x.dtype)
             g = Tensor(g) if create_graph else g
