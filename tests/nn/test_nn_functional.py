@@ -177,6 +177,30 @@ def test_l2_penalty_is_one_fused_op_with_first_and_second_derivatives(shape_a, s
     assert gradgradcheck(lambda a, b: F.l2_penalty([a, b]), [a, b])
 
 
+@given(
+    hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+    st.sampled_from(REDUCTIONS),
+    st.integers(0, 2**32 - 1),
+)
+def test_fused_hinge_loss_matches_its_formula_and_differences(shape, reduction, seed):
+    rng = np.random.default_rng(seed)
+    s = rng.standard_normal(shape)
+    s[np.abs(1 - np.abs(s)) < 1e-3] += 0.01  # keep away from the kink at y·s = 1
+    y = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
+    losses = np.maximum(0, 1 - y * s)
+    expected = {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+    np.testing.assert_allclose(F.hinge_loss(tg.Tensor(s), y, reduction).data, expected)
+    assert gradcheck(lambda s: F.hinge_loss(s, y, reduction), [s])
+    assert gradgradcheck(lambda s: F.hinge_loss(s, y, reduction), [s])
+
+
+def test_hinge_loss_gradient_reaches_a_target_that_requires_grad():
+    s = tg.Tensor([0.5, 2.0, -1.0], requires_grad=True)
+    y = tg.Tensor([1.0, 1.0, -1.0], requires_grad=True)
+    F.hinge_loss(s, y, "sum").backward()
+    assert s.grad.tolist() == [-1.0, 0.0, 0.0] and y.grad.tolist() == [-0.5, 0.0, 0.0]
+
+
 def test_l2_penalty_skips_parameters_that_need_no_gradient():
     a = tg.Tensor([1.0, 2.0], requires_grad=True)
     frozen = tg.Tensor([3.0])

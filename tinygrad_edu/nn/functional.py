@@ -13,6 +13,7 @@ Read next: ``optim/optimizer.py``.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 import numpy as np
@@ -47,13 +48,17 @@ def check_dropout_probability(p: Any, name: str) -> None:
         raise ValueError(f"{name}: p must be in [0, 1], got {p}")
 
 
+def _check_not_empty(shape: tuple, reduction: str, name: str) -> None:
+    if reduction == "mean" and math.prod(shape) == 0:
+        raise ValueError(
+            f"{name}: mean over an empty batch (shape {shape}) is undefined; "
+            "pass at least one sample or use reduction='sum'"
+        )
+
+
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
     if reduction == "mean":
-        if loss.size == 0:
-            raise ValueError(
-                f"{name}: mean over an empty batch (shape {loss.shape}) is undefined; "
-                "pass at least one sample or use reduction='sum'"
-            )
+        _check_not_empty(loss.shape, reduction, name)
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
@@ -319,7 +324,43 @@ def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     s = as_tensor(input)
     y = _target_like(target, s, "hinge_loss")
     _signed_labels(y, "hinge_loss")
-    return _reduce((1 - y * s).relu(), reduction, "hinge_loss")
+    _check_not_empty(s.shape, reduction, "hinge_loss")
+    return HingeLoss.apply(s, y, reduction=reduction)
+
+
+class HingeLoss(Function):
+    """out_i = max(0, 1 − y_i·s_i), reduced;
+    grad_s = −y·[1 − y·s > 0]·grad_i,   grad_y = −s·[1 − y·s > 0]·grad_i
+
+    Fused: one op instead of five (multiply, subtract, relu, sum, scale), which for
+    a small network is a good part of the graph. ``grad_i`` is the upstream gradient,
+    divided by N for ``"mean"``. The margin mask is a constant, so the backward is
+    differentiable (the second derivative is 0 almost everywhere).
+    """
+
+    name = "hinge_loss"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Context, s: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        margin = 1 - y * s
+        losses = np.maximum(margin, 0)
+        ctx.save_for_backward((margin > 0).astype(losses.dtype))
+        ctx.reduction = reduction
+        if reduction == "none":
+            return losses
+        total = np.add.reduce(losses, axis=None)
+        return total / losses.size if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple:
+        s, y = ctx.values
+        (active,) = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            grad = grad * (1.0 / active.size)
+        scale = grad * active
+        need_s, need_y = ctx.needs_input_grad
+        return (-(scale * y) if need_s else None), (-(scale * s) if need_y else None)
 
 
 def perceptron_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
