@@ -235,10 +235,10 @@ class _GradientLinearModel:
 
     # -- the parts a subclass defines --
     def _smooth_loss(self, X: Tensor, y: Tensor, w: Tensor) -> Tensor:
-        raise NotImplementedError
+        raise NotImplementedError("abstract: a subclass defines its smooth loss")
 
     def _lipschitz(self, X: np.ndarray) -> float:
-        raise NotImplementedError
+        raise NotImplementedError("abstract: a subclass defines its gradient's Lipschitz constant")
 
     def _penalty_value(self, w: np.ndarray) -> float:
         return 0.0  # the non-smooth part, for loss_history_

@@ -118,9 +118,7 @@ class Module:
     training: bool = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            f"abstract: {type(self).__name__} must define forward(self, ...)"
-        )
+        raise NotImplementedError(f"abstract: {type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
@@ -312,10 +310,8 @@ class ModuleList(Module):
         return iter(self._items)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            "ModuleList only holds modules; call them in your own forward "
-            "(or use nn.Sequential to chain them)"
-        )
+        # abstract by design: a ModuleList holds modules; your forward calls them in turn
+        raise NotImplementedError("abstract: call a ModuleList's modules, or use nn.Sequential")
 
 
 class Sequential(ModuleList):
