@@ -582,7 +582,9 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
                 args[i] = leaves[-1]
             value = fn(*args, **kwargs)
             if not isinstance(value, Tensor):
-                raise TypeError(f"grad: the function must return a Tensor, got {type(value).__name__}")
+                raise TypeError(
+                    f"grad: the function must return a Tensor, got {type(value).__name__}"
+                )
             if value.size != 1:
                 raise ValueError(
                     f"grad: the function must return a scalar, got shape {value.shape}; "
