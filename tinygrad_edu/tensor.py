@@ -146,7 +146,10 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
-            raise ValueError(f"item: only a one-element tensor converts to a Python scalar, got shape {self.shape}")
+            raise ValueError(
+                "item: only a one-element tensor converts to a Python scalar, got shape "
+                f"{self.shape}"
+            )
         return self.data.item()
 
     def tolist(self) -> Any:
@@ -301,7 +304,8 @@ class Tensor:
                 " build a new tensor (e.g. with where or concatenate), or assign under "
                 "tinygrad_edu.no_grad()"
             )
-        self.data[ops.shape.normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[ops.shape.normalize_index(index)] = value
         autograd._inplace_ops.count += 1
         self._version = autograd._inplace_ops.count
 
@@ -528,11 +532,15 @@ class Tensor:
         return ones(*shape, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def full(cls, shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def full(
+        cls, shape: Any, value: float, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return full(shape, value, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def eye(cls, n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def eye(
+        cls, n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return eye(n, m, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
@@ -623,7 +631,8 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the library's generator (see ``manual_seed``)."""
-    data = get_rng().standard_normal(_shape_arg(shape, "randn")).astype(_float_dtype(dtype), copy=False)
+    data = get_rng().standard_normal(_shape_arg(shape, "randn"))
+    data = data.astype(_float_dtype(dtype), copy=False)
     return _new(data, requires_grad)
 
 

@@ -221,7 +221,9 @@ class CrossEntropy(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, targets: Any = None, reduction: str = "mean") -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, targets: Any = None, reduction: str = "mean"
+    ) -> np.ndarray:
         n = x.shape[0]
         rows = np.arange(n)
         m = x.max(axis=1, keepdims=True)
@@ -278,7 +280,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     if x.ndim == 1:  # one sample: (C,) logits, scalar target
         if t.ndim != 0:
             raise ValueError(
-                f"cross_entropy: logits of shape {x.shape} need a scalar target, got shape {t.shape}"
+                f"cross_entropy: logits of shape {x.shape} need a scalar target, "
+                f"got shape {t.shape}"
             )
         loss = cross_entropy(x.reshape(1, -1), t.reshape(1), reduction)
         return loss.reshape(()) if reduction == "none" else loss

@@ -53,7 +53,9 @@ class Linear(Module):
     ((2, 3), (5, 2))
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+    ) -> None:
         _check_features("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = _empty_parameter(out_features, in_features, dtype=dtype)
@@ -176,9 +178,12 @@ class Maxout(Module):
     (5, 2)
     """
 
-    def __init__(self, in_features: int, out_features: int, pieces: int = 2, dtype: Any = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, pieces: int = 2, dtype: Any = None
+    ) -> None:
         _check_features("Maxout", in_features=in_features, out_features=out_features, pieces=pieces)
-        self.in_features, self.out_features, self.pieces = int(in_features), int(out_features), int(pieces)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.pieces = int(pieces)
         self.weight = _empty_parameter(pieces, out_features, in_features, dtype=dtype)
         self.bias = _empty_parameter(pieces, out_features, dtype=dtype)
         bound = 1 / math.sqrt(self.in_features)
@@ -193,7 +198,10 @@ class Maxout(Module):
         return z.reshape(*x_shape[:-1], k, m).max(axis=-2)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"pieces={self.pieces}"
+        )
 
 
 class Dropout(Module):

@@ -192,7 +192,9 @@ class Where(Function):
     @classmethod
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:
         shapes = " , ".join(str(t.shape) for t in tensors)
-        return type(error)(f"where: cond, a, b of shapes {shapes} cannot be broadcast together: {error}")
+        return type(error)(
+            f"where: cond, a, b of shapes {shapes} cannot be broadcast together: {error}"
+        )
 
 
 # ---- the functional API ----------------------------------------------------------

@@ -60,7 +60,9 @@ class MatMul(Function):
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:
         a, b = (t.shape for t in tensors)
         if len(a) == 0 or len(b) == 0:
-            return ValueError(f"matmul: shapes {a} and {b}: scalars cannot be matrix-multiplied; use *")
+            return ValueError(
+                f"matmul: shapes {a} and {b}: scalars cannot be matrix-multiplied; use *"
+            )
         k_a = a[-1]
         k_b = b[-2] if len(b) >= 2 else b[0]
         if k_a != k_b:
@@ -79,7 +81,9 @@ class Linear(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+    ) -> np.ndarray:
         out = x @ weight.T
         if bias is not None:
             out += bias  # in place: one array for the layer's output, not two

@@ -54,7 +54,9 @@ class Sum(_Reduction):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False
+    ) -> np.ndarray:
         axes = Sum.setup(ctx, x, axis)
         return x.sum(axis=axes, keepdims=keepdims)
 
@@ -71,7 +73,9 @@ class Max(_Reduction):
     reduce = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    def forward(
+        cls, ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False
+    ) -> np.ndarray:
         axes = cls.setup(ctx, x, axis)
         if x.size == 0:
             raise ValueError(f"{cls.name} of an empty tensor of shape {x.shape} has no identity")
@@ -106,7 +110,9 @@ class Prod(_Reduction):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False
+    ) -> np.ndarray:
         axes = Prod.setup(ctx, x, axis)
         return np.prod(x, axis=axes, keepdims=keepdims)
 

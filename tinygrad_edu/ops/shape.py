@@ -134,7 +134,10 @@ class GetItem(Function):
 
     @classmethod
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:
-        return type(error)(f"getitem: index {params.get('index')!r} does not fit a tensor of shape {tensors[0].shape}: {error}")
+        return type(error)(
+            f"getitem: index {params.get('index')!r} does not fit a tensor of shape "
+            f"{tensors[0].shape}: {error}"
+        )
 
 
 class ScatterAdd(Function):
@@ -235,7 +238,8 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (composite: a transpose)."""
     x = as_tensor(x)
     order = list(range(x.ndim))
-    a, b = normalize_axes(axis1, x.ndim, "swapaxes")[0], normalize_axes(axis2, x.ndim, "swapaxes")[0]
+    a = normalize_axes(axis1, x.ndim, "swapaxes")[0]
+    b = normalize_axes(axis2, x.ndim, "swapaxes")[0]
     order[a], order[b] = order[b], order[a]
     return transpose(x, *order)
 
@@ -295,7 +299,9 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
         axes = normalize_axes(axis, x.ndim, "squeeze")
         for a in axes:
             if x.shape[a] != 1:
-                raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
+                raise ValueError(
+                    f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1"
+                )
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 

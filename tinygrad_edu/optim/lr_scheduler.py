@@ -35,7 +35,9 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
+            )
         self.optimizer = optimizer
         if last_epoch == -1:
             optimizer.initial_lr = getattr(optimizer, "initial_lr", optimizer.lr)
@@ -77,7 +79,9 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """``lr = base · gamma ** (epoch // step_size)``: multiply by gamma every step_size epochs."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         if int(step_size) <= 0:
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size}")
         self.step_size, self.gamma = int(step_size), float(gamma)
@@ -112,7 +116,9 @@ class CosineAnnealingLR(LRScheduler):
     after, periodically, as PyTorch's).
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
         if int(T_max) <= 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max}")
         self.T_max, self.eta_min = int(T_max), float(eta_min)
@@ -141,7 +147,9 @@ class InverseTimeDecay(LRScheduler):
         if decay_rate < 0:
             raise ValueError(f"InverseTimeDecay: decay_rate must be >= 0, got {decay_rate}")
         if int(decay_steps) <= 0:
-            raise ValueError(f"InverseTimeDecay: decay_steps must be a positive int, got {decay_steps}")
+            raise ValueError(
+                f"InverseTimeDecay: decay_steps must be a positive int, got {decay_steps}"
+            )
         self.decay_rate, self.decay_steps = float(decay_rate), int(decay_steps)
         self.staircase = bool(staircase)
         super().__init__(optimizer, last_epoch)

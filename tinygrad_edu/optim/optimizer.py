@@ -136,7 +136,9 @@ class Optimizer:
         self._work_views[(like.shape, like.dtype.str, slot)] = view
         return view
 
-    def _add_weight_decay(self, param: np.ndarray, grad: np.ndarray, weight_decay: float) -> np.ndarray:
+    def _add_weight_decay(
+        self, param: np.ndarray, grad: np.ndarray, weight_decay: float
+    ) -> np.ndarray:
         """``g + λθ`` (coupled L2) in a work array, leaving ``p.grad`` as it was."""
         if not weight_decay:
             return grad
@@ -166,10 +168,14 @@ class Optimizer:
         parameters of the same shapes, in the same order)."""
         owner = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or "state" not in state_dict:
-            raise ValueError(f"{owner}: expected an optimizer state dict, got {type(state_dict).__name__}")
+            raise ValueError(
+                f"{owner}: expected an optimizer state dict, got {type(state_dict).__name__}"
+            )
         kind = state_dict.get("type", type(self).__name__)
         if kind != type(self).__name__:
-            raise ValueError(f"{owner}: the state dict is from a {kind}, not a {type(self).__name__}")
+            raise ValueError(
+                f"{owner}: the state dict is from a {kind}, not a {type(self).__name__}"
+            )
         hyper = dict(state_dict.get("hyper", {}))
         if set(hyper) != set(self.hyper):
             raise ValueError(
