@@ -14,6 +14,8 @@ def test_submodules_are_attributes_loaded_on_first_use():
         "assert callable(tg.viz.to_dot) and callable(tg.linear.normal_equation)\n"
         "assert callable(tg.train.fit) and callable(tg.data.DataLoader)\n"
         "assert callable(tg.debug.detect_anomaly) and callable(tg.testing.gradcheck)\n"
+        "assert 'hypothesis' not in sys.modules  # testing needs it only for strategies\n"
+        "assert callable(tg.testing.strategies.tensors)\n"
         "assert set(lazy) <= set(dir(tg))\n"
         "try:\n    tg.no_such_thing\nexcept AttributeError as e:\n"
         "    assert 'no_such_thing' in str(e)\nelse:\n    raise SystemExit('no error')\n"

@@ -19,3 +19,13 @@ from __future__ import annotations
 from ._gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 
 __all__ = ["numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+def __getattr__(name: str):
+    # `tinygrad_edu.testing.strategies` works without its own import line, yet
+    # hypothesis is imported only when the strategies are first used
+    if name == "strategies":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.strategies")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
