@@ -2019,24 +2019,19 @@ def _initialisation_section(
         for p, g in saved:
             p.grad = g
     problems, advice = [], []
-    dead = _layers_at_least(astats, "dead", 0.5)
-    if dead:
-        problems.append(
-            "dead ReLUs: " + ", ".join(f"{n} {v:.0%}" for n, v in dead.items())
-        )
-        advice.append(
-            "dead ReLUs: use Kaiming init (nn.init.kaiming_uniform_), zero or "
-            "small positive biases, or LeakyReLU"
-        )
-    sat = _layers_at_least(astats, "saturated", 0.5)
-    if sat:
-        problems.append(
-            "saturated units: " + ", ".join(f"{n} {v:.0%}" for n, v in sat.items())
-        )
-        advice.append(
-            "saturation: Xavier init (nn.init.xavier_uniform_) with smaller "
-            "weights, and standardised inputs"
-        )
+    unit_problems = [  # (statistic, what it is called, what to do)
+        ("dead", "dead ReLUs", "dead ReLUs: use Kaiming init (nn.init.kaiming_uniform_), "
+         "zero or small positive biases, or LeakyReLU"),
+        ("saturated", "saturated units", "saturation: Xavier init "
+         "(nn.init.xavier_uniform_) with smaller weights, and standardised inputs"),
+    ]
+    for key, label, fix in unit_problems:
+        layers = _layers_at_least(astats, key, 0.5)
+        if layers:
+            problems.append(
+                f"{label}: " + ", ".join(f"{n} {v:.0%}" for n, v in layers.items())
+            )
+            advice.append(fix)
     norms = [
         r["grad_norm"]
         for n, r in gstats.items()
@@ -2080,7 +2075,7 @@ def _initialisation_section(
     details += "\n" + (
         "; ".join(problems)
         if problems
-        else "no dead, saturated or " "vanishing units at init"
+        else "no dead, saturated or vanishing units at init"
     )
     rec = (
         "; ".join(advice) + "."
