@@ -338,21 +338,6 @@ def _store_grad(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
         t.grad = Tensor._from_array(t.grad.data + g)
 
 
-@contextlib.contextmanager
-def _cycle_collector_paused():
-    """The sweep allocates many short-lived objects while it frees the graph; Python's
-    cycle collector would keep rescanning that graph (a large part of a long chain's
-    backward time) and find nothing: a graph holds no cycles (create_graph's leaf →
-    .grad → graph → leaf cycle is collected after the sweep, as usual)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def backpropagate(
     root: Tensor,
     grad: GradLike = None,
@@ -373,39 +358,22 @@ def backpropagate(
         )
     seed = _seed_gradient(root, grad, create_graph)
     wanted = None if inputs is None else {x: None for x in inputs}
-    grads: dict[Tensor, Any] = {root: seed}
-    stored: set[int] = set()
-    with set_grad_enabled(create_graph), _cycle_collector_paused():
-        for t in reversed(toposort(root, grad_only=True)):
-            # all of t's gradient contributions have arrived: its consumers come later
-            # in topological order, so they were processed before it
-            g = grads.pop(t, None)
-            if g is None:
-                continue
-            if t._hooks:
-                g = _call_hooks(t, g, create_graph)
-            if wanted is not None and t in wanted:
-                wanted[t] = g
-            ctx = t.grad_fn
-            if ctx is None:
-                if wanted is None and t.requires_grad:
-                    _store_grad(t, g, create_graph, stored)
-                continue
-            if wanted is None and t._retains_grad:
-                _store_grad(t, g, create_graph, stored)
-            for x, gx in zip(ctx.inputs, _op_backward(ctx, t, g, create_graph)):
-                if gx is None or not x.requires_grad:
-                    continue
-                if gx.shape != x.data.shape:
-                    gx = unbroadcast(gx, x.data.shape, ctx.fn.name)
-                dtype = x.data.dtype  # a float32 input gets a float32 gradient
-                if gx.dtype is not dtype and gx.dtype != dtype:  # (`is`: the fast path)
-                    gx = gx.astype(dtype)
-                previous = grads.get(x)
-                grads[x] = gx if previous is None else previous + gx
-            if not retain_graph:
-                ctx.saved_tensors = None
-                ctx.freed = True
+    # Under create_graph the backward formulas record a graph of their own; otherwise
+    # they must not. The cycle collector is paused: the sweep allocates many
+    # short-lived objects while it frees the graph, and the collector would keep
+    # rescanning that graph (a large part of a long chain's backward time) and find
+    # nothing, since a graph holds no cycles (create_graph's leaf -> .grad -> graph ->
+    # leaf cycle is collected after the sweep, as usual). Both are restored after,
+    # error or not; a collector the user had switched off stays off.
+    grad_mode_before, collector_was_on = _grad_mode.enabled, gc.isenabled()
+    _grad_mode.enabled = create_graph
+    gc.disable()
+    try:
+        _sweep(root, seed, wanted, retain_graph, create_graph)
+    finally:
+        _grad_mode.enabled = grad_mode_before
+        if collector_was_on:
+            gc.enable()
     if wanted is None:
         return None
     results = []
@@ -416,6 +384,46 @@ def backpropagate(
             g = Tensor(g) if create_graph else g
         results.append(g if create_graph else Tensor._from_array(g))
     return results
+
+
+def _sweep(
+    root: Tensor, seed: Any, wanted: dict | None, retain_graph: bool, create_graph: bool
+) -> None:
+    """backpropagate's loop: each op, in reverse topological order, turns its output's
+    gradient into its inputs' gradients; leaves accumulate theirs into ``.grad``
+    (or, when ``wanted`` is given, the wanted tensors' gradients are put there)."""
+    grads: dict[Tensor, Any] = {root: seed}
+    stored: set[int] = set()
+    for t in reversed(toposort(root, grad_only=True)):
+        # all of t's gradient contributions have arrived: its consumers come later
+        # in topological order, so they were processed before it
+        g = grads.pop(t, None)
+        if g is None:
+            continue
+        if t._hooks:
+            g = _call_hooks(t, g, create_graph)
+        if wanted is not None and t in wanted:
+            wanted[t] = g
+        ctx = t.grad_fn
+        if ctx is None:
+            if wanted is None and t.requires_grad:
+                _store_grad(t, g, create_graph, stored)
+            continue
+        if wanted is None and t._retains_grad:
+            _store_grad(t, g, create_graph, stored)
+        for x, gx in zip(ctx.inputs, _op_backward(ctx, t, g, create_graph)):
+            if gx is None or not x.requires_grad:
+                continue
+            if gx.shape != x.data.shape:
+                gx = unbroadcast(gx, x.data.shape, ctx.fn.name)
+            dtype = x.data.dtype  # a float32 input gets a float32 gradient
+            if gx.dtype is not dtype and gx.dtype != dtype:  # (`is`: the fast path)
+                gx = gx.astype(dtype)
+            previous = grads.get(x)
+            grads[x] = gx if previous is None else previous + gx
+        if not retain_graph:
+            ctx.saved_tensors = None
+            ctx.freed = True
 
 
 def _op_backward(ctx: Context, out: Tensor, grad: Any, create_graph: bool) -> tuple:

@@ -18,6 +18,18 @@ from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
 from ._util import backend
 
+_ZEROS: dict = {}
+
+
+def _zero_of(dtype: np.dtype) -> np.ndarray:
+    """A 0-d zero of ``dtype``. NumPy compares an array with a 0-d array of its own
+    dtype about twice as fast as with the Python int 0 (no scalar conversion), which
+    is most of relu's cost on small arrays."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+    return zero
+
 
 class Neg(Function):
     """out = -x;   grad_x = -grad"""
@@ -175,8 +187,9 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(x > 0)
-        return np.maximum(x, 0)
+        zero = _zero_of(x.dtype)
+        ctx.save_for_backward(x > zero)
+        return np.maximum(x, zero)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:

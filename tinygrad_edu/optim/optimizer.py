@@ -123,7 +123,7 @@ class Optimizer:
         """A scratch array shaped like ``like``, shared by all parameters and kept
         between steps. Updates write their temporaries into it (``out=``): a fresh
         temporary the size of a weight matrix per step costs more than the update."""
-        view = self._work_views.get((like.shape, like.dtype.str, slot))
+        view = self._work_views.get((like.shape, like.dtype, slot))
         if view is not None:  # the common case: a view made at an earlier step
             return view
         key = (like.dtype.str, slot)
@@ -133,7 +133,7 @@ class Optimizer:
             buffer = self._work_arrays[key] = np.empty(size, dtype=like.dtype)
             self._work_views.clear()  # views of a smaller buffer are stale
         view = buffer[: like.size].reshape(like.shape)
-        self._work_views[(like.shape, like.dtype.str, slot)] = view
+        self._work_views[(like.shape, like.dtype, slot)] = view
         return view
 
     def _add_weight_decay(
