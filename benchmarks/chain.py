@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu as tg
+from benchmarks import floor
 from benchmarks.common import Peers, Row, add_ratios, interleaved, traced_peak
 
 X0 = np.array([0.5, 1.0, 1.5, 2.0], dtype=np.float32)
@@ -144,7 +145,13 @@ def op_overhead(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
     notes = [
         "op i: x * c (even i), relu(x) (odd i); then sum().backward(); per op: / 1,000",
         "numpy: forward saving relu masks, then an explicit backward loop (no graph)",
+        (
+            f"{floor.NAME}: benchmarks/floor.py, the least any Python engine with one "
+            "node object per op can do (no checks, hooks or version counters): a "
+            "yardstick, not a product"
+        ),
     ]
+    fns[floor.NAME] = floor.floor_chain(X0, C, n_ops)
     if peers.torch is not None:
         fns["torch"] = torch_chain(peers.torch, n_ops)
     if peers.mygrad is not None:
@@ -185,6 +192,7 @@ def deep_chain(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
     fns: dict[str, Callable[[], np.ndarray]] = {
         "numpy (hand-written)": numpy_chain(n_ops),
         "tinygrad_edu": ours_chain(n_ops),
+        floor.NAME: floor.floor_chain(X0, C, n_ops),
     }
     if peers.torch is not None:
         fns["torch"] = torch_chain(peers.torch, n_ops)

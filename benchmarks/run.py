@@ -18,6 +18,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import floor  # noqa: E402
 from benchmarks.chain import deep_chain, op_overhead  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     Peers,
@@ -60,9 +61,9 @@ def targets(rows: list[Row]) -> list[str]:
     checks = []
 
     def ratios(
-        case: str, baseline: str | None, inverse: bool = False
+        case: str, baseline: str | None, inverse: bool = False, impl: str = ours
     ) -> tuple[float, float] | None:
-        row = _find(rows, case, ours)
+        row = _find(rows, case, impl)
         if row is None:
             return None
         if baseline is None:
@@ -92,6 +93,12 @@ def targets(rows: list[Row]) -> list[str]:
         lambda v: v <= 0.6,
         "{:.2f}x",
     )
+    add(
+        f"  yardstick, the {floor.NAME} (benchmarks/floor.py) on the same target",
+        ratios("1,000-op", "torch", impl=floor.NAME),
+        lambda v: v <= 0.6,
+        "{:.2f}x",
+    )
     for batch in (128, 1024):
         add(
             f"MLP step batch {batch} <= 1.10x numpy",
@@ -114,6 +121,12 @@ def targets(rows: list[Row]) -> list[str]:
     add(
         "100k chain faster than torch",
         ratios("100,000 ops", "torch"),
+        lambda v: v < 1.0,
+        "{:.2f}x torch's time",
+    )
+    add(
+        f"  yardstick, the {floor.NAME} (benchmarks/floor.py) on the same target",
+        ratios("100,000 ops", "torch", impl=floor.NAME),
         lambda v: v < 1.0,
         "{:.2f}x torch's time",
     )

@@ -422,10 +422,10 @@ class SumOfSquares(Function):
 
     @staticmethod
     def forward(ctx: Context, *params: np.ndarray) -> np.ndarray:
-        total = np.zeros((), dtype=np.result_type(*params))
+        total = 0.0  # NumPy scalars add up faster than in-place adds into a 0-d array
         for p in params:
             total += np.vdot(p, p)  # Σ p², flattened, without a temporary p * p
-        return total
+        return np.asarray(total, dtype=np.result_type(*params))
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple:
