@@ -211,10 +211,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
 class CrossEntropy(Function):
     """out_i = logsumexp(x_i) − x_i[t_i];   grad_x = (softmax(x) − one_hot(t)) · grad_i
 
-    Fused (the lecture's δᴸ = a − y for softmax with cross-entropy). The backward
-    reads the logits from the op's inputs, never from saved probabilities, so it is
-    itself differentiable (second derivatives work); only the one-hot (a constant)
-    is saved. ``grad_i`` is the upstream gradient, divided by N for ``"mean"``.
+    Fused (the lecture's δᴸ = a − y for softmax with cross-entropy). The forward keeps
+    softmax(x), a by-product of the log-sum-exp, so an ordinary backward is one
+    multiply and one scatter. Under create_graph the backward recomputes the softmax
+    from the logits with Tensor ops instead, so it is itself differentiable (second
+    derivatives work). ``grad_i`` is the upstream gradient, divided by N for
+    ``"mean"``.
     """
 
     name = "cross_entropy"
@@ -227,11 +229,12 @@ class CrossEntropy(Function):
         n = x.shape[0]
         rows = np.arange(n)
         m = x.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+        e = np.exp(x - m)  # shifted by the row max: no overflow
+        total = e.sum(axis=1, keepdims=True)
+        lse = np.log(total[:, 0]) + m[:, 0]
         losses = lse - x[rows, targets]
-        one_hot = np.zeros_like(x)  # in the logits' dtype: float32 stays float32
-        one_hot[rows, targets] = 1
-        ctx.save_for_backward(one_hot)
+        e /= total  # softmax(x), in place
+        ctx.save_for_backward(e, rows, targets)
         ctx.reduction = reduction
         if reduction == "none":
             return losses
@@ -241,17 +244,18 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (x,) = ctx.values
-        (one_hot,) = ctx.saved_tensors
-        if isinstance(x, Tensor):  # create_graph: softmax from Tensor ops
-            p = x.softmax(axis=1)
-        else:
-            e = np.exp(x - x.max(axis=1, keepdims=True))
-            p = e / e.sum(axis=1, keepdims=True)
+        softmax, rows, targets = ctx.saved_tensors
         if ctx.reduction == "none":
-            grad = grad.reshape(-1, 1)
+            grad = grad.reshape(-1, 1)  # one upstream gradient per row
         elif ctx.reduction == "mean":
             grad = grad * (1.0 / x.shape[0])
-        return (p - one_hot) * grad
+        if isinstance(x, Tensor):  # create_graph: softmax again, from Tensor ops
+            one_hot = np.zeros(x.shape, dtype=x.dtype)
+            one_hot[rows, targets] = 1
+            return (x.softmax(axis=1) - one_hot) * grad
+        grad_x = softmax * grad  # a new array: the saved softmax serves a second backward
+        grad_x[rows, targets] -= grad[:, 0] if ctx.reduction == "none" else grad
+        return grad_x
 
 
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
