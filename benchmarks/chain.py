@@ -146,12 +146,14 @@ def op_overhead(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
         "op i: x * c (even i), relu(x) (odd i); then sum().backward(); per op: / 1,000",
         "numpy: forward saving relu masks, then an explicit backward loop (no graph)",
         (
-            f"{floor.NAME}: benchmarks/floor.py, the least any Python engine with one "
-            "node object per op can do (no checks, hooks or version counters): a "
-            "yardstick, not a product"
+            f"{floor.NAME} / {floor.ONE_OBJECT}: benchmarks/floor.py, yardsticks, not "
+            "products: the least a Python engine with a node object per op can do (no "
+            "checks, hooks or version counters), and one whose tensors are their own "
+            "nodes with the ops written into backward"
         ),
     ]
     fns[floor.NAME] = floor.floor_chain(X0, C, n_ops)
+    fns[floor.ONE_OBJECT] = floor.one_object_chain(X0, C, n_ops)
     if peers.torch is not None:
         fns["torch"] = torch_chain(peers.torch, n_ops)
     if peers.mygrad is not None:
@@ -193,6 +195,7 @@ def deep_chain(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
         "numpy (hand-written)": numpy_chain(n_ops),
         "tinygrad_edu": ours_chain(n_ops),
         floor.NAME: floor.floor_chain(X0, C, n_ops),
+        floor.ONE_OBJECT: floor.one_object_chain(X0, C, n_ops),
     }
     if peers.torch is not None:
         fns["torch"] = torch_chain(peers.torch, n_ops)
