@@ -23,7 +23,7 @@ How to read a graph picture (rankdir LR: data flows left to right):
   ``∂=∂out/∂in``: the gradient flowing back along it is the op output's gradient
   times that number (the chain rule, one edge at a time).
 
-Read next: ``debug.py`` (finding what went wrong in training).
+Read next: ``debug/`` (finding what went wrong in training).
 """
 
 from __future__ import annotations

@@ -1,0 +1,245 @@
+"""lr_find: the learning-rate range test."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from ._common import LossFn, _ModelState, _set_training, _table
+
+
+def _make_optimizer(optimizer: Any, model: Any, lr: float | None = None) -> Any:
+    """An optimizer object from an optimizer or a factory ``f(params) -> optimizer``."""
+    if optimizer is None:
+        from ..optim import SGD
+
+        return SGD(list(model.parameters()), lr=1e-3 if lr is None else lr)
+    if hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad"):
+        return optimizer
+    if callable(optimizer):
+        return optimizer(list(model.parameters()))
+    raise TypeError(
+        f"expected an optimizer or a factory f(params) -> optimizer, got "
+        f"{type(optimizer).__name__}"
+    )
+
+
+def _cycle(loader: Iterable) -> Iterable:
+    """Batches forever: a new pass (a new shuffle) whenever the loader is exhausted."""
+    while True:
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError("the loader produced no batches")
+
+
+def _suggest_lr(
+    lrs: np.ndarray, losses: np.ndarray, window: float
+) -> tuple[float, np.ndarray]:
+    """(suggested lr, smoothed curve): steepest relative descent of the centred
+    moving average, looked for before the curve's minimum."""
+    log_lr = np.log10(lrs)
+    step = (log_lr[-1] - log_lr[0]) / max(1, len(lrs) - 1)
+    w = max(1, int(round(window / 2 / step)))
+    padded = np.pad(losses, w, mode="edge")
+    curve = np.convolve(padded, np.ones(2 * w + 1) / (2 * w + 1), mode="valid")
+    lowest = int(np.argmin(curve))
+    shape = np.log(curve) if np.all(curve > 0) else curve  # relative drop when possible
+    slopes = []
+    for i in range(min(w, lowest), lowest + 1):
+        a, b = max(0, i - w), min(len(curve) - 1, i + w)
+        if b > a:
+            slopes.append(((shape[b] - shape[a]) / (log_lr[b] - log_lr[a]), i))
+    if not slopes or min(slopes)[0] >= 0:  # never falls: a tenth of the lowest point
+        return float(lrs[lowest]) / 10, curve
+    return float(lrs[min(slopes)[1]]), curve
+
+
+@dataclass
+class LRFinderResult:
+    """What ``lr_find`` measured: ``lrs``, raw ``losses``, ``smoothed`` losses
+    (centred moving average), the ``suggested_lr`` (steepest relative descent of
+    the smoothed loss), ``min_loss_lr`` and why it stopped (``stopped``)."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    suggested_lr: float
+    min_loss_lr: float
+    stopped: str
+
+    def __str__(self) -> str:
+        picks = np.unique(
+            np.linspace(0, len(self.lrs) - 1, min(12, len(self.lrs))).astype(int)
+        )
+        rows = [
+            [f"{self.lrs[i]:.2e}", float(self.losses[i]), float(self.smoothed[i])]
+            for i in picks
+        ]
+        return "\n".join(
+            [
+                f"learning-rate range test: {len(self.lrs)} steps, lr "
+                f"{self.lrs[0]:.1e} → {self.lrs[-1]:.1e} ({self.stopped})",
+                _table(["lr", "loss", "smoothed"], rows),
+                f"suggested lr {self.suggested_lr:.3g} (where the smoothed loss falls "
+                f"fastest, relatively); lowest loss at {self.min_loss_lr:.3g} — pick "
+                "the suggestion, or about a tenth of the lowest-loss lr",
+            ]
+        )
+
+    def plot(self, path: Any = None) -> Any:
+        """Loss against lr (log scale), the suggestion marked; saved when ``path`` is
+        given. Needs matplotlib (``pip install tinygrad-edu[plot]``). Returns the
+        Figure.
+        """
+        try:
+            from matplotlib.figure import Figure
+        except ImportError as err:
+            raise ImportError(
+                "LRFinderResult.plot needs matplotlib: pip install "
+                "tinygrad-edu[plot]"
+            ) from err
+        fig = Figure(figsize=(5, 3.5), layout="constrained")
+        ax = fig.subplots()
+        ax.plot(self.lrs, self.losses, alpha=0.3, label="loss")
+        ax.plot(self.lrs, self.smoothed, label="smoothed")
+        ax.axvline(
+            self.suggested_lr,
+            color="red",
+            linestyle="--",
+            label=f"suggested {self.suggested_lr:.2g}",
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        ax.legend()
+        if path is not None:
+            fig.savefig(path)
+        return fig
+
+
+def lr_find(
+    model: Any,
+    loss_fn: LossFn,
+    loader: Iterable,
+    optimizer: Any = None,
+    start_lr: float = 1e-6,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    window: float = 0.5,
+    beta: float = 0.9,
+    diverge: float = 4.0,
+    plot: Any = None,
+) -> LRFinderResult:
+    """The learning-rate range test (Smith 2017): which α makes the loss fall fastest?
+
+    One mini-batch step per learning rate, the rate growing exponentially,
+    ``α_i = start·(end/start)^(i/(num_steps−1))``. The test stops once an
+    exponential moving average of the loss (``m_i = β m_{i−1} + (1−β) loss_i``,
+    bias-corrected) exceeds ``diverge`` × its minimum. The recorded losses are then
+    smoothed by a centred moving average ``window`` decades wide (centred, so the
+    curve does not lag behind the lr), and the suggestion is the α where the
+    smoothed loss falls fastest *on a log scale* (most negative
+    ``d log s / d log α``, before the minimum): the largest relative drop per
+    step. For a quadratic loss each step multiplies the error by ``(1 − αλ)²``, so
+    the relative drop is exactly what the learning rate controls. Afterwards the
+    model (parameters, gradients, mode) and the optimizer (its ``state_dict`` and
+    ``lr``) are restored.
+
+    Parameters
+    ----------
+    model, loss_fn : the model and ``loss_fn(pred, target)``.
+    loader : iterable of (x, y)
+        Re-iterated when exhausted.
+    optimizer : Optimizer, or factory ``f(params) -> Optimizer``, optional
+        Default plain SGD. Its ``lr`` is overwritten at every step.
+    start_lr, end_lr, num_steps : the range and the number of steps.
+    window : float
+        Width of the smoothing window, in decades of lr.
+    plot : path, optional
+        Also save the curve there (needs matplotlib).
+
+    Returns
+    -------
+    LRFinderResult
+        ``.suggested_lr``, the curves, ``str()`` a summary and ``.plot()``.
+
+    Examples
+    --------
+    >>> import numpy as np, tinygrad_edu as tg
+    >>> from tinygrad_edu import nn
+    >>> from tinygrad_edu.data import DataLoader
+    >>> import tinygrad_edu.nn.functional as F
+    >>> _ = tg.manual_seed(0)
+    >>> X = np.random.default_rng(0).normal(size=(256, 2)).astype(np.float32)
+    >>> y = X @ np.array([[2.0], [-1.0]], dtype=np.float32)
+    >>> model = nn.Linear(2, 1)
+    >>> result = lr_find(model, F.mse_loss, DataLoader(X, y, batch_size=32, seed=0))
+    >>> 1e-3 < result.suggested_lr < 1
+    True
+    """
+    if not (0 < start_lr < end_lr):
+        raise ValueError(
+            f"lr_find: need 0 < start_lr < end_lr, got {start_lr}, {end_lr}"
+        )
+    if num_steps < 3:
+        raise ValueError(f"lr_find: num_steps must be >= 3, got {num_steps}")
+    opt = _make_optimizer(optimizer, model, start_lr)
+    saved = _ModelState(model)
+    opt_state = opt.state_dict() if hasattr(opt, "state_dict") else None
+    opt_lr = getattr(opt, "lr", None)
+    lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
+    losses: list[float] = []
+    average, best, stopped = 0.0, math.inf, "reached end_lr"
+    _set_training(model, True)
+    batches = iter(_cycle(loader))
+    try:
+        with np.errstate(all="ignore"):
+            for i, lr in enumerate(lrs):
+                opt.lr = float(lr)
+                xb, yb = next(batches)
+                opt.zero_grad()
+                loss = loss_fn(model(xb), yb)
+                value = float(loss.item())
+                if not math.isfinite(value):
+                    stopped = f"loss became {value} at lr {lr:.2g}"
+                    break
+                losses.append(value)
+                average = beta * average + (1 - beta) * value
+                smooth = average / (1 - beta ** (i + 1))
+                best = min(best, smooth)
+                if i > 0 and smooth > diverge * best:
+                    stopped = (
+                        f"diverged at lr {lr:.2g} (smoothed loss > {diverge:g}× its "
+                        "minimum)"
+                    )
+                    break
+                loss.backward()
+                opt.step()
+    finally:
+        saved.restore()
+        if opt_state is not None:
+            opt.load_state_dict(opt_state)
+        if opt_lr is not None:
+            opt.lr = opt_lr
+    if len(losses) < 3:
+        raise RuntimeError(
+            f"lr_find: the loss diverged at once ({stopped}); lower start_lr"
+        )
+    lrs = lrs[: len(losses)]
+    suggested, curve = _suggest_lr(lrs, np.array(losses), window)
+    lowest = int(np.argmin(curve))
+    result = LRFinderResult(
+        lrs, np.array(losses), curve, suggested, float(lrs[lowest]), stopped
+    )
+    if plot is not None:
+        result.plot(plot)
+    return result
+
+
+# ======================================================================================
