@@ -24,7 +24,7 @@ from ..ops import (  # noqa: F401  (re-exported activations)
     elu, gelu, leaky_relu, linear, log_softmax, logsumexp, relu, sigmoid, softmax,
     softplus, tanh, where,
 )
-from ..ops._util import backend
+from ..ops._util import backend, zero_of
 from ..tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -351,8 +351,9 @@ class HingeLoss(Function):
     @staticmethod
     def forward(ctx: Context, s: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
         margin = 1 - y * s
-        losses = np.maximum(margin, 0)
-        ctx.save_for_backward((margin > 0).astype(losses.dtype))
+        zero = zero_of(margin.dtype)
+        losses = np.maximum(margin, zero)
+        ctx.save_for_backward((margin > zero).astype(losses.dtype))
         ctx.reduction = reduction
         if reduction == "none":
             return losses
@@ -482,7 +483,7 @@ class Heaviside(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        return (x > 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+        return (x > zero_of(x.dtype)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:

@@ -16,20 +16,7 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
-from ._util import backend
-
-_ZEROS: dict = {}
-
-
-def _zero_of(dtype: np.dtype) -> np.ndarray:
-    """A 0-d zero of ``dtype``. NumPy compares an array with a 0-d array of its own
-    dtype about twice as fast as with the Python int 0 (no scalar conversion), which
-    is most of relu's cost on small arrays."""
-    zero = _ZEROS.get(dtype)
-    if zero is None:
-        zero = _ZEROS[dtype] = np.zeros((), dtype)
-    return zero
-
+from ._util import backend, zero_of
 
 class Neg(Function):
     """out = -x;   grad_x = -grad"""
@@ -187,7 +174,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        zero = _zero_of(x.dtype)
+        zero = zero_of(x.dtype)
         ctx.save_for_backward(x > zero)
         return np.maximum(x, zero)
 
@@ -205,7 +192,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-        slope = np.where(x > 0, 1, negative_slope).astype(x.dtype, copy=False)
+        slope = np.where(x > zero_of(x.dtype), 1, negative_slope).astype(x.dtype, copy=False)
         ctx.save_for_backward(slope)
         return x * slope
 
@@ -223,11 +210,12 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-        positive = x > 0
+        zero = zero_of(x.dtype)
+        positive = x > zero
         ctx.save_for_backward(positive)
         ctx.alpha = alpha
         # expm1 of min(x, 0): the branch not taken must not overflow either
-        return np.where(positive, x, alpha * np.expm1(np.minimum(x, 0)))
+        return np.where(positive, x, alpha * np.expm1(np.minimum(x, zero)))
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:

@@ -126,7 +126,7 @@ class Optimizer:
         view = self._work_views.get((like.shape, like.dtype, slot))
         if view is not None:  # the common case: a view made at an earlier step
             return view
-        key = (like.dtype.str, slot)
+        key = (like.dtype, slot)
         buffer = self._work_arrays.get(key)
         if buffer is None or buffer.size < like.size:
             size = max(like.size, max(p.size for p in self.params))
