@@ -177,21 +177,38 @@ def test_l2_penalty_is_one_fused_op_with_first_and_second_derivatives(shape_a, s
     assert gradgradcheck(lambda a, b: F.l2_penalty([a, b]), [a, b])
 
 
+@pytest.mark.parametrize(
+    "loss, op, margin",
+    [(F.hinge_loss, F.HingeLoss, 1.0), (F.perceptron_loss, F.PerceptronLoss, 0.0)],
+    ids=["hinge", "perceptron"],
+)
 @given(
     hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
     st.sampled_from(REDUCTIONS),
     st.integers(0, 2**32 - 1),
 )
-def test_fused_hinge_loss_matches_its_formula_and_differences(shape, reduction, seed):
+def test_fused_margin_losses_match_their_formula_and_differences(
+    loss, op, margin, shape, reduction, seed
+):
     rng = np.random.default_rng(seed)
     s = rng.standard_normal(shape)
-    s[np.abs(1 - np.abs(s)) < 1e-3] += 0.01  # keep away from the kink at y·s = 1
+    s[np.abs(margin - np.abs(s)) < 1e-3] += 0.01  # keep away from the kink at y·s = margin
     y = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
-    losses = np.maximum(0, 1 - y * s)
+    losses = np.maximum(0, margin - y * s)
     expected = {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
-    np.testing.assert_allclose(F.hinge_loss(tg.Tensor(s), y, reduction).data, expected)
-    assert gradcheck(lambda s: F.hinge_loss(s, y, reduction), [s])
-    assert gradgradcheck(lambda s: F.hinge_loss(s, y, reduction), [s])
+    np.testing.assert_allclose(loss(tg.Tensor(s), y, reduction).data, expected)
+    assert gradcheck(lambda s: loss(s, y, reduction), [s])
+    assert gradgradcheck(lambda s: loss(s, y, reduction), [s])
+    # the target's side, through the op itself (the public function rejects labels
+    # other than ±1, which central differences must step away from)
+    assert gradcheck(lambda y: op.apply(tg.Tensor(s), y, reduction=reduction), [y])
+
+
+def test_perceptron_loss_counts_the_boundary_as_a_mistake():
+    """y·s = 0: loss 0, but the gradient −y flows (the perceptron updates on it)."""
+    s = tg.Tensor([0.0, 0.0, 1.0], requires_grad=True)
+    F.perceptron_loss(s, [1.0, -1.0, 1.0], "sum").backward()
+    assert s.grad.tolist() == [-1.0, 1.0, 0.0]
 
 
 def test_hinge_loss_gradient_reaches_a_target_that_requires_grad():

@@ -327,48 +327,7 @@ def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     >>> hinge_loss(tg.Tensor([2.0, 0.5, -1.0]), tg.Tensor([1.0, 1.0, 1.0]), "none").tolist()
     [0.0, 0.5, 2.0]
     """
-    _check_reduction(reduction, "hinge_loss")
-    s = as_tensor(input)
-    y = _target_like(target, s, "hinge_loss")
-    _signed_labels(y, "hinge_loss")
-    _check_not_empty(s.shape, reduction, "hinge_loss")
-    return HingeLoss.apply(s, y, reduction=reduction)
-
-
-class HingeLoss(Function):
-    """out_i = max(0, 1 − y_i·s_i), reduced;
-    grad_s = −y·[1 − y·s > 0]·grad_i,   grad_y = −s·[1 − y·s > 0]·grad_i
-
-    Fused: one op instead of five (multiply, subtract, relu, sum, scale), which for
-    a small network is a good part of the graph. ``grad_i`` is the upstream gradient,
-    divided by N for ``"mean"``. The margin mask is a constant, so the backward is
-    differentiable (the second derivative is 0 almost everywhere).
-    """
-
-    name = "hinge_loss"
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(ctx: Context, s: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
-        margin = 1 - y * s
-        zero = zero_of(margin.dtype)
-        losses = np.maximum(margin, zero)
-        ctx.save_for_backward((margin > zero).astype(losses.dtype))
-        ctx.reduction = reduction
-        if reduction == "none":
-            return losses
-        total = np.add.reduce(losses, axis=None)
-        return total / losses.size if reduction == "mean" else total
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> tuple:
-        s, y = ctx.values
-        (active,) = ctx.saved_tensors
-        if ctx.reduction == "mean":
-            grad = grad * (1.0 / active.size)
-        scale = grad * active
-        need_s, need_y = ctx.needs_input_grad
-        return (-(scale * y) if need_s else None), (-(scale * s) if need_y else None)
+    return _margin_loss(HingeLoss, input, target, reduction)
 
 
 def perceptron_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -382,12 +341,66 @@ def perceptron_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tens
     >>> perceptron_loss(tg.Tensor([2.0, -0.5]), tg.Tensor([1.0, 1.0]), "none").tolist()
     [0.0, 0.5]
     """
-    _check_reduction(reduction, "perceptron_loss")
+    return _margin_loss(PerceptronLoss, input, target, reduction)
+
+
+def _margin_loss(op: type, input: Tensor, target: Any, reduction: str) -> Tensor:
+    _check_reduction(reduction, op.name)
     s = as_tensor(input)
-    y = _target_like(target, s, "perceptron_loss")
-    _signed_labels(y, "perceptron_loss")
-    margin = y * s
-    return _reduce(where(margin.data <= 0, -margin, 0.0), reduction, "perceptron_loss")
+    y = _target_like(target, s, op.name)
+    _signed_labels(y, op.name)
+    _check_not_empty(s.shape, reduction, op.name)
+    return op.apply(s, y, reduction=reduction)
+
+
+class HingeLoss(Function):
+    """out_i = max(0, o − y_i·s_i), reduced, with the margin o = 1;
+    grad_s = −y·[mistake]·grad_i,   grad_y = −s·[mistake]·grad_i,   mistake: o − y·s > 0
+
+    Fused: one op instead of five (multiply, subtract, relu, sum, scale), which for
+    a small network is a good part of the graph. ``grad_i`` is the upstream gradient,
+    divided by N for ``"mean"``. The mistake mask is a constant, so the backward is
+    differentiable (the second derivative is 0 almost everywhere).
+    """
+
+    name = "hinge_loss"
+    differentiable_backward = True
+    #: o, the margin the loss asks of y·s
+    margin = 1.0
+    #: whether y·s = o exactly still counts as a mistake (so its gradient flows)
+    boundary_is_mistake = False
+
+    @staticmethod
+    def forward(ctx: Context, s: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        shortfall = ctx.fn.margin - y * s
+        zero = zero_of(shortfall.dtype)
+        losses = np.maximum(shortfall, zero)
+        mistakes = shortfall >= zero if ctx.fn.boundary_is_mistake else shortfall > zero
+        ctx.save_for_backward(mistakes.astype(losses.dtype))
+        ctx.reduction = reduction
+        if reduction == "none":
+            return losses
+        total = np.add.reduce(losses, axis=None)
+        return total / losses.size if reduction == "mean" else total
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple:
+        s, y = ctx.values
+        (mistakes,) = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            grad = grad * (1.0 / mistakes.size)
+        scale = grad * mistakes
+        need_s, need_y = ctx.needs_input_grad
+        return (-(scale * y) if need_s else None), (-(scale * s) if need_y else None)
+
+
+class PerceptronLoss(HingeLoss):
+    """out_i = max(0, −y_i·s_i): the hinge with margin o = 0, where y·s = 0 (a point on
+    the boundary) still counts as a mistake, as the perceptron rule has it."""
+
+    name = "perceptron_loss"
+    margin = 0.0
+    boundary_is_mistake = True
 
 
 # ---- penalties (ridge and LASSO) --------------------------------------------------------------
