@@ -1,16 +1,17 @@
-"""The README is true: its Errors tables are the bad-input tests, and its examples run.
+"""The README and docs/ are true: the Errors tables are the bad-input tests, and every
+example runs.
 
-1. The "Errors" section holds exactly one table row per row of ``BAD_INPUTS`` and
+1. ``docs/errors.md`` holds exactly one table row per row of ``BAD_INPUTS`` and
    ``BAD_FILES`` (``tests/reliability/test_bad_input.py``): the entry point, the bad
    input, the exception type(s) and the message fragment the test checks. A row
-   added, changed or removed there fails here until the README follows. Print the
-   tables to paste into the README with::
+   added, changed or removed there fails here until the page follows. Print the
+   tables to paste into it with::
 
-       python -m tests.test_readme
+       python -m tests.test_docs
 
-2. Every ```python block of README.md is executed, in a fresh namespace and a
-   temporary working directory (``MPLBACKEND=Agg``); the ``test_*`` functions a
-   block defines (e.g. a hypothesis property test) are then called too.
+2. Every ```python block of README.md and of docs/*.md is executed, in a fresh
+   namespace and a temporary working directory (``MPLBACKEND=Agg``); the ``test_*``
+   functions a block defines (e.g. a hypothesis property test) are then called too.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ import pytest
 from .reliability import test_bad_input
 from .reliability.test_bad_input import BAD_FILES, BAD_INPUTS
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+ERRORS = ROOT / "docs" / "errors.md"
+#: every page whose ```python blocks must run
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 # ---- 1. the Errors tables ------------------------------------------------------------
@@ -93,38 +98,30 @@ def _groups() -> list[tuple[str, list[str]]]:
 
 
 def errors_tables() -> str:
-    """The tables of the README's Errors section, as they must appear there."""
+    """The tables of docs/errors.md, as they must appear there."""
     parts = []
     for title, rows in _groups():
         parts.append(f"**{title}**\n\n{HEADER}\n" + "\n".join(rows))
     return "\n\n".join(parts)
 
 
-def _section(text: str, heading: str) -> str:
-    match = re.search(
-        rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S
-    )
-    assert match, f"README.md has no '## {heading}' section"
-    return match.group(1)
-
-
-def test_errors_section_is_the_bad_input_table():
-    errors = _section(README.read_text(encoding="utf-8"), "Errors")
-    in_readme = {
+def test_errors_page_is_the_bad_input_table():
+    errors = ERRORS.read_text(encoding="utf-8")
+    on_page = {
         line.strip()
         for line in errors.splitlines()
         if line.startswith("| `") and line.rstrip().endswith("|")
     }
     expected = {row for _, rows in _groups() for row in rows}
-    missing = sorted(expected - in_readme)
-    stale = sorted(in_readme - expected)
-    hint = "regenerate the tables with: python -m tests.test_readme"
+    missing = sorted(expected - on_page)
+    stale = sorted(on_page - expected)
+    hint = "regenerate the tables with: python -m tests.test_docs"
     assert (
         not missing
-    ), f"rows of BAD_INPUTS missing from README's Errors ({hint}):\n" + "\n".join(
+    ), f"rows of BAD_INPUTS missing from docs/errors.md ({hint}):\n" + "\n".join(
         missing
     )
-    assert not stale, f"README rows not in BAD_INPUTS ({hint}):\n" + "\n".join(stale)
+    assert not stale, f"docs/errors.md rows not in BAD_INPUTS ({hint}):\n" + "\n".join(stale)
     for bad in BAD_INPUTS:  # the letter of the contract: names and exception types
         assert f"`{bad.entry}`" in errors
         types = bad.raises if isinstance(bad.raises, tuple) else (bad.raises,)
@@ -134,10 +131,11 @@ def test_errors_section_is_the_bad_input_table():
 # ---- 2. the examples -----------------------------------------------------------------
 
 
-def _python_blocks() -> list[tuple[str, str]]:
-    """(id, code) of every ```python block, the id naming its section and line; the
-    code is padded with blank lines so that tracebacks give README.md's line numbers."""
-    text = README.read_text(encoding="utf-8")
+def _python_blocks(page: Path) -> list[tuple[str, str, Path]]:
+    """(id, code, page) of every ```python block of a page, the id naming the page, its
+    section and line; the code is padded with blank lines so that tracebacks give the
+    page's line numbers."""
+    text = page.read_text(encoding="utf-8")
     headings, fenced = [], False  # (line, title) of the headings outside code blocks
     for number, line in enumerate(text.splitlines(), start=1):
         if line.lstrip().startswith("```"):
@@ -149,27 +147,30 @@ def _python_blocks() -> list[tuple[str, str]]:
         line = text.count("\n", 0, match.start()) + 1
         above = [title for number, title in headings if number < line]
         section = re.sub(r"\W+", "-", above[-1]).strip("-").lower() if above else "top"
-        blocks.append((f"line{line}-{section}", "\n" * line + match.group(1)))
+        name = f"{page.stem}-line{line}-{section}"
+        blocks.append((name, "\n" * line + match.group(1), page))
     return blocks
 
 
-BLOCKS = _python_blocks()
+BLOCKS = [block for page in PAGES for block in _python_blocks(page)]
 
 
-def test_readme_has_examples():
-    assert len(BLOCKS) >= 10
+def test_readme_has_the_tour():
+    assert sum(page == README for _, _, page in BLOCKS) >= 4
 
 
-@pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[i for i, _ in BLOCKS])
-def test_readme_example_runs(code, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "code, page", [(c, p) for _, c, p in BLOCKS], ids=[i for i, _, _ in BLOCKS]
+)
+def test_example_runs(code, page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     if "plot" in code:
         pytest.importorskip("matplotlib")
     if "hypothesis" in code:
         pytest.importorskip("hypothesis")
-    namespace = {"__name__": "__readme__"}
-    exec(compile(code, str(README), "exec"), namespace)  # noqa: S102 - our own README
+    namespace = {"__name__": "__docs__"}
+    exec(compile(code, str(page), "exec"), namespace)  # noqa: S102 - our own docs
     for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value):
             value()
