@@ -167,18 +167,27 @@ def names_from(names: Any) -> tuple[dict[int, str], dict[int, str]]:
 
     ``names`` is a mapping such as ``locals()`` (the first variable bound to an object
     wins; names starting with ``_`` are skipped; a Module among the values names its
-    parameters ``model.layers.0.weight``) or a Module, whose parameters and
-    sub-modules get their dotted names (``layers.0.weight``).
+    parameters ``model.layers.0.weight``), a Module, whose parameters and
+    sub-modules get their dotted names (``layers.0.weight``), or a list of these
+    (``[model, {"loss": loss}]``).
     """
     tensors: dict[int, str] = {}
     modules: dict[int, str] = {}
     if names is None:
         return tensors, modules
+    if isinstance(names, (list, tuple)) and names and all(
+            _is_module(n) or isinstance(n, Mapping) for n in names):
+        for source in names:  # several sources: the first to name a tensor wins
+            more_tensors, more_modules = names_from(source)
+            tensors = {**more_tensors, **tensors}
+            modules = {**more_modules, **modules}
+        return tensors, modules
     if _is_module(names):
         names = {"": names}
     elif not isinstance(names, Mapping):
         raise TypeError(
-            f"names: expected a mapping such as locals() or a Module, got "
+            f"names: expected a mapping such as locals(), a Module or a list of "
+            f"them, got "
             f"{type(names).__name__}"
         )
     for name, value in names.items():

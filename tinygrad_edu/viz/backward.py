@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from ._format import MAX_VALUES_SHOWN, fmt_array, fmt_number, names_from, op_text
 from .derivatives import local_derivatives
 from .dot import Frame, Options, graph_dot
-from .graph import backward_order
+from .graph import backward_order, engine_gradients
 from .render import FORMATS, write
 
 
@@ -26,23 +26,6 @@ class BackwardFrame:
     title: str
     caption: str
     dot: str
-
-
-def _engine_gradients(loss: Tensor, tracked: list[Tensor], grad: Any,
-                      what: str) -> dict[int, np.ndarray]:
-    """{id(t): d loss/d t} from the engine, leaving every .grad untouched."""
-    from .. import gradients
-
-    try:
-        found = gradients(loss, tracked, grad_output=grad, retain_graph=True)
-    except RuntimeError as error:
-        if "second time" not in str(error):
-            raise
-        raise RuntimeError(
-            f"{what}: the graph was freed by an earlier backward; call {what} "
-            "before loss.backward(), or call loss.backward(retain_graph=True)"
-        ) from None
-    return {id(t): g.data for t, g in zip(tracked, found)}
 
 
 def _value(a: np.ndarray) -> str:
@@ -76,7 +59,7 @@ def backward_frames(loss: Tensor, grad: Any = None, what: str = "render_backward
             "from tensors created with requires_grad=True"
         )
     visits = [t for t in backward_order(loss) if t.requires_grad]
-    final = _engine_gradients(loss, visits, grad, what)
+    final = engine_gradients(loss, visits, grad, what)
     kwargs.setdefault("fuse", False)  # every op its own step
     opts = Options(**kwargs)
     names_of, _ = names_from(opts.names)

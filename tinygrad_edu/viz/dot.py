@@ -19,7 +19,9 @@ from ._format import (
     names_from, nonfinite, op_text,
 )
 from .derivatives import local_derivatives
-from .graph import Fused, Group, depth, fused_ops, groups, module_outputs
+from .graph import (
+    Fused, Group, depth, engine_gradients, fused_ops, groups, module_outputs,
+)
 
 #: to_dot refuses graphs with more nodes than this by default (see ``collapse=``)
 MAX_NODES = 300
@@ -40,6 +42,7 @@ class Options:
     edge_labels: bool | None = None
     show_order: bool = True
     fuse: bool = True
+    all_grads: bool = False
 
 
 @dataclass
@@ -136,6 +139,12 @@ class _Picture:
             self.edge_labels = all(t.size == 1 for t in self.order)
         self.dot = _Dot()
         self.drawn_groups: set[int] = set()
+        self.grads: dict[int, np.ndarray] | None = None  # None: show .grad
+        if frame is not None:
+            self.grads = dict(frame.grads)
+        elif opts.all_grads and root.requires_grad:
+            tracked = [t for t in self.order if t.requires_grad]
+            self.grads = engine_gradients(root, tracked, None, "to_dot(all_grads=True)")
 
     def _check_size(self) -> None:
         n = len({id(g) for g in self.hidden.values()})
@@ -173,8 +182,8 @@ class _Picture:
     def draw_tensor(self, t: Tensor) -> None:
         frame = self.frame
         grad = t.grad.data if t.grad is not None else None
-        if frame is not None:
-            grad = frame.grads.get(id(t))
+        if self.grads is not None:
+            grad = self.grads.get(id(t))
         across = self.rankdir in ("TB", "BT")  # records stack fields only in braces
         attrs: dict[str, Any] = {"shape": "record", "label": _tensor_label(
             t, self.labels.get(id(t)), self.opts, grad, across)}

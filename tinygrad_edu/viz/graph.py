@@ -30,6 +30,23 @@ def backward_order(root: Tensor) -> list[Tensor]:
     return toposort(root)[::-1]
 
 
+def engine_gradients(loss: Tensor, tracked: list[Tensor], grad: Any,
+                      what: str) -> dict[int, np.ndarray]:
+    """{id(t): d loss/d t} from the engine, leaving every .grad untouched."""
+    from .. import gradients
+
+    try:
+        found = gradients(loss, tracked, grad_output=grad, retain_graph=True)
+    except RuntimeError as error:
+        if "second time" not in str(error):
+            raise
+        raise RuntimeError(
+            f"{what}: the graph was freed by an earlier backward; call {what} "
+            "before loss.backward(), or call loss.backward(retain_graph=True)"
+        ) from None
+    return {id(t): g.data for t, g in zip(tracked, found)}
+
+
 def consumers(order: list[Tensor]) -> dict[int, list[Any]]:
     """{id(tensor): the op records that take it as input}."""
     used: dict[int, list[Any]] = {}

@@ -29,6 +29,7 @@ def to_dot(
     edge_labels: bool | None = None,
     show_order: bool = True,
     fuse: bool = True,
+    all_grads: bool = False,
 ) -> str:
     """The graph that produced ``tensor``, as Graphviz DOT text (no Graphviz needed).
 
@@ -52,6 +53,10 @@ def to_dot(
     show_order : write on each op the step at which backward visits it.
     fuse : draw ``sum → multiply 1/n`` as one ``mean`` node, and a per-sample loss
         followed by its mean as one node named for the loss.
+    all_grads : show the gradient of ``tensor`` with respect to every tensor on the
+        way (intermediates too, not only ``.grad`` of leaves), computed by the engine
+        without touching ``.grad``; needs the graph (before ``backward``, or after
+        ``backward(retain_graph=True)``).
 
     Returns
     -------
@@ -72,7 +77,7 @@ def to_dot(
     True
     """
     opts = Options(show_data, show_grad, rankdir, names, collapse, max_nodes,
-                   edge_labels, show_order, fuse)
+                   edge_labels, show_order, fuse, all_grads)
     return graph_dot(tensor, opts)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from ._format import MAX_VALUES_SHOWN, fmt_array, names_from, nonfinite, op_text
+from ._format import (
+    MAX_VALUES_SHOWN, fmt_array, names_from, nonfinite, op_text, visible,
+)
 from .graph import backward_order
 
 
@@ -65,7 +67,7 @@ def print_graph(
         [t for t in visits if t.grad_fn is not None])}
 
     def name(t: Tensor) -> str:
-        return t.name or tensor_names.get(id(t)) or ids[id(t)]
+        return visible(t.name or tensor_names.get(id(t)) or ids[id(t)])
 
     lines: list[str] = []
     shown: set[int] = set()
