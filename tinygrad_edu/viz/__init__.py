@@ -38,11 +38,12 @@ from .curves import plot_history, plot_lr_find
 from .derivatives import local_derivatives
 from .dot import MAX_NODES
 from .mlp import draw_mlp, mlp_to_dot
+from .player import BackwardPlayer, animate_backward
 from .render import draw_graph, render, to_dot
 from .text import print_graph
 
 __all__ = [
     "to_dot", "print_graph", "draw_graph", "render", "render_backward",
     "local_derivatives", "mlp_to_dot", "draw_mlp", "plot_history", "plot_lr_find",
-    "op_text", "MAX_NODES", "MAX_VALUES_SHOWN",
+    "op_text", "MAX_NODES", "MAX_VALUES_SHOWN", "animate_backward", "BackwardPlayer",
 ]

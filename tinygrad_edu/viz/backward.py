@@ -41,11 +41,13 @@ def _caption(t: Tensor, called: Any, grad: np.ndarray) -> str:
     ctx = t.grad_fn
     text = f"{arrives}; {op_text(ctx)} multiplies it by its local derivatives"
     local = local_derivatives(ctx, t)
-    parts = [f"∂/∂{called(x)} = {fmt_number(d)}" for x, d in zip(ctx.inputs, local)
-             if d is not None]
+    g = float(grad.sum())  # used only for scalar ops, where local is not None
+    parts = [f"{called(x)} gets {fmt_number(g)} × {fmt_number(d)} = "
+             f"{fmt_number(g * d)}" for x, d in zip(ctx.inputs, local) if d is not None]
     if parts:
-        text += " (" + ", ".join(parts) + ")"
-    return text + " and passes the products to its inputs"
+        return text + ": " + "; ".join(parts)
+    return (f"{arrives}; {op_text(ctx)}'s backward turns it into the gradients of "
+            "its inputs (for arrays: the vector-Jacobian product)")
 
 
 def backward_frames(loss: Tensor, grad: Any = None, what: str = "render_backward",
