@@ -84,7 +84,8 @@ print(f"gradient descent: w = {np.round(w.data, 4)}, w0 = {w0.item():.4f}")
 # shrinks towards zero as $\lambda$ grows, but none becomes exactly zero.
 
 # %%
-norms = [np.linalg.norm(linear.ridge(X, y, lam)[0]) for lam in (0.0, 10.0, 100.0, 1000.0)]
+lams = (0.0, 10.0, 100.0, 1000.0)
+norms = [np.linalg.norm(linear.ridge(X, y, lam)[0]) for lam in lams]
 assert all(a > b for a, b in zip(norms, norms[1:]))  # shrinks as λ grows
 assert np.all(linear.ridge(X, y, 1000.0)[0] != 0)  # but never exactly 0
 np.round(norms, 3)

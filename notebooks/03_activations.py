@@ -71,7 +71,8 @@ assert np.max(sig * (1 - sig)) <= 0.25
 # %%
 maxout = nn.Maxout(1, 1, pieces=2)
 x = tg.Tensor(z.reshape(-1, 1).astype(np.float32))
-pieces = [x.numpy() @ w.T + b for w, b in zip(maxout.weight.numpy(), maxout.bias.numpy())]
+weights, biases = maxout.weight.numpy(), maxout.bias.numpy()  # one row per piece
+pieces = [x.numpy() @ w.T + b for w, b in zip(weights, biases)]
 assert np.allclose(maxout(x).numpy(), np.maximum(*pieces), atol=1e-5)
 
 # %% [markdown]

@@ -114,6 +114,7 @@ finder.plot()
 # the engine's gradients with central differences on a sample of parameters.
 
 # %%
-check = debug.check_model_gradients(model, bce, tg.Tensor(Xtr[:16]), tg.Tensor(ytr[:16]))
+x16, y16 = tg.Tensor(Xtr[:16]), tg.Tensor(ytr[:16])
+check = debug.check_model_gradients(model, bce, x16, y16)
 assert check.ok
 check

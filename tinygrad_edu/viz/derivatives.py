@@ -1,4 +1,4 @@
-"""Local derivatives ∂out/∂in of one op on scalars: the numbers on a graph's edges."""
+"""Local derivatives ∂out/∂in of one op on scalars: the numbers on graph edges."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Drawing DOT text with Graphviz: ``draw_graph`` (a Digraph) and ``render`` (a file)."""
+"""Drawing DOT text with Graphviz: ``draw_graph`` (a Digraph), ``render`` (a file)."""
 
 from __future__ import annotations
 
