@@ -71,6 +71,8 @@ def test_bad_input_gives_clear_errors():
         viz.animate_backward(tg.Tensor(1.0, requires_grad=True))
     with pytest.raises(TypeError, match="animate_backward.*list"):
         viz.animate_backward([1.0])
+    with pytest.raises(TypeError, match=r"animate_backward: unknown.*\['colour'\]"):
+        viz.animate_backward(neuron()[0], colour="red")
     x = tg.Tensor(0.5, requires_grad=True)
     y = x
     for _ in range(100):

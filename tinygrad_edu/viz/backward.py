@@ -63,7 +63,12 @@ def backward_frames(loss: Tensor, grad: Any = None, what: str = "render_backward
     visits = [t for t in backward_order(loss) if t.requires_grad]
     final = engine_gradients(loss, visits, grad, what)
     kwargs.setdefault("fuse", False)  # every op its own step
-    opts = Options(**kwargs)
+    try:
+        opts = Options(**kwargs)
+    except TypeError:
+        unknown = sorted(set(kwargs) - set(Options.__dataclass_fields__))
+        raise TypeError(f"{what}: unknown keyword argument(s) {unknown}; it takes "
+                        "to_dot's keyword arguments") from None
     names_of, _ = names_from(opts.names)
 
     def called(t: Tensor) -> str:
