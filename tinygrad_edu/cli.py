@@ -163,8 +163,9 @@ def write_pictures(
     model.zero_grad()
     target = np.array(GATES["xor"], dtype=np.float32).reshape(-1, 1)
     loss = F.binary_cross_entropy(model(tg.Tensor(INPUTS, name="x")), target)
-    loss.backward()
-    _draw(lambda path: viz.render(loss, path, names=model),
+    loss.backward(retain_graph=True)  # kept for all_grads: grads on intermediates too
+    _draw(lambda path: viz.render(loss, path, names=[model, {"loss": loss}],
+                                  all_grads=True),
           out_dir / "computation_graph", written, notes)
 
     # backward frame by frame, on one neuron of that network (scalars: every value,
@@ -185,6 +186,8 @@ def write_pictures(
         if frame.suffix != ".dot":
             written.append(frame.with_suffix(".dot"))
         written.append(frame)
+    # the same frames as one page that steps with buttons, ←/→ and #step=k
+    written.append(viz.animate_backward(o, names=names).save(out_dir / "backward.html"))
 
     # the architecture
     _draw(lambda path: viz.draw_mlp(model, path), out_dir / "mlp", written, notes)
@@ -234,7 +237,8 @@ def demo(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"   note: {note}")
     print("   computation_graph: the graph of one forward/backward pass; backward/: "
-          "backpropagation step by step on one neuron; mlp: the trained weights "
+          "backpropagation step by step on one neuron (backward.html: the same "
+          "steps as one page, open it in a browser); mlp: the trained weights "
           "(blue > 0, red < 0); training_curves: loss and accuracy per step.")
     return 0 if solved else 1
 

@@ -93,34 +93,11 @@ class LRFinderResult:
         )
 
     def plot(self, path: Any = None) -> Any:
-        """Loss against lr (log scale), the suggestion marked; saved when ``path`` is
-        given. Needs matplotlib (``pip install tinygrad-edu[plot]``). Returns the
-        Figure.
-        """
-        try:
-            from matplotlib.figure import Figure
-        except ImportError as err:
-            raise ImportError(
-                "LRFinderResult.plot needs matplotlib: pip install "
-                "tinygrad-edu[plot]"
-            ) from err
-        fig = Figure(figsize=(5, 3.5), layout="constrained")
-        ax = fig.subplots()
-        ax.plot(self.lrs, self.losses, alpha=0.3, label="loss")
-        ax.plot(self.lrs, self.smoothed, label="smoothed")
-        ax.axvline(
-            self.suggested_lr,
-            color="red",
-            linestyle="--",
-            label=f"suggested {self.suggested_lr:.2g}",
-        )
-        ax.set_xscale("log")
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("loss")
-        ax.legend()
-        if path is not None:
-            fig.savefig(path)
-        return fig
+        """Loss against lr (log scale), the suggestion marked: ``viz.plot_lr_find``
+        (the Figure, shown inline in Jupyter; the path when ``path`` is given)."""
+        from ..viz import plot_lr_find
+
+        return plot_lr_find(self, path)
 
 
 def lr_find(
