@@ -11,10 +11,10 @@ from .tensor import (  # isort: skip
 )
 from ._rng import manual_seed
 from .autograd import (
-    Context, Function, enable_grad, grad, gradients, is_grad_enabled, no_grad,
-    set_grad_enabled, value_and_grad,
+    Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled,
 )
 from .dtypes import get_default_dtype, set_default_dtype
+from .functional import grad, gradients, value_and_grad
 from .ops import *  # noqa: F401,F403  (every op as a module-level function)
 from .ops import __all__ as _ops_all
 

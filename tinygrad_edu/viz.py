@@ -37,7 +37,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .autograd import Context, gradients, no_grad, toposort
+from .autograd import Context, no_grad, toposort
+from .functional import gradients
 from .tensor import Tensor
 
 __all__ = [
