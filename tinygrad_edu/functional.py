@@ -1,18 +1,47 @@
-"""Functional transforms: ``grad``, ``value_and_grad``, ``gradients``, as in JAX.
+"""Functional transforms, as in JAX and ``torch.func``: a function in, a function out.
 
-They turn a function of tensors into a function returning its gradient, on top of
-the engine's one reverse sweep (``autograd.backpropagate``).
+``grad`` / ``value_and_grad``  the gradient of a scalar function (one reverse sweep)
+``vjp``                        ``out`` and ``v ↦ vᵀJ`` (one reverse sweep per ``v``)
+``jvp``                        ``out`` and ``J·t`` (forward mode, see below)
+``jacobian`` / ``hessian``     the whole matrix, of shape ``out.shape + in.shape``
+``gradients``                  ``torch.autograd.grad``: d output / d inputs of a graph
+
+All of them rest on the engine's one reverse sweep, ``autograd.backpropagate``.
+
+**Nesting.** A transform called while grad mode is on keeps the graph of its own
+backward (``create_graph``) exactly when the function's output depends on a tensor
+that requires grad and is not one of the transform's fresh inputs: an argument an
+outer transform is differentiating, or a tensor captured from an enclosing scope.
+The outer transform can then differentiate through the result, so
+``grad(grad(f, 1), 0)`` is a mixed partial and ``grad(lambda x: x * grad(lambda y:
+x * y)(2.0))(1.0) == 2``. Otherwise the results are plain tensors with no graph and
+the transform's graph is freed: a top-level call costs one ordinary backward.
+
+**Which derivative.** An argument that already requires grad is differentiated
+through a fresh view of it (``x.reshape(x.shape)``), so the inner derivative counts
+only the paths through the argument, never those through values an outer scope
+derived from ``x`` (what the AD literature calls perturbation confusion).
+
+**Forward mode by the double-vjp trick.** ``vjp`` gives ``g(u) = Jᵀu``, which is
+linear in ``u``; its own vjp is ``J``: ``J·t = ∂⟨g(u), t⟩/∂u`` (at any ``u``, here
+0). ``jvp`` builds ``g`` once with ``create_graph`` and then runs one reverse sweep
+through that graph per tangent. So one ``jvp`` costs about two to three reverse
+sweeps, not the one forward pass of true forward mode, and every op on the path
+must have a differentiable backward (the built-ins do; a ``Function`` written on
+NumPy arrays does not, and ``jvp`` says so).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .autograd import GradLike, backpropagate, enable_grad
+from .autograd import GradLike, backpropagate, enable_grad, is_grad_enabled
+from .dtypes import get_default_dtype
 from .tensor import Tensor
 
+# ---- gradients of a graph (torch.autograd.grad) ------------------------------------
 
 
 def gradients(
@@ -41,10 +70,159 @@ def gradients(
     return backpropagate(output, grad_output, retain_graph, create_graph, inputs)
 
 
-def _as_argnums(argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
-    if isinstance(argnums, int):
-        return (argnums,), True
-    return tuple(argnums), False
+# ---- tracing a function: its inputs, its output, whether it is nested ----------------
+
+
+class _Trace(NamedTuple):
+    """One call of the user's function, recorded for differentiation."""
+
+    out: Tensor  # what the function returned
+    inputs: list[Tensor]  # the variables, one per differentiated argument
+    fresh: list[Tensor]  # the leaves among them that this transform made
+    connected: bool  # out depends on some input (else every derivative is 0)
+    nested: bool  # keep the backward's graph: an outer scope differentiates through us
+
+
+def _fn_name(fn: Callable) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _as_argnums(argnums: Any, who: str) -> tuple[tuple[int, ...], bool]:
+    """``(positions, single)``: ``single`` when argnums is one int (one result)."""
+    single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
+    positions = (argnums,) if single else argnums
+    if not isinstance(positions, (tuple, list)) or not all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in positions
+    ):
+        raise TypeError(f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    if not positions:
+        raise ValueError(f"{who}: argnums is empty; name at least one argument")
+    return tuple(int(i) for i in positions), single
+
+
+def _variable(x: Any, who: str, fn: Callable, i: int) -> tuple[Tensor, bool]:
+    """The tensor to differentiate argument ``i`` at, and whether it is a fresh leaf."""
+    if isinstance(x, Tensor) and x.requires_grad:
+        return x.reshape(x.shape), False  # a fresh view: see "Which derivative"
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if data.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{who}: argument {i} of {_fn_name(fn)} must be real numbers to "
+            f"differentiate at, got {type(x).__name__} of dtype {data.dtype}"
+        )
+    if data.dtype.kind != "f":
+        data = data.astype(get_default_dtype())
+    return Tensor(data, requires_grad=True), True
+
+
+def _trace(
+    fn: Callable, args: Sequence[Any], kwargs: dict, positions: Sequence[int], who: str
+) -> _Trace:
+    """Call ``fn`` with the arguments at ``positions`` as variables, graph recorded."""
+    nesting_allowed = is_grad_enabled()
+    args = list(args)
+    seen = set()
+    for i in positions:
+        if not -len(args) <= i < len(args):
+            raise ValueError(
+                f"{who}: argnums {i} is out of range for a call of {_fn_name(fn)} with "
+                f"{len(args)} positional argument(s)"
+            )
+        if i % len(args) in seen:
+            raise ValueError(f"{who}: argnums names argument {i % len(args)} twice")
+        seen.add(i % len(args))
+    fresh, inputs = [], []
+    with enable_grad():
+        for i in positions:
+            variable, is_fresh = _variable(args[i], who, fn, i)
+            if is_fresh:
+                fresh.append(variable)
+            args[i] = variable
+            inputs.append(variable)
+        out = fn(*args, **kwargs)
+    if not isinstance(out, Tensor):
+        raise TypeError(
+            f"{who}: the function must return a Tensor, got {type(out).__name__} "
+            f"(from {_fn_name(fn)})"
+        )
+    nested = nesting_allowed and _depends_on_outer_tensors(out, set(fresh))
+    trace = _Trace(out, inputs, fresh, out.requires_grad, nested)
+    _set_variables(trace, False)
+    return trace
+
+
+def _set_variables(t: _Trace, active: bool) -> None:
+    """Our fresh leaves require grad only while we differentiate with respect to them.
+
+    Between sweeps they are constants, so the graph an outer transform sees through a
+    nested result ends at the outer tensors: the outer call does not take our
+    variables for tensors of its own enclosing scope, and its sweeps skip them.
+    """
+    for x in t.fresh:
+        x.requires_grad = active
+
+
+def _depends_on_outer_tensors(out: Tensor, fresh: set) -> bool:
+    """Does ``out`` reach a leaf that requires grad and is not one of ``fresh``?"""
+    if not out.requires_grad:
+        return False
+    stack_, seen = [out], {out}
+    while stack_:
+        t = stack_.pop()
+        if t.grad_fn is None:
+            if t not in fresh:
+                return True
+            continue
+        for x in t.grad_fn.inputs:
+            if x.requires_grad and x not in seen:
+                seen.add(x)
+                stack_.append(x)
+    return False
+
+
+def _result(t: _Trace) -> Tensor:
+    """The function's value as the transform returns it: with its graph only if nested."""
+    return t.out if t.nested else t.out.detach()
+
+
+def _zeros_like(x: Tensor) -> Tensor:
+    return Tensor(np.zeros(x.shape, dtype=x.dtype))
+
+
+def _pullback(t: _Trace, cotangent: Any, retain_graph: bool) -> list[Tensor]:
+    """vᵀJ, one gradient per input (``cotangent`` None: v = 1 for a scalar output)."""
+    if not t.connected:  # the function ignores its inputs
+        return [_zeros_like(x) for x in t.inputs]
+    root, create_graph = t.out, t.nested
+    _set_variables(t, True)
+    try:
+        if isinstance(cotangent, Tensor) and cotangent.requires_grad and is_grad_enabled():
+            # a sweep's seed is a constant; to differentiate through v, sweep ⟨out, v⟩
+            with enable_grad():
+                root, cotangent = (t.out * cotangent).sum(), None
+            retain_graph = create_graph = True
+        return backpropagate(root, cotangent, retain_graph, create_graph, t.inputs)
+    finally:
+        _set_variables(t, False)
+
+
+# ---- grad and value_and_grad ---------------------------------------------------------
+
+
+def _value_and_grad(fn: Callable, argnums: Any, who: str) -> Callable:
+    positions, single = _as_argnums(argnums, who)
+
+    def wrapped(*args: Any, **kwargs: Any):
+        t = _trace(fn, args, kwargs, positions, who)
+        if t.out.size != 1:
+            raise ValueError(
+                f"{who}: the function must return a scalar, got shape {t.out.shape} "
+                f"(from {_fn_name(fn)}); reduce it (e.g. .sum()) or use vjp / jacobian"
+            )
+        found = _pullback(t, None, retain_graph=t.nested)
+        return _result(t), (found[0] if single else tuple(found))
+
+    return wrapped
 
 
 def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
@@ -55,73 +233,29 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> value.item(), g.tolist()
     (5.0, [2.0, 4.0])
     """
-    positions, single = _as_argnums(argnums)
-
-    def wrapped(*args: Any, **kwargs: Any):
-        args = list(args)
-        for i in positions:
-            if not -len(args) <= i < len(args):
-                raise ValueError(
-                    f"grad: argnums {i} is out of range for a call with {len(args)} "
-                    "positional argument(s)"
-                )
-        # nested grad(grad(f)): an argument already traced by an outer grad keeps its
-        # graph, and we build the graph of our backward for the outer one to use
-        nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in positions)
-        with enable_grad():
-            leaves = []
-            for i in positions:
-                x = args[i]
-                if isinstance(x, Tensor) and x.requires_grad:
-                    leaves.append(x)
-                else:
-                    data = x.data if isinstance(x, Tensor) else np.asarray(x)
-                    if data.dtype.kind != "f":
-                        data = data.astype(_default_float())
-                    leaves.append(Tensor(data, requires_grad=True))
-                args[i] = leaves[-1]
-            value = fn(*args, **kwargs)
-            if not isinstance(value, Tensor):
-                raise TypeError(
-                    f"grad: the function must return a Tensor, got {type(value).__name__}"
-                )
-            if value.size != 1:
-                raise ValueError(
-                    f"grad: the function must return a scalar, got shape {value.shape}; "
-                    "reduce it (e.g. .sum()) or use Tensor.backward with a grad"
-                )
-            if value.requires_grad:
-                found = gradients(value, leaves, create_graph=nested, retain_graph=nested)
-            else:
-                found = [Tensor(np.zeros(x.shape, dtype=x.dtype)) for x in leaves]
-        if not nested:
-            value = value.detach()
-        return value, (found[0] if single else tuple(found))
-
-    wrapped.__name__ = f"value_and_grad_{getattr(fn, '__name__', 'fn')}"
+    wrapped = _value_and_grad(fn, argnums, "value_and_grad")
+    wrapped.__name__ = f"value_and_grad_{_fn_name(fn)}"
     return wrapped
 
 
 def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """A function returning the gradient of scalar ``fn`` w.r.t. argument(s) ``argnums``.
 
-    As in JAX / HIPS autograd; ``grad(grad(f))`` gives second derivatives.
+    As in JAX / HIPS autograd. Arguments may be Tensors, arrays or numbers; the
+    gradient is a Tensor (a tuple of them for a tuple ``argnums``). Transforms nest:
+    ``grad(grad(f))`` is the second derivative, ``grad(grad(f, 1), 0)`` a mixed one.
 
     >>> import tinygrad_edu as tg
     >>> d2 = tg.grad(tg.grad(lambda x: x ** 3))
     >>> d2(tg.Tensor(2.0)).item()      # 6x
     12.0
+    >>> tg.grad(lambda x: x * tg.grad(lambda y: x * y)(2.0))(1.0).item()  # d(x²)/dx
+    2.0
     """
-    value_and_gradient = value_and_grad(fn, argnums)
+    value_and_gradient = _value_and_grad(fn, argnums, "grad")
 
     def wrapped(*args: Any, **kwargs: Any):
         return value_and_gradient(*args, **kwargs)[1]
 
-    wrapped.__name__ = f"grad_{getattr(fn, '__name__', 'fn')}"
+    wrapped.__name__ = f"grad_{_fn_name(fn)}"
     return wrapped
-
-
-def _default_float():
-    from .dtypes import get_default_dtype
-
-    return get_default_dtype()
