@@ -215,3 +215,193 @@ def test_grad_bad_input_names_the_transform_and_function():
         tg.grad(square_sum)(np.array([1 + 2j]))
     with pytest.raises(TypeError, match=r"grad: argument 0 of square_sum must be real"):
         tg.grad(square_sum)("abc")
+
+
+# ---- vjp, jvp, jacobian, hessian --------------------------------------------------------
+
+sizes = st.integers(1, 4)
+seeds = st.integers(0, 2**16)
+
+
+def tanh_layer(seed: int, n_out: int, n_in: int):
+    """f(x) = tanh(W x + b) with fixed random W, b; f in NumPy; its Jacobian
+    diag(1 − f²) W."""
+    rng = np.random.default_rng(seed)
+    W, b = rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)
+
+    def f(x):
+        return tg.tanh(tg.matmul(tg.Tensor(W), x) + b)
+
+    def reference(x):
+        return np.tanh(W @ x + b)
+
+    def jacobian(x):
+        return (1 - reference(x) ** 2)[:, None] * W
+
+    return f, reference, jacobian
+
+
+def directional_difference(f, x, t, eps=1e-6):
+    """Central difference of f along t: (f(x + eps t) − f(x − eps t)) / 2 eps."""
+    with tg.no_grad():
+        plus, minus = f(tg.Tensor(x + eps * t)).data, f(tg.Tensor(x - eps * t)).data
+    return (plus - minus) / (2 * eps)
+
+
+@given(seed=seeds, n_out=sizes, n_in=sizes)
+def test_vjp_is_v_transpose_jacobian(seed, n_out, n_in):
+    f, reference, jac = tanh_layer(seed, n_out, n_in)
+    rng = np.random.default_rng(seed + 1)
+    x, v = rng.standard_normal(n_in), rng.standard_normal(n_out)
+    out, vjp_fn = tg.vjp(f, x)
+    close(out, reference(x), rtol=1e-12)
+    (found,) = vjp_fn(v)
+    close(found, v @ jac(x), rtol=1e-10)
+    close(found, numerical_grad(f, [x], cotangent=v)[0])
+    (again,) = vjp_fn(2 * v)  # vjp_fn may be called again (the graph is kept)
+    close(again, 2 * v @ jac(x), rtol=1e-10)
+    assert not out.requires_grad and not found.requires_grad
+
+
+@given(seed=seeds, n_out=sizes, n_in=sizes)
+def test_jvp_is_jacobian_times_tangent(seed, n_out, n_in):
+    f, reference, jac = tanh_layer(seed, n_out, n_in)
+    rng = np.random.default_rng(seed + 2)
+    x, t = rng.standard_normal(n_in), rng.standard_normal(n_in)
+    out, tangent = tg.jvp(f, (x,), (t,))
+    close(out, reference(x), rtol=1e-12)
+    close(tangent, jac(x) @ t, rtol=1e-10)
+    close(tangent, directional_difference(f, x, t))
+    assert not tangent.requires_grad
+
+
+@given(expr=expressions(), x=points, y=points, tx=points, ty=points)
+def test_jvp_of_two_arguments_matches_central_differences(expr, x, y, tx, ty):
+    f = as_function(expr)
+    _, tangent = tg.jvp(f, (np.float64(x), np.float64(y)), (np.float64(tx), np.float64(ty)))
+    gx, gy = numerical_grad(f, [np.float64(x), np.float64(y)])
+    close(tangent, gx * tx + gy * ty)
+
+
+@given(seed=seeds, shape_in=st.sampled_from([(3,), (2, 2), (1, 3), ()]),
+       shape_out=st.sampled_from([(2,), (3, 1), ()]))
+def test_jacobian_shape_rows_and_both_modes(seed, shape_in, shape_out):
+    """J has shape out.shape + in.shape; reverse, forward, stacked vjps and central
+    differences agree."""
+    rng = np.random.default_rng(seed)
+    n_in, n_out = int(np.prod(shape_in)), int(np.prod(shape_out))
+    W = rng.standard_normal((n_out, n_in))
+
+    def f(x):
+        return tg.sin(tg.matmul(tg.Tensor(W), x.reshape(-1)) * x.sum()).reshape(shape_out)
+
+    x = rng.standard_normal(shape_in)
+    J = tg.jacobian(f)(x)
+    assert J.shape == shape_out + shape_in
+    close(tg.jacobian(f, mode="forward")(x), J.data, rtol=1e-10)
+    _, vjp_fn = tg.vjp(f, x)
+    rows = [vjp_fn(np.eye(n_out)[k].reshape(shape_out))[0].data for k in range(n_out)]
+    close(J.data.reshape(n_out, n_in), np.stack(rows).reshape(n_out, n_in), rtol=1e-10)
+    for k in range(n_out):
+        v = np.eye(n_out)[k].reshape(shape_out)
+        close(J.data.reshape(n_out, *shape_in)[k], numerical_grad(f, [x], cotangent=v)[0])
+
+
+def test_jacobian_of_several_arguments():
+    a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0, 0.5])
+    Ja, Jb = tg.jacobian(lambda a, b: (a[:, None] * b).sum(1), argnums=(0, 1))(a, b)
+    close(Ja, np.diag(np.full(2, b.sum())))  # ∂(a_i Σb)/∂a_j
+    close(Jb, np.tile(a[:, None], (1, 3)))  # ∂(a_i Σb)/∂b_j = a_i
+
+
+@given(seed=seeds, n=sizes, m=sizes)
+def test_hessian_of_logsumexp_matches_closed_form(seed, n, m):
+    """f(x) = logsumexp(A x): H = Aᵀ (diag p − p pᵀ) A with p = softmax(A x)."""
+    rng = np.random.default_rng(seed)
+    A, x = rng.standard_normal((m, n)), rng.standard_normal(n)
+    H = tg.hessian(lambda x: tg.logsumexp(tg.matmul(tg.Tensor(A), x)))(x)
+    z = A @ x
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    expected = A.T @ (np.diag(p) - np.outer(p, p)) @ A
+    assert H.shape == (n, n)
+    close(H, expected, rtol=1e-9)
+    close(H.data, H.data.T, rtol=1e-12)  # symmetric
+
+
+@given(expr=expressions(), x=points, y=points)
+def test_hessian_of_two_arguments_is_symmetric_and_matches_nested_grad(expr, x, y):
+    f = as_function(expr)
+    x, y = np.float64(x), np.float64(y)
+    (hxx, hxy), (hyx, hyy) = tg.hessian(f, argnums=(0, 1))(x, y)
+    close(hxy, hyx.item())
+    close(hxx, numerical_grad(tg.grad(f, 0), [x, y])[0])
+    close(hxy, numerical_grad(tg.grad(f, 0), [x, y])[1])
+    close(hyy, numerical_grad(tg.grad(f, 1), [x, y])[1])
+
+
+def test_transforms_nest_inside_grad():
+    """grad through jacobian and jvp: d/dx Σ J(x) and d/dx Σ J(x)·t, for f = sin(x)·x."""
+    f = lambda x: tg.sin(x) * x  # noqa: E731  J = diag(cos(x)·x + sin(x))
+    x, t = np.array([0.4, -1.2]), np.array([0.5, 2.0])
+    found = tg.grad(lambda x: tg.jacobian(f)(x).sum())(x)
+    close(found, 2 * np.cos(x) - x * np.sin(x))
+    found = tg.grad(lambda x: tg.jvp(f, (x,), (t,))[1].sum())(x)
+    close(found, t * (2 * np.cos(x) - x * np.sin(x)))
+    found = tg.grad(lambda x: tg.vjp(f, x)[1](t)[0].sum())(x)
+    close(found, t * (2 * np.cos(x) - x * np.sin(x)))
+
+
+def test_functions_that_ignore_their_input_give_zeros():
+    const = lambda x: tg.Tensor([1.0, 2.0])  # noqa: E731
+    x = np.array([3.0, 4.0, 5.0])
+    np.testing.assert_array_equal(tg.jacobian(const)(x).data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(tg.jvp(const, (x,), (x,))[1].data, np.zeros(2))
+    np.testing.assert_array_equal(tg.vjp(const, x)[1](np.ones(2))[0].data, np.zeros(3))
+
+
+class ArraySquare(tg.Function):
+    """A user op: its backward works on arrays, so it is differentiable only once."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(2 * x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.saved_tensors[0]
+
+
+def test_bad_input_to_the_transforms_names_them():
+    def wide(x):
+        return x.sum()
+
+    with pytest.raises(TypeError, match=r"vjp: the function must return a Tensor.*<lambda>"):
+        tg.vjp(lambda x: [x], 1.0)
+    with pytest.raises(TypeError, match=r"jvp: the function must return a Tensor"):
+        tg.jvp(lambda x: 2.0, (1.0,), (1.0,))
+    with pytest.raises(TypeError, match=r"jacobian: the function must return a Tensor"):
+        tg.jacobian(lambda x: x.data)(np.ones(2))
+    with pytest.raises(TypeError, match=r"hessian: the function must return a Tensor"):
+        tg.hessian(lambda x: None)(np.ones(2))
+    with pytest.raises(ValueError, match=r"jvp: tangent 0 has shape \(3,\) but must have shape \(2,\)"):
+        tg.jvp(wide, (np.ones(2),), (np.ones(3),))
+    with pytest.raises(ValueError, match=r"jvp: got 1 primal\(s\) but 2 tangent\(s\) for wide"):
+        tg.jvp(wide, (np.ones(2),), (np.ones(2), np.ones(2)))
+    with pytest.raises(TypeError, match=r"jvp: primals must be a tuple"):
+        tg.jvp(wide, np.ones(2), (np.ones(2),))
+    with pytest.raises(TypeError, match=r"jvp: tangent 0 must be real numbers"):
+        tg.jvp(wide, (np.ones(2),), (np.ones(2) * 1j,))
+    _, vjp_fn = tg.vjp(lambda x: x * 2, np.ones(2))
+    with pytest.raises(ValueError, match=r"vjp: the cotangent has shape \(\) but must have shape \(2,\)"):
+        vjp_fn(1.0)
+    with pytest.raises(ValueError, match=r"jacobian: argnums 1 is out of range .*wide"):
+        tg.jacobian(wide, argnums=1)(np.ones(2))
+    with pytest.raises(ValueError, match=r"hessian: argnums -2 is out of range .*wide"):
+        tg.hessian(wide, argnums=-2)(np.ones(2))
+    with pytest.raises(ValueError, match=r"jacobian: mode must be 'reverse' or 'forward'"):
+        tg.jacobian(wide, mode="sideways")
+    # forward mode differentiates backward formulas: an op written on arrays cannot be
+    with pytest.raises(RuntimeError, match=r"arraysquare.backward works on NumPy arrays"):
+        tg.jvp(ArraySquare.apply, (np.ones(2),), (np.ones(2),))
+    assert tg.vjp(ArraySquare.apply, np.ones(2))[1](np.ones(2))[0].tolist() == [2.0, 2.0]
