@@ -296,6 +296,36 @@ def test_class_targets_are_checked(fn):
         fn(logits, np.array([0.0, 1.0, 2.0]))
 
 
+# every loss with a valid input for 3 samples
+LOSSES_AND_INPUTS = [
+    (F.mse_loss, tg.zeros(3)),
+    (F.l1_loss, tg.zeros(3)),
+    (F.binary_cross_entropy, tg.full((3,), 0.5)),
+    (F.binary_cross_entropy_with_logits, tg.zeros(3)),
+    (F.hinge_loss, tg.zeros(3)),
+    (F.perceptron_loss, tg.zeros(3)),
+    (F.cross_entropy, tg.zeros(3, 2)),
+    (F.nll_loss, tg.zeros(3, 2)),
+]
+BAD_TARGETS = [  # (target, what the message says, what it silently became before)
+    ([1.0, None, 0.0], "target contains None", "NaN"),
+    (["1", "0", "1"], "target holds strings", "parsed numbers"),
+    ([1 + 2j, 0.0, 1.0], "target is complex", "truncated to real"),
+]
+
+
+@pytest.mark.parametrize(
+    "loss, input", LOSSES_AND_INPUTS, ids=[f.__name__ for f, _ in LOSSES_AND_INPUTS]
+)
+@pytest.mark.parametrize("values, says, before", BAD_TARGETS, ids=[b[2] for b in BAD_TARGETS])
+def test_a_non_numeric_target_raises_type_error_naming_the_loss(
+    loss, input, values, says, before
+):
+    for target in (values, np.array(values)):  # a list and an array
+        with pytest.raises(TypeError, match=rf"^{loss.__name__}: {says}; it must be real"):
+            loss(input, target)
+
+
 def test_other_input_errors():
     with pytest.raises(ValueError, match="probabilities"):
         F.binary_cross_entropy(tg.Tensor([1.5]), [1.0])
