@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tinygrad_edu.testing import numerical_grad
 
-# ---- random smooth functions of (x, y) from a small menu of ops -----------------------
+# ---- random smooth functions of (x, y) from a small menu of ops ----------------------
 
 UNARY = {
     "sin": (tg.sin, np.sin),
@@ -41,7 +41,7 @@ def expressions(depth: int = 3) -> st.SearchStrategy:
             st.tuples(st.sampled_from(sorted(BINARY)), children, children),
         )
 
-    return st.recursive(leaves, extend, max_leaves=2 ** depth)
+    return st.recursive(leaves, extend, max_leaves=2**depth)
 
 
 def evaluate(expr, x, y, numpy=False):
@@ -66,21 +66,29 @@ def as_function(expr):
 
 
 def close(found, expected, rtol=1e-4, atol=1e-6):
-    found = np.asarray(found.data if isinstance(found, tg.Tensor) else found, np.float64)
-    np.testing.assert_allclose(found, expected, rtol=rtol, atol=atol * max(1.0, np.abs(expected).max()))
+    found = np.asarray(
+        found.data if isinstance(found, tg.Tensor) else found, np.float64
+    )
+    np.testing.assert_allclose(
+        found, expected, rtol=rtol, atol=atol * max(1.0, np.abs(expected).max())
+    )
 
 
 points = st.floats(-1.0, 1.0)
 
-# ---- issue 13.1 and 13.2 -----------------------------------------------------------------
+# ---- issue 13.1 and 13.2 -------------------------------------------------------------
 
 
 def test_mixed_partial_through_nested_grad():
     f = lambda x, y: tg.sin(tg.sin(x) + tg.sin(y))  # noqa: E731
     x, y = np.float64(0.5), np.float64(0.3)
     expected = -np.sin(np.sin(x) + np.sin(y)) * np.cos(x) * np.cos(y)  # ≈ -0.5866
-    assert abs(tg.grad(tg.grad(f, argnums=1), argnums=0)(x, y).item() - expected) < 1e-12
-    assert abs(tg.grad(tg.grad(f, argnums=0), argnums=1)(x, y).item() - expected) < 1e-12
+    assert (
+        abs(tg.grad(tg.grad(f, argnums=1), argnums=0)(x, y).item() - expected) < 1e-12
+    )
+    assert (
+        abs(tg.grad(tg.grad(f, argnums=0), argnums=1)(x, y).item() - expected) < 1e-12
+    )
 
 
 def test_inner_grad_closing_over_the_outer_variable():
@@ -97,7 +105,7 @@ def test_no_perturbation_confusion():
 
 
 def test_third_derivative():
-    d3 = tg.grad(tg.grad(tg.grad(lambda x: x ** 4)))
+    d3 = tg.grad(tg.grad(tg.grad(lambda x: x**4)))
     assert d3(2.0).item() == 48.0  # 24x
 
 
@@ -141,7 +149,7 @@ def test_identity_function_and_unused_argument():
     np.testing.assert_array_equal(g.data, [0.0, 0.0])
 
 
-# ---- hypothesis properties ---------------------------------------------------------------
+# ---- hypothesis properties -----------------------------------------------------------
 
 
 @given(expr=expressions(), x=points, y=points)
@@ -150,7 +158,7 @@ def test_mixed_partials_agree_with_each_other_and_central_differences(expr, x, y
     x, y = np.float64(x), np.float64(y)
     fxy = tg.grad(tg.grad(f, 1), 0)(x, y).item()
     fyx = tg.grad(tg.grad(f, 0), 1)(x, y).item()
-    (numerical, _) = numerical_grad(tg.grad(f, 1), [x, y])
+    numerical, _ = numerical_grad(tg.grad(f, 1), [x, y])
     close(fxy, numerical)
     close(fyx, numerical)
 
@@ -194,22 +202,28 @@ def test_value_matches_numpy(expr, x, y):
     close(value, np.float64(evaluate(expr, np.float64(x), np.float64(y), numpy=True)))
 
 
-# ---- bad input -----------------------------------------------------------------------------
+# ---- bad input -----------------------------------------------------------------------
 
 
 def test_grad_bad_input_names_the_transform_and_function():
     def square_sum(x):
         return (x * x).sum()
 
-    with pytest.raises(ValueError, match=r"grad: argnums 2 is out of range .*square_sum"):
+    with pytest.raises(
+        ValueError, match=r"grad: argnums 2 is out of range .*square_sum"
+    ):
         tg.grad(square_sum, argnums=2)(1.0)
     with pytest.raises(ValueError, match=r"argnums names argument 0 twice"):
         tg.grad(lambda x, y: x * y, argnums=(0, -2))(1.0, 2.0)
     with pytest.raises(TypeError, match=r"grad: argnums must be an int"):
         tg.grad(square_sum, argnums=1.0)
-    with pytest.raises(TypeError, match=r"value_and_grad: the function must return a Tensor"):
+    with pytest.raises(
+        TypeError, match=r"value_and_grad: the function must return a Tensor"
+    ):
         tg.value_and_grad(lambda x: 3.0)(1.0)
-    with pytest.raises(ValueError, match=r"grad: the function must return a scalar.*\(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"grad: the function must return a scalar.*\(3,\)"
+    ):
         tg.grad(lambda x: x * 2)(np.ones(3))
     with pytest.raises(TypeError, match=r"grad: argument 0 of square_sum must be real"):
         tg.grad(square_sum)(np.array([1 + 2j]))
@@ -217,7 +231,7 @@ def test_grad_bad_input_names_the_transform_and_function():
         tg.grad(square_sum)("abc")
 
 
-# ---- vjp, jvp, jacobian, hessian --------------------------------------------------------
+# ---- vjp, jvp, jacobian, hessian -----------------------------------------------------
 
 sizes = st.integers(1, 4)
 seeds = st.integers(0, 2**16)
@@ -278,13 +292,18 @@ def test_jvp_is_jacobian_times_tangent(seed, n_out, n_in):
 @given(expr=expressions(), x=points, y=points, tx=points, ty=points)
 def test_jvp_of_two_arguments_matches_central_differences(expr, x, y, tx, ty):
     f = as_function(expr)
-    _, tangent = tg.jvp(f, (np.float64(x), np.float64(y)), (np.float64(tx), np.float64(ty)))
+    _, tangent = tg.jvp(
+        f, (np.float64(x), np.float64(y)), (np.float64(tx), np.float64(ty))
+    )
     gx, gy = numerical_grad(f, [np.float64(x), np.float64(y)])
     close(tangent, gx * tx + gy * ty)
 
 
-@given(seed=seeds, shape_in=st.sampled_from([(3,), (2, 2), (1, 3), ()]),
-       shape_out=st.sampled_from([(2,), (3, 1), ()]))
+@given(
+    seed=seeds,
+    shape_in=st.sampled_from([(3,), (2, 2), (1, 3), ()]),
+    shape_out=st.sampled_from([(2,), (3, 1), ()]),
+)
 def test_jacobian_shape_rows_and_both_modes(seed, shape_in, shape_out):
     """J has shape out.shape + in.shape; reverse, forward, stacked vjps and central
     differences agree."""
@@ -293,7 +312,9 @@ def test_jacobian_shape_rows_and_both_modes(seed, shape_in, shape_out):
     W = rng.standard_normal((n_out, n_in))
 
     def f(x):
-        return tg.sin(tg.matmul(tg.Tensor(W), x.reshape(-1)) * x.sum()).reshape(shape_out)
+        return tg.sin(tg.matmul(tg.Tensor(W), x.reshape(-1)) * x.sum()).reshape(
+            shape_out
+        )
 
     x = rng.standard_normal(shape_in)
     J = tg.jacobian(f)(x)
@@ -304,7 +325,9 @@ def test_jacobian_shape_rows_and_both_modes(seed, shape_in, shape_out):
     close(J.data.reshape(n_out, n_in), np.stack(rows).reshape(n_out, n_in), rtol=1e-10)
     for k in range(n_out):
         v = np.eye(n_out)[k].reshape(shape_out)
-        close(J.data.reshape(n_out, *shape_in)[k], numerical_grad(f, [x], cotangent=v)[0])
+        close(
+            J.data.reshape(n_out, *shape_in)[k], numerical_grad(f, [x], cotangent=v)[0]
+        )
 
 
 def test_jacobian_of_several_arguments():
@@ -376,7 +399,9 @@ def test_bad_input_to_the_transforms_names_them():
     def wide(x):
         return x.sum()
 
-    with pytest.raises(TypeError, match=r"vjp: the function must return a Tensor.*<lambda>"):
+    with pytest.raises(
+        TypeError, match=r"vjp: the function must return a Tensor.*<lambda>"
+    ):
         tg.vjp(lambda x: [x], 1.0)
     with pytest.raises(TypeError, match=r"jvp: the function must return a Tensor"):
         tg.jvp(lambda x: 2.0, (1.0,), (1.0,))
@@ -384,24 +409,38 @@ def test_bad_input_to_the_transforms_names_them():
         tg.jacobian(lambda x: x.data)(np.ones(2))
     with pytest.raises(TypeError, match=r"hessian: the function must return a Tensor"):
         tg.hessian(lambda x: None)(np.ones(2))
-    with pytest.raises(ValueError, match=r"jvp: tangent 0 has shape \(3,\) but must have shape \(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"jvp: tangent 0 has shape \(3,\) but must have shape \(2,\)"
+    ):
         tg.jvp(wide, (np.ones(2),), (np.ones(3),))
-    with pytest.raises(ValueError, match=r"jvp: got 1 primal\(s\) but 2 tangent\(s\) for wide"):
+    with pytest.raises(
+        ValueError, match=r"jvp: got 1 primal\(s\) but 2 tangent\(s\) for wide"
+    ):
         tg.jvp(wide, (np.ones(2),), (np.ones(2), np.ones(2)))
     with pytest.raises(TypeError, match=r"jvp: primals must be a tuple"):
         tg.jvp(wide, np.ones(2), (np.ones(2),))
     with pytest.raises(TypeError, match=r"jvp: tangent 0 must be real numbers"):
         tg.jvp(wide, (np.ones(2),), (np.ones(2) * 1j,))
     _, vjp_fn = tg.vjp(lambda x: x * 2, np.ones(2))
-    with pytest.raises(ValueError, match=r"vjp: the cotangent has shape \(\) but must have shape \(2,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"vjp: the cotangent has shape \(\) but must have shape \(2,\)",
+    ):
         vjp_fn(1.0)
     with pytest.raises(ValueError, match=r"jacobian: argnums 1 is out of range .*wide"):
         tg.jacobian(wide, argnums=1)(np.ones(2))
     with pytest.raises(ValueError, match=r"hessian: argnums -2 is out of range .*wide"):
         tg.hessian(wide, argnums=-2)(np.ones(2))
-    with pytest.raises(ValueError, match=r"jacobian: mode must be 'reverse' or 'forward'"):
+    with pytest.raises(
+        ValueError, match=r"jacobian: mode must be 'reverse' or 'forward'"
+    ):
         tg.jacobian(wide, mode="sideways")
     # forward mode differentiates backward formulas: an op written on arrays cannot be
-    with pytest.raises(RuntimeError, match=r"arraysquare.backward works on NumPy arrays"):
+    with pytest.raises(
+        RuntimeError, match=r"arraysquare.backward works on NumPy arrays"
+    ):
         tg.jvp(ArraySquare.apply, (np.ones(2),), (np.ones(2),))
-    assert tg.vjp(ArraySquare.apply, np.ones(2))[1](np.ones(2))[0].tolist() == [2.0, 2.0]
+    assert tg.vjp(ArraySquare.apply, np.ones(2))[1](np.ones(2))[0].tolist() == [
+        2.0,
+        2.0,
+    ]

@@ -65,7 +65,9 @@ def gradients(
     inputs = list(inputs)
     for x in inputs:
         if not isinstance(x, Tensor) or not x.requires_grad:
-            raise RuntimeError("gradients: every input must be a Tensor that requires grad")
+            raise RuntimeError(
+                "gradients: every input must be a Tensor that requires grad"
+            )
     if retain_graph is None:
         retain_graph = create_graph
     return backpropagate(output, grad_output, retain_graph, create_graph, inputs)
@@ -95,7 +97,9 @@ def _as_argnums(argnums: Any, who: str) -> tuple[tuple[int, ...], bool]:
     if not isinstance(positions, (tuple, list)) or not all(
         isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in positions
     ):
-        raise TypeError(f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        raise TypeError(
+            f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}"
+        )
     if not positions:
         raise ValueError(f"{who}: argnums is empty; name at least one argument")
     return tuple(int(i) for i in positions), single
@@ -182,7 +186,7 @@ def _depends_on_outer_tensors(out: Tensor, fresh: set) -> bool:
 
 
 def _result(t: _Trace) -> Tensor:
-    """The function's value as the transform returns it: with its graph only if nested."""
+    """The function's value as the transform returns it: its graph kept if nested."""
     return t.out if t.nested else t.out.detach()
 
 
@@ -197,7 +201,11 @@ def _pullback(t: _Trace, cotangent: Any, retain_graph: bool) -> list[Tensor]:
     root, create_graph = t.out, t.nested
     _set_variables(t, True)
     try:
-        if isinstance(cotangent, Tensor) and cotangent.requires_grad and is_grad_enabled():
+        if (
+            isinstance(cotangent, Tensor)
+            and cotangent.requires_grad
+            and is_grad_enabled()
+        ):
             # a sweep's seed is a constant; to differentiate through v, sweep ⟨out, v⟩
             with enable_grad():
                 root, cotangent = (t.out * cotangent).sum(), None
@@ -240,7 +248,7 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
 
 def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """A function returning the gradient of scalar ``fn`` w.r.t. argument(s) ``argnums``.
+    """A function giving the gradient of scalar ``fn`` w.r.t. argument(s) ``argnums``.
 
     As in JAX / HIPS autograd. Arguments may be Tensors, arrays or numbers; the
     gradient is a Tensor (a tuple of them for a tuple ``argnums``). Transforms nest:
@@ -262,7 +270,7 @@ def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     return wrapped
 
 
-# ---- vjp and jvp ------------------------------------------------------------------------
+# ---- vjp and jvp ---------------------------------------------------------------------
 
 
 def _primals(primals: Any, who: str, what: str) -> tuple:
@@ -290,7 +298,7 @@ def _check_like(v: Any, like: Tensor, who: str, what: str) -> Any:
 
 
 def vjp(fn: Callable, *primals: Any) -> tuple[Tensor, Callable]:
-    """``(fn(*primals), vjp_fn)``, where ``vjp_fn(v)`` is ``vᵀJ``: one gradient per primal.
+    """``(fn(*primals), vjp_fn)``; ``vjp_fn(v)`` is ``vᵀJ``, one gradient per primal.
 
     As ``jax.vjp`` / ``torch.func.vjp``. ``v`` has the output's shape; ``vjp_fn`` may
     be called many times (each call is one reverse sweep).
@@ -336,14 +344,18 @@ def _linearize(t: _Trace) -> Callable[[Sequence[Tensor]], Tensor]:
         create_graph = t.nested or any(
             isinstance(x, Tensor) and x.requires_grad for x in tangents
         )
-        (found,) = backpropagate(total, None, True, create_graph and is_grad_enabled(), [u])
+        (found,) = backpropagate(
+            total, None, True, create_graph and is_grad_enabled(), [u]
+        )
         return found
 
     return push
 
 
-def jvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Tensor, Tensor]:
-    """``(fn(*primals), J·tangents)``: forward mode, as ``jax.jvp`` / ``torch.func.jvp``.
+def jvp(
+    fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Tensor, Tensor]:
+    """``(fn(*primals), J·tangents)``: forward mode, as ``jax.jvp``/``torch.func.jvp``.
 
     ``primals`` and ``tangents`` are tuples, one tangent of each primal's shape.
     Computed by the double-vjp trick (see the module docstring): right in value,
@@ -371,7 +383,7 @@ def jvp(fn: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[
     return _result(t), _linearize(t)(tangents)
 
 
-# ---- jacobian and hessian ---------------------------------------------------------------
+# ---- jacobian and hessian ------------------------------------------------------------
 
 
 def _zero_jacobian(out: Tensor, x: Tensor) -> Tensor:
@@ -465,9 +477,13 @@ def hessian(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """
     positions, single = _as_argnums(argnums, "hessian")
     if single:
-        return _jacobian(_jacobian(fn, argnums, "reverse", "hessian"), argnums, "reverse", "hessian")
+        return _jacobian(
+            _jacobian(fn, argnums, "reverse", "hessian"), argnums, "reverse", "hessian"
+        )
     rows = [
-        _jacobian(_jacobian(fn, i, "reverse", "hessian"), positions, "reverse", "hessian")
+        _jacobian(
+            _jacobian(fn, i, "reverse", "hessian"), positions, "reverse", "hessian"
+        )
         for i in positions
     ]
 

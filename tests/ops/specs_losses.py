@@ -37,7 +37,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
 
-# ---- draws ----------------------------------------------------------------------------
+# ---- draws ---------------------------------------------------------------------------
 
 
 def _same_shape(data, n: int, elements) -> list[np.ndarray]:
@@ -55,8 +55,10 @@ def draw_regression(data, spec: OpSpec):
 def draw_probabilities(data, spec: OpSpec):
     """Probabilities away from 0 and 1; the target (in [0, 1]) as a constant."""
     p, y = _same_shape(data, 2, tst.floats(0.05, 0.95))
-    return [p], {"target": data.draw(st.sampled_from([y, np.round(y)])),
-                 "reduction": data.draw(REDUCTIONS)}
+    return [p], {
+        "target": data.draw(st.sampled_from([y, np.round(y)])),
+        "reduction": data.draw(REDUCTIONS),
+    }
 
 
 def draw_logits_and_probability_target(data, spec: OpSpec):
@@ -71,7 +73,9 @@ def draw_class_targets(data, spec: OpSpec):
     one_sample = spec.name == "cross_entropy" and data.draw(st.booleans())
     shape = (c,) if one_sample else (n, c)
     x = data.draw(tst.arrays(shape, elements=tst.floats(*spec.domain)))
-    t = data.draw(tst.arrays(shape[:-1], dtype=np.int64, elements=st.integers(0, c - 1)))
+    t = data.draw(
+        tst.arrays(shape[:-1], dtype=np.int64, elements=st.integers(0, c - 1))
+    )
     return [x], {"target": t, "reduction": data.draw(REDUCTIONS)}
 
 
@@ -95,7 +99,8 @@ def draw_parameter_list(data, spec: OpSpec):
     count = data.draw(st.integers(1, 3))
     shapes = tst.shapes(max_dims=2, max_side=3)
     arrays = [
-        data.draw(tst.arrays(shapes, elements=tst.floats(*spec.domain))) for _ in range(count)
+        data.draw(tst.arrays(shapes, elements=tst.floats(*spec.domain)))
+        for _ in range(count)
     ]
     away_from_kinks(arrays, spec.kinks)
     return arrays, {}
@@ -103,11 +108,13 @@ def draw_parameter_list(data, spec: OpSpec):
 
 def draw_dropout(data, spec: OpSpec):
     (x,) = _same_shape(data, 1, tst.floats(*spec.domain))
-    return [x], {"p": data.draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
-                 "seed": data.draw(st.integers(0, 2**16))}
+    return [x], {
+        "p": data.draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
+        "seed": data.draw(st.integers(0, 2**16)),
+    }
 
 
-# ---- fns and references ---------------------------------------------------------------
+# ---- fns and references --------------------------------------------------------------
 
 
 def seeded_dropout(x, p, seed):
@@ -142,54 +149,81 @@ def l2_penalty_reference(*ps):
 
 LOSS_SPECS = [
     OpSpec(
-        "mse_loss", F.mse_loss, lambda x, y, reduction: _reduce((x - y) ** 2, reduction),
-        arity=2, draw=draw_regression,
+        "mse_loss",
+        F.mse_loss,
+        lambda x, y, reduction: _reduce((x - y) ** 2, reduction),
+        arity=2,
+        draw=draw_regression,
     ),
     OpSpec(
-        "l1_loss", F.l1_loss, lambda x, y, reduction: _reduce(np.abs(x - y), reduction),
-        arity=2, kinks=(0.0,), draw=draw_regression,
+        "l1_loss",
+        F.l1_loss,
+        lambda x, y, reduction: _reduce(np.abs(x - y), reduction),
+        arity=2,
+        kinks=(0.0,),
+        draw=draw_regression,
     ),
     OpSpec(
-        "binary_cross_entropy", F.binary_cross_entropy,
+        "binary_cross_entropy",
+        F.binary_cross_entropy,
         lambda p, target, reduction: _reduce(
             -(target * np.log(p) + (1 - target) * np.log(1 - p)), reduction
         ),
         draw=draw_probabilities,
     ),
     OpSpec(
-        "binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
+        "binary_cross_entropy_with_logits",
+        F.binary_cross_entropy_with_logits,
         lambda x, y, reduction: _reduce(
             -(y * np.log(_sigmoid(x)) + (1 - y) * np.log(1 - _sigmoid(x))), reduction
         ),
-        arity=2, draw=draw_logits_and_probability_target,
+        arity=2,
+        draw=draw_logits_and_probability_target,
     ),
-    OpSpec("cross_entropy", F.cross_entropy, class_target_reference, draw=draw_class_targets),
     OpSpec(
-        "cross_entropy_probability_targets", F.cross_entropy,
+        "cross_entropy",
+        F.cross_entropy,
+        class_target_reference,
+        draw=draw_class_targets,
+    ),
+    OpSpec(
+        "cross_entropy_probability_targets",
+        F.cross_entropy,
         lambda x, y, reduction: _reduce(-(y * _log_softmax(x)).sum(axis=-1), reduction),
-        arity=2, draw=draw_class_probabilities,
+        arity=2,
+        draw=draw_class_probabilities,
     ),
     OpSpec(
-        "nll_loss", F.nll_loss,
+        "nll_loss",
+        F.nll_loss,
         lambda x, target, reduction: _reduce(-x[np.arange(len(x)), target], reduction),
         draw=draw_class_targets,
     ),
     OpSpec(
-        "hinge_loss", F.hinge_loss,
+        "hinge_loss",
+        F.hinge_loss,
         lambda s, target, reduction: _reduce(np.maximum(0, 1 - target * s), reduction),
-        kinks=(1.0,), draw=draw_margin,
+        kinks=(1.0,),
+        draw=draw_margin,
     ),
     OpSpec(
-        "perceptron_loss", F.perceptron_loss,
+        "perceptron_loss",
+        F.perceptron_loss,
         lambda s, target, reduction: _reduce(np.maximum(0, -target * s), reduction),
-        kinks=(0.0,), draw=draw_margin,
+        kinks=(0.0,),
+        draw=draw_margin,
     ),
     OpSpec(
-        "l1_penalty", lambda *ps: F.l1_penalty(list(ps)), l1_penalty_reference,
-        kinks=(0.0,), draw=draw_parameter_list,
+        "l1_penalty",
+        lambda *ps: F.l1_penalty(list(ps)),
+        l1_penalty_reference,
+        kinks=(0.0,),
+        draw=draw_parameter_list,
     ),
     OpSpec(
-        "l2_penalty", lambda *ps: F.l2_penalty(list(ps)), l2_penalty_reference,
+        "l2_penalty",
+        lambda *ps: F.l2_penalty(list(ps)),
+        l2_penalty_reference,
         draw=draw_parameter_list,
     ),
     OpSpec("heaviside", F.heaviside, lambda x: (x > 0).astype(x.dtype), kinks=(0.0,)),

@@ -26,7 +26,8 @@ from ..ops import (  # noqa: F401  (re-exported activations)
     softplus, tanh, where,
 )
 from ..ops.losses import (
-    BinaryCrossEntropy, CrossEntropy, Heaviside, HingeLoss, PerceptronLoss, SumOfSquares,
+    BinaryCrossEntropy, CrossEntropy, Heaviside, HingeLoss, PerceptronLoss,
+    SumOfSquares,
 )
 from ..tensor import Tensor, as_tensor
 
@@ -45,7 +46,9 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 def check_dropout_probability(p: Any, name: str) -> None:
     """p must be a real number in [0, 1] (the probability of zeroing a unit)."""
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if isinstance(p, (bool, np.bool_)) or not isinstance(
+        p, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"{name}: p must be a number in [0, 1], got {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: p must be in [0, 1], got {p}")
@@ -115,7 +118,9 @@ def _class_indices(target: Any, n_classes: int, n: int, name: str) -> np.ndarray
             " to cross_entropy)"
         )
     if data.shape != (n,):
-        raise ValueError(f"{name}: expected {n} targets of shape ({n},), got shape {data.shape}")
+        raise ValueError(
+            f"{name}: expected {n} targets of shape ({n},), got shape {data.shape}"
+        )
     if data.size and (data.min() < 0 or data.max() >= n_classes):
         bad = data[(data < 0) | (data >= n_classes)][0]
         raise ValueError(
@@ -134,7 +139,7 @@ def _signed_labels(y: Tensor, name: str) -> None:
         )
 
 
-# ---- regression losses -----------------------------------------------------------------
+# ---- regression losses ---------------------------------------------------------------
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -159,10 +164,12 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """
     _check_reduction(reduction, "l1_loss")
     input = as_tensor(input)
-    return _reduce((input - _target_like(target, input, "l1_loss")).abs(), reduction, "l1_loss")
+    return _reduce(
+        (input - _target_like(target, input, "l1_loss")).abs(), reduction, "l1_loss"
+    )
 
 
-# ---- binary classification ---------------------------------------------------------------
+# ---- binary classification -----------------------------------------------------------
 
 
 def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -183,10 +190,14 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
             "binary_cross_entropy: input must be probabilities in [0, 1]; for raw scores "
             "use binary_cross_entropy_with_logits"
         )
-    return _reduce(BinaryCrossEntropy.apply(p, target=y.data), reduction, "binary_cross_entropy")
+    return _reduce(
+        BinaryCrossEntropy.apply(p, target=y.data), reduction, "binary_cross_entropy"
+    )
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Any, reduction: str = "mean"
+) -> Tensor:
     """BCE on logits (logistic regression's loss): ``softplus(x) − x·y``.
 
     Equal to ``max(x, 0) − x·y + log(1 + e^−|x|)``, so it never overflows.
@@ -201,7 +212,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     return _reduce(softplus(x) - x * y, reduction, "binary_cross_entropy_with_logits")
 
 
-# ---- multi-class classification ------------------------------------------------------------
+# ---- multi-class classification ------------------------------------------------------
 
 
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -220,13 +231,17 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     _check_reduction(reduction, "cross_entropy")
     x = as_tensor(input)
     if x.ndim not in (1, 2):
-        raise ValueError(f"cross_entropy: expected logits of shape (N, C) or (C,), got {x.shape}")
+        raise ValueError(
+            f"cross_entropy: expected logits of shape (N, C) or (C,), got {x.shape}"
+        )
     if x.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {x.dtype}")
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.shape == x.shape and t.dtype.kind == "f":  # class probabilities
         y = _target_like(target, x, "cross_entropy")
-        return _reduce(-(y * x.log_softmax(axis=-1)).sum(axis=-1), reduction, "cross_entropy")
+        return _reduce(
+            -(y * x.log_softmax(axis=-1)).sum(axis=-1), reduction, "cross_entropy"
+        )
     if x.ndim == 1:  # one sample: (C,) logits, scalar target
         if t.ndim != 0:
             raise ValueError(
@@ -258,12 +273,14 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         loss = nll_loss(x.reshape(1, -1), t.reshape(1), reduction)
         return loss.reshape(()) if reduction == "none" else loss
     if x.ndim != 2:
-        raise ValueError(f"nll_loss: expected input of shape (N, C) or (C,), got {x.shape}")
+        raise ValueError(
+            f"nll_loss: expected input of shape (N, C) or (C,), got {x.shape}"
+        )
     targets = _class_indices(target, x.shape[1], x.shape[0], "nll_loss")
     return _reduce(-x[np.arange(x.shape[0]), targets], reduction, "nll_loss")
 
 
-# ---- margin losses (labels ±1) ------------------------------------------------------------
+# ---- margin losses (labels ±1) -------------------------------------------------------
 
 
 def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -299,7 +316,7 @@ def _margin_loss(op: type, input: Tensor, target: Any, reduction: str) -> Tensor
     return op.apply(s, y, reduction=reduction)
 
 
-# ---- penalties (ridge and LASSO) --------------------------------------------------------------
+# ---- penalties (ridge and LASSO) -----------------------------------------------------
 
 
 def _param_list(params: Any) -> list[Tensor]:
@@ -335,7 +352,7 @@ def l2_penalty(params: Iterable[Tensor] | Tensor) -> Tensor:
     return SumOfSquares.apply(*params) if params else Tensor(0.0)
 
 
-# ---- layers as functions -----------------------------------------------------------------------
+# ---- layers as functions -------------------------------------------------------------
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -19,7 +19,7 @@ from ..autograd import Context, Function
 from ..tensor import Tensor
 from ._util import backend, zero_of
 
-# ---- binary classification -------------------------------------------------------------
+# ---- binary classification -----------------------------------------------------------
 
 
 class BinaryCrossEntropy(Function):
@@ -96,12 +96,14 @@ class CrossEntropy(Function):
             one_hot = np.zeros(x.shape, dtype=x.dtype)
             one_hot[rows, targets] = 1
             return (x.softmax(axis=1) - one_hot) * grad
-        grad_x = softmax * grad  # a new array: the saved softmax serves a second backward
+        grad_x = (
+            softmax * grad
+        )  # a new array: the saved softmax serves a second backward
         grad_x[rows, targets] -= grad[:, 0] if ctx.reduction == "none" else grad
         return grad_x
 
 
-# ---- margin losses (labels ±1) ---------------------------------------------------------
+# ---- margin losses (labels ±1) -------------------------------------------------------
 
 
 class HingeLoss(Function):
@@ -122,7 +124,9 @@ class HingeLoss(Function):
     boundary_is_mistake = False
 
     @staticmethod
-    def forward(ctx: Context, s: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    def forward(
+        ctx: Context, s: np.ndarray, y: np.ndarray, reduction: str = "mean"
+    ) -> np.ndarray:
         shortfall = ctx.fn.margin - y * s
         zero = zero_of(shortfall.dtype)
         losses = np.maximum(shortfall, zero)
@@ -154,7 +158,7 @@ class PerceptronLoss(HingeLoss):
     boundary_is_mistake = True
 
 
-# ---- penalties and the perceptron's step -----------------------------------------------
+# ---- penalties and the perceptron's step ---------------------------------------------
 
 
 class SumOfSquares(Function):
@@ -191,7 +195,9 @@ class Heaviside(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        return (x > zero_of(x.dtype)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+        return (x > zero_of(x.dtype)).astype(
+            x.dtype if x.dtype.kind == "f" else np.float64
+        )
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
