@@ -164,7 +164,7 @@ def _set_variables(t: _Trace, active: bool) -> None:
     variables for tensors of its own enclosing scope, and its sweeps skip them.
     """
     for x in t.fresh:
-        x.requires_grad = active
+        x.requires_grad_(active)
 
 
 def _depends_on_outer_tensors(out: Tensor, fresh: set) -> bool:
