@@ -444,3 +444,27 @@ def test_bad_input_to_the_transforms_names_them():
         2.0,
         2.0,
     ]
+
+
+def test_differentiating_through_the_tangent_and_the_cotangent():
+    """jvp is linear in t and vjp_fn in v: d Σ(J·t)/dt = Jᵀ1 and d Σ(vᵀJ)/dv = J1."""
+    f, reference, jac = tanh_layer(3, 2, 3)
+    x = np.array([0.1, -0.2, 0.3])
+    found = tg.grad(lambda t: tg.jvp(f, (x,), (t,))[1].sum())(np.ones(3))
+    close(found, jac(x).T @ np.ones(2), rtol=1e-10)
+    found = tg.grad(lambda v: tg.vjp(f, x)[1](v)[0].sum())(np.ones(2))
+    close(found, jac(x) @ np.ones(3), rtol=1e-10)
+
+
+def test_hessian_of_a_vector_function_stacks_each_outputs_hessian():
+    """f_k = tanh(w_k·x + b_k): H[k] = −2 f_k (1 − f_k²) w_k w_kᵀ, shape (2, 3, 3)."""
+    f, reference, jac = tanh_layer(5, 2, 3)
+    x = np.array([0.4, -0.1, 0.2])
+    y = reference(x)
+    W = jac(x) / (1 - y**2)[:, None]
+    expected = np.stack(
+        [-2 * y[k] * (1 - y[k] ** 2) * np.outer(W[k], W[k]) for k in range(2)]
+    )
+    H = tg.hessian(f)(x)
+    assert H.shape == (2, 3, 3)
+    close(H, expected, rtol=1e-9)
