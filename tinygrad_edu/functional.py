@@ -190,8 +190,10 @@ def _result(t: _Trace) -> Tensor:
     return t.out if t.nested else t.out.detach()
 
 
-def _zeros_like(x: Tensor) -> Tensor:
-    return Tensor(np.zeros(x.shape, dtype=x.dtype))
+def _zeros_like(x: Tensor, out: Tensor | None = None) -> Tensor:
+    """Zeros of x's shape, or the zero Jacobian of ``out`` w.r.t. ``x``."""
+    shape = x.shape if out is None else out.shape + x.shape
+    return Tensor(np.zeros(shape, dtype=x.dtype))
 
 
 def _pullback(t: _Trace, cotangent: Any, retain_graph: bool) -> list[Tensor]:
@@ -386,10 +388,6 @@ def jvp(
 # ---- jacobian and hessian ------------------------------------------------------------
 
 
-def _zero_jacobian(out: Tensor, x: Tensor) -> Tensor:
-    return Tensor(np.zeros(out.shape + x.shape, dtype=x.dtype))
-
-
 def _unit(shape: tuple, dtype: Any, k: int) -> Tensor:
     """The k-th basis tensor (1 at flat index k, 0 elsewhere)."""
     e = np.zeros(shape, dtype=dtype)
@@ -404,7 +402,7 @@ def _jacobian_reverse(t: _Trace) -> list[Tensor]:
         for k in range(t.out.size)
     ]
     if not rows:  # an empty output
-        return [_zero_jacobian(t.out, x) for x in t.inputs]
+        return [_zeros_like(x, t.out) for x in t.inputs]
     return [
         stack([row[i] for row in rows]).reshape(t.out.shape + x.shape)
         for i, x in enumerate(t.inputs)
@@ -422,7 +420,7 @@ def _jacobian_forward(t: _Trace) -> list[Tensor]:
             others[i] = _unit(x.shape, x.dtype, j)
             columns.append(push(others).reshape(-1))
         if not columns:  # an empty input
-            found.append(_zero_jacobian(t.out, x))
+            found.append(_zeros_like(x, t.out))
         else:
             found.append(stack(columns, axis=-1).reshape(t.out.shape + x.shape))
     return found
@@ -436,7 +434,7 @@ def _jacobian(fn: Callable, argnums: Any, mode: str, who: str) -> Callable:
     def wrapped(*args: Any, **kwargs: Any):
         t = _trace(fn, args, kwargs, positions, who)
         if not t.connected:
-            found = [_zero_jacobian(t.out, x) for x in t.inputs]
+            found = [_zeros_like(x, t.out) for x in t.inputs]
         elif mode == "reverse":
             found = _jacobian_reverse(t)
         else:
@@ -476,16 +474,15 @@ def hessian(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     [[6.0, 0.0], [0.0, 12.0]]
     """
     positions, single = _as_argnums(argnums, "hessian")
-    if single:
+
+    def jacobian_of_gradient(i: int) -> Callable:  # ∂/∂args[argnums] of ∂fn/∂args[i]
         return _jacobian(
-            _jacobian(fn, argnums, "reverse", "hessian"), argnums, "reverse", "hessian"
+            _jacobian(fn, i, "reverse", "hessian"), argnums, "reverse", "hessian"
         )
-    rows = [
-        _jacobian(
-            _jacobian(fn, i, "reverse", "hessian"), positions, "reverse", "hessian"
-        )
-        for i in positions
-    ]
+
+    if single:
+        return jacobian_of_gradient(argnums)
+    rows = [jacobian_of_gradient(i) for i in positions]
 
     def wrapped(*args: Any, **kwargs: Any):
         return tuple(row(*args, **kwargs) for row in rows)
