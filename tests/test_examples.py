@@ -68,6 +68,13 @@ def number(pattern: str, text: str) -> float:
 # ---- what each example must state -------------------------------------------------
 
 
+def check_00(out: str) -> None:
+    assert number(r"max \|Value − tinygrad_edu\| gradient difference = (\S+)", out) < 1e-6
+    neuron = r"^neuron: o = 0\.707107 \(Value\), 0\.707107 \(tinygrad_edu\)$"
+    assert re.search(neuron, out, re.MULTILINE)
+    assert number(r"chain of (\d+) ops: dy/dx", out) > sys.getrecursionlimit()
+
+
 def check_01(out: str) -> None:
     assert number(r"max \|GD − closed form\| \(least squares\) = (\S+)", out) < 1e-3
     assert number(r"max \|GD − closed form\| \(ridge\) = (\S+)", out) < 1e-3
@@ -157,6 +164,7 @@ def check_10(out: str) -> None:
 
 
 CHECKS = {
+    "00_autograd_from_scratch": check_00,
     "01_linear_regression": check_01,
     "02_lasso_path": check_02,
     "03_perceptron_logic_gates": check_03,

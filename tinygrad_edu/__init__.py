@@ -11,10 +11,10 @@ from .tensor import (  # isort: skip
 )
 from ._rng import manual_seed
 from .autograd import (
-    Context, Function, enable_grad, grad, gradients, is_grad_enabled, no_grad,
-    set_grad_enabled, value_and_grad,
+    Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled,
 )
 from .dtypes import get_default_dtype, set_default_dtype
+from .functional import grad, gradients, hessian, jacobian, jvp, value_and_grad, vjp
 from .ops import *  # noqa: F401,F403  (every op as a module-level function)
 from .ops import __all__ as _ops_all
 
@@ -47,6 +47,8 @@ def __dir__() -> list:
 __all__ = [
     "Tensor", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "grad", "value_and_grad", "gradients", "manual_seed",
+    # functional transforms (issue 16), beside grad / value_and_grad above
+    "vjp", "jvp", "jacobian", "hessian",
     "set_default_dtype", "get_default_dtype", "zeros", "ones", "full", "eye", "rand",
     "randn", "arange", "zeros_like", "ones_like", "nn", "optim", "save", "load",
     *_ops_all,

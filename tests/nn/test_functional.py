@@ -30,21 +30,30 @@ def _floats(lo=-5.0, hi=5.0):
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
 
-# ---- reference formulas (NumPy, float64) -------------------------------------------------
+# ---- reference formulas (NumPy, float64) ---------------------------------------------
 
 ELEMENTWISE = {
     "mse_loss": (F.mse_loss, lambda x, y: (x - y) ** 2, "real"),
     "l1_loss": (F.l1_loss, lambda x, y: np.abs(x - y), "real"),
     "binary_cross_entropy": (
-        F.binary_cross_entropy, lambda p, y: -(y * np.log(p) + (1 - y) * np.log(1 - p)), "prob"),
+        F.binary_cross_entropy,
+        lambda p, y: -(y * np.log(p) + (1 - y) * np.log(1 - p)),
+        "prob",
+    ),
     "binary_cross_entropy_with_logits": (
         F.binary_cross_entropy_with_logits,
         lambda x, y: -(
-            y * np.log(1 / (1 + np.exp(-x))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-x)))
+            y * np.log(1 / (1 + np.exp(-x)))
+            + (1 - y) * np.log(1 - 1 / (1 + np.exp(-x)))
         ),
-        "prob_target"),
+        "prob_target",
+    ),
     "hinge_loss": (F.hinge_loss, lambda s, y: np.maximum(0, 1 - y * s), "signed"),
-    "perceptron_loss": (F.perceptron_loss, lambda s, y: np.maximum(0, -y * s), "signed"),
+    "perceptron_loss": (
+        F.perceptron_loss,
+        lambda s, y: np.maximum(0, -y * s),
+        "signed",
+    ),
 }
 
 
@@ -114,7 +123,9 @@ def test_cross_entropy_backward_is_softmax_minus_one_hot():
     logits = tg.Tensor(x, requires_grad=True)
     F.cross_entropy(logits, t).backward()
     p = np.exp(_np_log_softmax(x.astype(np.float64)))
-    np.testing.assert_allclose(logits.grad.data, (p - np.eye(4)[t]) / 3, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        logits.grad.data, (p - np.eye(4)[t]) / 3, rtol=1e-5, atol=1e-7
+    )
     assert logits.grad.dtype == np.float32
 
 
@@ -129,7 +140,9 @@ def test_cross_entropy_single_sample_and_probability_targets():
         F.cross_entropy(tg.Tensor(logits), one_hot, reduction="none").data,
         -_np_log_softmax(logits)[[0, 1], [1, 2]],
     )
-    assert F.nll_loss(tg.Tensor(_np_log_softmax(x)), 1).item() == pytest.approx(expected)
+    assert F.nll_loss(tg.Tensor(_np_log_softmax(x)), 1).item() == pytest.approx(
+        expected
+    )
 
 
 def test_binary_cross_entropy_clamps_like_pytorch():
@@ -144,7 +157,9 @@ def test_bce_with_logits_equals_logistic_regression_loss_of_the_lecture():
     """y in ±1: log(1 + exp(−y·s)), the lecture's L_lr, is BCE with t = (y + 1) / 2."""
     s = np.array([-3.0, -0.5, 0.0, 2.0, 7.0])
     y = np.array([1.0, -1.0, 1.0, -1.0, 1.0])
-    ours = F.binary_cross_entropy_with_logits(tg.Tensor(s), (y + 1) / 2, reduction="none")
+    ours = F.binary_cross_entropy_with_logits(
+        tg.Tensor(s), (y + 1) / 2, reduction="none"
+    )
     np.testing.assert_allclose(ours.data, np.log1p(np.exp(-y * s)), rtol=1e-12)
 
 
@@ -167,7 +182,9 @@ def test_penalties():
     hnp.array_shapes(min_dims=0, max_dims=2, max_side=4),
     st.integers(0, 2**32 - 1),
 )
-def test_l2_penalty_is_one_fused_op_with_first_and_second_derivatives(shape_a, shape_b, seed):
+def test_l2_penalty_is_one_fused_op_with_first_and_second_derivatives(
+    shape_a, shape_b, seed
+):
     rng = np.random.default_rng(seed)
     a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
     total = F.l2_penalty([tg.Tensor(a), tg.Tensor(b)])
@@ -192,7 +209,9 @@ def test_fused_margin_losses_match_their_formula_and_differences(
 ):
     rng = np.random.default_rng(seed)
     s = rng.standard_normal(shape)
-    s[np.abs(margin - np.abs(s)) < 1e-3] += 0.01  # keep away from the kink at y·s = margin
+    s[
+        np.abs(margin - np.abs(s)) < 1e-3
+    ] += 0.01  # keep away from the kink at y·s = margin
     y = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
     losses = np.maximum(0, margin - y * s)
     expected = {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
@@ -226,7 +245,7 @@ def test_l2_penalty_skips_parameters_that_need_no_gradient():
     assert F.l2_penalty([tg.ones(2, dtype=np.float32)]).dtype == np.float32
 
 
-# ---- stability ----------------------------------------------------------------------------
+# ---- stability -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -240,9 +259,18 @@ def test_losses_stay_finite_at_huge_logits(dtype):
     cases = [  # (loss, its exact value by a stable NumPy formula)
         (lambda x: F.cross_entropy(x, t), ce),
         (lambda x: F.nll_loss(x.log_softmax(axis=-1), t), ce),
-        (lambda x: F.binary_cross_entropy_with_logits(x, pos), np.mean(softplus - x64 * pos)),
-        (lambda x: F.binary_cross_entropy_with_logits(x, neg), np.mean(softplus - x64 * neg)),
-        (lambda x: F.binary_cross_entropy(x.sigmoid(), neg), (8 * 100 + math.log(2)) / 9),
+        (
+            lambda x: F.binary_cross_entropy_with_logits(x, pos),
+            np.mean(softplus - x64 * pos),
+        ),
+        (
+            lambda x: F.binary_cross_entropy_with_logits(x, neg),
+            np.mean(softplus - x64 * neg),
+        ),
+        (
+            lambda x: F.binary_cross_entropy(x.sigmoid(), neg),
+            (8 * 100 + math.log(2)) / 9,
+        ),
         (lambda x: F.hinge_loss(x, signs), np.mean(np.maximum(0, 1 - signs * x64))),
         (lambda x: F.perceptron_loss(x, -signs), np.mean(np.maximum(0, signs * x64))),
         (lambda x: F.mse_loss(x.sigmoid(), np.zeros_like(big)), (5 + 0.25) / 9),
@@ -256,13 +284,19 @@ def test_losses_stay_finite_at_huge_logits(dtype):
         assert loss.item() == pytest.approx(expected, rel=1e-6, abs=1e-6)
 
 
-# ---- errors ------------------------------------------------------------------------------------
+# ---- errors --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "fn",
-    [F.mse_loss, F.l1_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits,
-     F.hinge_loss, F.perceptron_loss],
+    [
+        F.mse_loss,
+        F.l1_loss,
+        F.binary_cross_entropy,
+        F.binary_cross_entropy_with_logits,
+        F.hinge_loss,
+        F.perceptron_loss,
+    ],
 )
 def test_target_shape_mismatch_names_the_shapes(fn):
     with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
@@ -294,6 +328,40 @@ def test_class_targets_are_checked(fn):
         fn(logits, [0, 1])
     with pytest.raises(TypeError, match="integer class indices"):
         fn(logits, np.array([0.0, 1.0, 2.0]))
+
+
+# every loss with a valid input for 3 samples
+LOSSES_AND_INPUTS = [
+    (F.mse_loss, tg.zeros(3)),
+    (F.l1_loss, tg.zeros(3)),
+    (F.binary_cross_entropy, tg.full((3,), 0.5)),
+    (F.binary_cross_entropy_with_logits, tg.zeros(3)),
+    (F.hinge_loss, tg.zeros(3)),
+    (F.perceptron_loss, tg.zeros(3)),
+    (F.cross_entropy, tg.zeros(3, 2)),
+    (F.nll_loss, tg.zeros(3, 2)),
+]
+BAD_TARGETS = [  # (target, what the message says, what it silently became before)
+    ([1.0, None, 0.0], "target contains None", "NaN"),
+    (["1", "0", "1"], "target holds strings", "parsed numbers"),
+    ([1 + 2j, 0.0, 1.0], "target is complex", "truncated to real"),
+]
+
+
+@pytest.mark.parametrize(
+    "loss, input", LOSSES_AND_INPUTS, ids=[f.__name__ for f, _ in LOSSES_AND_INPUTS]
+)
+@pytest.mark.parametrize(
+    "values, says, before", BAD_TARGETS, ids=[b[2] for b in BAD_TARGETS]
+)
+def test_a_non_numeric_target_raises_type_error_naming_the_loss(
+    loss, input, values, says, before
+):
+    for target in (values, np.array(values)):  # a list and an array
+        with pytest.raises(
+            TypeError, match=rf"^{loss.__name__}: {says}; it must be real"
+        ):
+            loss(input, target)
 
 
 def test_other_input_errors():

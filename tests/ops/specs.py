@@ -325,3 +325,8 @@ NON_DIFFERENTIABLE = {
     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
     "argmax", "argmin",
 }
+
+# losses, penalties and the layers of nn.functional (their fused ops: ops/losses.py)
+from .specs_losses import LOSS_SPECS  # noqa: E402  (needs OpSpec, defined above)
+
+SPECS += LOSS_SPECS

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
+import tinygrad_edu.nn.functional as F
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 
 from .specs import NON_DIFFERENTIABLE, SPECS
@@ -41,3 +42,13 @@ def test_every_public_op_has_a_gradient_test():
     tested = {s.name for s in SPECS}
     missing = set(tg.ops.__all__) - tested - NON_DIFFERENTIABLE
     assert not missing, f"ops without a row in tests/ops/specs.py: {sorted(missing)}"
+
+
+def test_every_loss_and_nn_functional_op_has_a_gradient_test():
+    """nn.functional's own functions (losses, penalties, dropout, heaviside) and the
+    fused ops they call (ops/losses.py) have rows too."""
+    tested = {s.name for s in SPECS}
+    own = set(F.__all__) - set(tg.ops.__all__) - NON_DIFFERENTIABLE
+    fused = {getattr(tg.ops.losses, name).name for name in tg.ops.losses.__all__}
+    missing = (own | fused) - tested
+    assert not missing, f"without a row in tests/ops/specs*.py: {sorted(missing)}"

@@ -8,7 +8,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..autograd import enable_grad, gradients, no_grad
+from ..autograd import enable_grad, no_grad
+from ..functional import gradients
 from ..tensor import Tensor
 from ._common import LossFn, _array, _loss_value, _ModelState, _modules, _set_training, _table
 from .stats import activation_stats, gradient_stats

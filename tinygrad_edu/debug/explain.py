@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd import enable_grad, gradients, no_grad
+from ..autograd import enable_grad, no_grad
+from ..functional import gradients
 from ..tensor import Tensor
 from ._common import LossFn, _array, _modules, _set_training
 from .stats import _is_sequential

@@ -1,7 +1,9 @@
 """Losses, penalties and activations as functions (``torch.nn.functional``'s names).
 
 Every loss takes ``(input, target)`` in PyTorch's order and a ``reduction``:
-``"mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per sample).
+``"mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per sample). Here are
+the argument checks; the fused ops they call (forward and backward) are in
+``ops/losses.py``, with the other ops.
 Each is written to stay finite for logits as large as ±1e4:
 
 - ``cross_entropy``: log-sum-exp shifted by the max; backward ``softmax − one_hot``
@@ -19,12 +21,14 @@ from typing import Any, Iterable
 import numpy as np
 
 from .._rng import get_rng
-from ..autograd import Context, Function
 from ..ops import (  # noqa: F401  (re-exported activations)
     elu, gelu, leaky_relu, linear, log_softmax, logsumexp, relu, sigmoid, softmax,
     softplus, tanh, where,
 )
-from ..ops._util import backend, zero_of
+from ..ops.losses import (
+    BinaryCrossEntropy, CrossEntropy, Heaviside, HingeLoss, PerceptronLoss,
+    SumOfSquares,
+)
 from ..tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -42,7 +46,9 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 def check_dropout_probability(p: Any, name: str) -> None:
     """p must be a real number in [0, 1] (the probability of zeroing a unit)."""
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+    if isinstance(p, (bool, np.bool_)) or not isinstance(
+        p, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"{name}: p must be a number in [0, 1], got {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: p must be in [0, 1], got {p}")
@@ -65,11 +71,29 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
     return loss
 
 
+def _real_array(target: Any, name: str) -> np.ndarray:
+    """The target's numbers; None, strings or complex values raise (never NaN or a
+    parsed or truncated number)."""
+    data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if data.dtype.kind not in "biuf":
+        if data.dtype.kind == "O" and any(v is None for v in data.ravel()):
+            what = "contains None"
+        else:
+            what = {"U": "holds strings", "S": "holds bytes", "c": "is complex"}.get(
+                data.dtype.kind, f"has dtype {data.dtype}"
+            )
+        raise TypeError(
+            f"{name}: target {what}; it must be real numbers (bool, int or float), "
+            f"got {type(target).__name__} of dtype {data.dtype}"
+        )
+    return data
+
+
 def _target_like(target: Any, input: Tensor, name: str) -> Tensor:
     """The target as a Tensor of the input's shape and float dtype (no promotion:
     a float64 or int target next to a float32 model keeps the model float32)."""
     if not isinstance(target, Tensor) or not target.requires_grad:
-        data = target.data if isinstance(target, Tensor) else np.asarray(target)
+        data = _real_array(target, name)
         if data.dtype != input.dtype and input.dtype.kind == "f":
             data = data.astype(input.dtype)
         target = Tensor._from_array(data)
@@ -86,7 +110,7 @@ def _target_like(target: Any, input: Tensor, name: str) -> Tensor:
 
 def _class_indices(target: Any, n_classes: int, n: int, name: str) -> np.ndarray:
     """Integer class indices in [0, n_classes), one per sample, checked."""
-    data = np.asarray(target.data if isinstance(target, Tensor) else target)
+    data = _real_array(target, name)
     if data.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: targets must be integer class indices, got dtype {data.dtype} "
@@ -94,7 +118,9 @@ def _class_indices(target: Any, n_classes: int, n: int, name: str) -> np.ndarray
             " to cross_entropy)"
         )
     if data.shape != (n,):
-        raise ValueError(f"{name}: expected {n} targets of shape ({n},), got shape {data.shape}")
+        raise ValueError(
+            f"{name}: expected {n} targets of shape ({n},), got shape {data.shape}"
+        )
     if data.size and (data.min() < 0 or data.max() >= n_classes):
         bad = data[(data < 0) | (data >= n_classes)][0]
         raise ValueError(
@@ -113,7 +139,7 @@ def _signed_labels(y: Tensor, name: str) -> None:
         )
 
 
-# ---- regression losses -----------------------------------------------------------------
+# ---- regression losses ---------------------------------------------------------------
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -138,35 +164,12 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """
     _check_reduction(reduction, "l1_loss")
     input = as_tensor(input)
-    return _reduce((input - _target_like(target, input, "l1_loss")).abs(), reduction, "l1_loss")
+    return _reduce(
+        (input - _target_like(target, input, "l1_loss")).abs(), reduction, "l1_loss"
+    )
 
 
-# ---- binary classification ---------------------------------------------------------------
-
-class BinaryCrossEntropy(Function):
-    """out = −[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)];
-    grad_p = grad · (p − y) / max(p(1 − p), 1e-12)
-
-    PyTorch's clamps: the loss is at most 100 per element and the gradient stays
-    finite at p = 0 and p = 1. The target ``y`` is a constant (no gradient).
-    """
-
-    name = "binary_cross_entropy"
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(ctx: Context, p: np.ndarray, target: Any = None) -> np.ndarray:
-        ctx.save_for_backward(target)
-        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
-            log_p = np.maximum(np.log(p), -100)
-            log_1mp = np.maximum(np.log(1 - p), -100)
-        return -(target * log_p + (1 - target) * log_1mp)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> Any:
-        (p,) = ctx.values
-        (y,) = ctx.saved_tensors
-        return grad * (p - y) / backend(p).maximum(p * (1 - p), 1e-12)
+# ---- binary classification -----------------------------------------------------------
 
 
 def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -187,10 +190,14 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
             "binary_cross_entropy: input must be probabilities in [0, 1]; for raw scores "
             "use binary_cross_entropy_with_logits"
         )
-    return _reduce(BinaryCrossEntropy.apply(p, target=y.data), reduction, "binary_cross_entropy")
+    return _reduce(
+        BinaryCrossEntropy.apply(p, target=y.data), reduction, "binary_cross_entropy"
+    )
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Any, reduction: str = "mean"
+) -> Tensor:
     """BCE on logits (logistic regression's loss): ``softplus(x) − x·y``.
 
     Equal to ``max(x, 0) − x·y + log(1 + e^−|x|)``, so it never overflows.
@@ -205,57 +212,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     return _reduce(softplus(x) - x * y, reduction, "binary_cross_entropy_with_logits")
 
 
-# ---- multi-class classification ------------------------------------------------------------
-
-
-class CrossEntropy(Function):
-    """out_i = logsumexp(x_i) − x_i[t_i];   grad_x = (softmax(x) − one_hot(t)) · grad_i
-
-    Fused (the lecture's δᴸ = a − y for softmax with cross-entropy). The forward keeps
-    softmax(x), a by-product of the log-sum-exp, so an ordinary backward is one
-    multiply and one scatter. Under create_graph the backward recomputes the softmax
-    from the logits with Tensor ops instead, so it is itself differentiable (second
-    derivatives work). ``grad_i`` is the upstream gradient, divided by N for
-    ``"mean"``.
-    """
-
-    name = "cross_entropy"
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(
-        ctx: Context, x: np.ndarray, targets: Any = None, reduction: str = "mean"
-    ) -> np.ndarray:
-        n = x.shape[0]
-        rows = np.arange(n)
-        m = x.max(axis=1, keepdims=True)
-        e = np.exp(x - m)  # shifted by the row max: no overflow
-        total = e.sum(axis=1, keepdims=True)
-        lse = np.log(total[:, 0]) + m[:, 0]
-        losses = lse - x[rows, targets]
-        e /= total  # softmax(x), in place
-        ctx.save_for_backward(e, rows, targets)
-        ctx.reduction = reduction
-        if reduction == "none":
-            return losses
-        total = np.add.reduce(losses)
-        return total / n if reduction == "mean" else total
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> Any:
-        (x,) = ctx.values
-        softmax, rows, targets = ctx.saved_tensors
-        if ctx.reduction == "none":
-            grad = grad.reshape(-1, 1)  # one upstream gradient per row
-        elif ctx.reduction == "mean":
-            grad = grad * (1.0 / x.shape[0])
-        if isinstance(x, Tensor):  # create_graph: softmax again, from Tensor ops
-            one_hot = np.zeros(x.shape, dtype=x.dtype)
-            one_hot[rows, targets] = 1
-            return (x.softmax(axis=1) - one_hot) * grad
-        grad_x = softmax * grad  # a new array: the saved softmax serves a second backward
-        grad_x[rows, targets] -= grad[:, 0] if ctx.reduction == "none" else grad
-        return grad_x
+# ---- multi-class classification ------------------------------------------------------
 
 
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -274,13 +231,17 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     _check_reduction(reduction, "cross_entropy")
     x = as_tensor(input)
     if x.ndim not in (1, 2):
-        raise ValueError(f"cross_entropy: expected logits of shape (N, C) or (C,), got {x.shape}")
+        raise ValueError(
+            f"cross_entropy: expected logits of shape (N, C) or (C,), got {x.shape}"
+        )
     if x.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {x.dtype}")
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.shape == x.shape and t.dtype.kind == "f":  # class probabilities
         y = _target_like(target, x, "cross_entropy")
-        return _reduce(-(y * x.log_softmax(axis=-1)).sum(axis=-1), reduction, "cross_entropy")
+        return _reduce(
+            -(y * x.log_softmax(axis=-1)).sum(axis=-1), reduction, "cross_entropy"
+        )
     if x.ndim == 1:  # one sample: (C,) logits, scalar target
         if t.ndim != 0:
             raise ValueError(
@@ -312,12 +273,14 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         loss = nll_loss(x.reshape(1, -1), t.reshape(1), reduction)
         return loss.reshape(()) if reduction == "none" else loss
     if x.ndim != 2:
-        raise ValueError(f"nll_loss: expected input of shape (N, C) or (C,), got {x.shape}")
+        raise ValueError(
+            f"nll_loss: expected input of shape (N, C) or (C,), got {x.shape}"
+        )
     targets = _class_indices(target, x.shape[1], x.shape[0], "nll_loss")
     return _reduce(-x[np.arange(x.shape[0]), targets], reduction, "nll_loss")
 
 
-# ---- margin losses (labels ±1) ------------------------------------------------------------
+# ---- margin losses (labels ±1) -------------------------------------------------------
 
 
 def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -353,57 +316,7 @@ def _margin_loss(op: type, input: Tensor, target: Any, reduction: str) -> Tensor
     return op.apply(s, y, reduction=reduction)
 
 
-class HingeLoss(Function):
-    """out_i = max(0, o − y_i·s_i), reduced, with the margin o = 1;
-    grad_s = −y·[mistake]·grad_i,   grad_y = −s·[mistake]·grad_i,   mistake: o − y·s > 0
-
-    Fused: one op instead of five (multiply, subtract, relu, sum, scale), which for
-    a small network is a good part of the graph. ``grad_i`` is the upstream gradient,
-    divided by N for ``"mean"``. The mistake mask is a constant, so the backward is
-    differentiable (the second derivative is 0 almost everywhere).
-    """
-
-    name = "hinge_loss"
-    differentiable_backward = True
-    #: o, the margin the loss asks of y·s
-    margin = 1.0
-    #: whether y·s = o exactly still counts as a mistake (so its gradient flows)
-    boundary_is_mistake = False
-
-    @staticmethod
-    def forward(ctx: Context, s: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
-        shortfall = ctx.fn.margin - y * s
-        zero = zero_of(shortfall.dtype)
-        losses = np.maximum(shortfall, zero)
-        mistakes = shortfall >= zero if ctx.fn.boundary_is_mistake else shortfall > zero
-        ctx.save_for_backward(mistakes.astype(losses.dtype))
-        ctx.reduction = reduction
-        if reduction == "none":
-            return losses
-        total = np.add.reduce(losses, axis=None)
-        return total / losses.size if reduction == "mean" else total
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> tuple:
-        s, y = ctx.values
-        (mistakes,) = ctx.saved_tensors
-        if ctx.reduction == "mean":
-            grad = grad * (1.0 / mistakes.size)
-        scale = grad * mistakes
-        need_s, need_y = ctx.needs_input_grad
-        return (-(scale * y) if need_s else None), (-(scale * s) if need_y else None)
-
-
-class PerceptronLoss(HingeLoss):
-    """out_i = max(0, −y_i·s_i): the hinge with margin o = 0, where y·s = 0 (a point on
-    the boundary) still counts as a mistake, as the perceptron rule has it."""
-
-    name = "perceptron_loss"
-    margin = 0.0
-    boundary_is_mistake = True
-
-
-# ---- penalties (ridge and LASSO) --------------------------------------------------------------
+# ---- penalties (ridge and LASSO) -----------------------------------------------------
 
 
 def _param_list(params: Any) -> list[Tensor]:
@@ -428,32 +341,6 @@ def l1_penalty(params: Iterable[Tensor] | Tensor) -> Tensor:
     return Tensor(0.0) if total is None else total
 
 
-class SumOfSquares(Function):
-    """out = Σ_k Σ_i p_k,i²  (over every input);   grad_p_k = 2 · grad · p_k
-
-    One op for the whole penalty, not a multiply, a sum and an add per parameter:
-    for a small network that is most of the graph.
-    """
-
-    name = "l2_penalty"
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(ctx: Context, *params: np.ndarray) -> np.ndarray:
-        total = 0.0  # NumPy scalars add up faster than in-place adds into a 0-d array
-        for p in params:
-            total += np.vdot(p, p)  # Σ p², flattened, without a temporary p * p
-        return np.asarray(total, dtype=np.result_type(*params))
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> tuple:
-        twice = grad * 2
-        return tuple(
-            twice * p if needed else None
-            for p, needed in zip(ctx.values, ctx.needs_input_grad)
-        )
-
-
 def l2_penalty(params: Iterable[Tensor] | Tensor) -> Tensor:
     """Ridge's penalty ``Σ p²`` over all parameters (multiply by λ yourself).
 
@@ -465,7 +352,7 @@ def l2_penalty(params: Iterable[Tensor] | Tensor) -> Tensor:
     return SumOfSquares.apply(*params) if params else Tensor(0.0)
 
 
-# ---- layers as functions -----------------------------------------------------------------------
+# ---- layers as functions -------------------------------------------------------------
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -486,21 +373,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     keep = get_rng().random(x.shape) >= p
     mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
     return x * mask
-
-
-class Heaviside(Function):
-    """out = 1 if x > 0 else 0;   grad_x = 0 (flat almost everywhere: nothing to learn)"""
-
-    name = "heaviside"
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        return (x > zero_of(x.dtype)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Any) -> Any:
-        return grad * 0.0
 
 
 def heaviside(input: Tensor) -> Tensor:

@@ -6,6 +6,8 @@ log, the activations), ``reduce`` (sum, max, mean, softmax, ...), ``shape``
 """
 
 from . import shape  # noqa: F401  (Tensor.__setitem__ uses shape.normalize_index)
+# the losses' fused ops (issue 19): their public functions are in nn.functional
+from . import losses  # noqa: F401
 from .binary import (
     add, divide, equal, greater, greater_equal, less, less_equal, maximum, minimum,
     multiply, not_equal, power, subtract, where,

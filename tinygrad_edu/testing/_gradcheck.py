@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..autograd import enable_grad, grad, no_grad
+from ..autograd import enable_grad, no_grad
+from ..functional import grad
 from ..ops import concatenate
 from ..tensor import Tensor
 
