@@ -104,7 +104,18 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """out = a ** b;   grad_a = grad * b * a ** (b - 1),   grad_b = grad * out * log(a)"""
+    """out = a ** b;   grad_a = grad * b * a ** (b - 1),   grad_b = grad * out * log(a)
+
+    At a zero base the formulas would multiply 0 by inf; PyTorch's values are taken
+    instead (its ``pow_backward_self`` / ``pow_backward_exponent``):
+
+    - grad_a is 0 where b == 0 (d/da a⁰ = 0, also at a = 0); elsewhere the formula
+      holds, so at a = 0 it is inf for 0 < b < 1, 1 for b = 1, 0 for b > 1 and −inf
+      for b < 0 (IEEE signs at −0.0);
+    - grad_b is 0 where a == 0 and b >= 0 (out is 0 or 1 there, the limit of
+      a^b·log a as a → 0⁺ is 0); at a = 0, b < 0 it is −inf (inf · log 0); for a
+      negative base it is NaN (log of a negative number), as in PyTorch.
+    """
 
     name = "power"
     differentiable_backward = True
@@ -119,14 +130,26 @@ class Pow(_Binary):
     def backward(ctx: Context, grad: Any) -> tuple:
         a, b = ctx.values
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = None
+        xp = backend(a)
+        zero_base = _data(a) == 0
+        grad_a = grad_b = None
+        if need_a:
+            # where a = b = 0, use base 1: b * 1**(b-1) = 0, and no inf enters the graph
+            # (under create_graph a masked inf would still turn into 0 * inf = nan)
+            both_zero = zero_base & (_data(b) == 0)
+            base = xp.where(both_zero, 1.0, a) if both_zero.any() else a
+            grad_a = grad * b * base ** (b - 1)
         if need_b:
-            xp = backend(a)
-            # where a == 0, out is 0 too: take log(1) there instead of 0 * -inf = nan
-            safe_a = xp.where(a == 0, 1.0, a)
-            grad_b = grad * ctx.out * xp.log(safe_a)
+            # where a = 0 and b >= 0, take log(1) = 0 instead of out * log 0 = 0 * -inf
+            safe = zero_base & (_data(b) >= 0)
+            grad_b = grad * ctx.out * xp.log(xp.where(safe, 1.0, a) if safe.any() else a)
         return grad_a, grad_b
+
+
+def _data(x: Any) -> np.ndarray:
+    """The array of a value that backward sees as an array or (create_graph) a Tensor;
+    for masks, which are locally constant."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 class Maximum(_Binary):

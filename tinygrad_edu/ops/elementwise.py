@@ -16,7 +16,8 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
-from ._util import backend, zero_of
+from ._util import backend, real_number, zero_of
+
 
 class Neg(Function):
     """out = -x;   grad_x = -grad"""
@@ -364,12 +365,13 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     >>> tg.leaky_relu(tg.Tensor([-2.0, 3.0]), 0.1).tolist()
     [-0.2..., 3.0]
     """
-    return LeakyReLU.apply(x, negative_slope=negative_slope)
+    slope = real_number(negative_slope, "leaky_relu", "negative_slope")
+    return LeakyReLU.apply(x, negative_slope=slope)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """ELU: x for x > 0, else α(e^x − 1)."""
-    return ELU.apply(x, alpha=alpha)
+    return ELU.apply(x, alpha=real_number(alpha, "elu", "alpha"))
 
 
 def softplus(x: Any) -> Tensor:
@@ -402,5 +404,24 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
-    """Limit values to [lo, hi] (either may be None); no gradient outside."""
-    return Clip.apply(x, lo=lo, hi=hi)
+    """Limit values to [lo, hi] (either may be None); no gradient outside.
+
+    The bounds are numbers or arrays (a Tensor bound is used as an array: it gets
+    no gradient); anything else is a TypeError.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.clip(tg.Tensor([-2.0, 0.5, 2.0]), -1, 1).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    return Clip.apply(x, lo=_bound(lo, "lo"), hi=_bound(hi, "hi"))
+
+
+def _bound(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (Tensor, np.ndarray)):
+        array = value.data if isinstance(value, Tensor) else value
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"clip: {name} must be real numbers, got dtype {array.dtype}")
+        return array
+    return real_number(value, "clip", name)
