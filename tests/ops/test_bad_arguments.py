@@ -71,6 +71,8 @@ COERCIONS = [
     ("arange(1j)", lambda: tg.arange(1j), TypeError, "arange:"),
     ("arange(0, 1, 0)", lambda: tg.arange(0, 1, 0), ValueError, "arange: step"),
     ("arange()", lambda: tg.arange(), TypeError, "arange:"),
+    ("astype(complex)", lambda: tg.ones(2).astype(np.complex128), TypeError, "astype: dtype"),
+    ("astype('foo')", lambda: tg.ones(2).astype("foo"), TypeError, "astype:"),
 ]
 
 

@@ -130,18 +130,20 @@ class Pow(_Binary):
     def backward(ctx: Context, grad: Any) -> tuple:
         a, b = ctx.values
         need_a, need_b = ctx.needs_input_grad
-        xp = backend(a)
-        zero_base = _data(a) == 0
+        xp, a_data, b_data = backend(a), _data(a), _data(b)
         grad_a = grad_b = None
         if need_a:
-            # where a = b = 0, use base 1: b * 1**(b-1) = 0, and no inf enters the graph
-            # (under create_graph a masked inf would still turn into 0 * inf = nan)
-            both_zero = zero_base & (_data(b) == 0)
-            base = xp.where(both_zero, 1.0, a) if both_zero.any() else a
+            base = a
+            zero_exponent = b_data == 0  # (one comparison for the usual scalar b)
+            if zero_exponent.any():
+                # where a = b = 0, use base 1: b * 1**(b-1) = 0, and no inf enters the
+                # graph (under create_graph a masked inf would become 0 * inf = nan)
+                both_zero = zero_exponent & (a_data == 0)
+                base = xp.where(both_zero, 1.0, a) if both_zero.any() else a
             grad_a = grad * b * base ** (b - 1)
         if need_b:
             # where a = 0 and b >= 0, take log(1) = 0 instead of out * log 0 = 0 * -inf
-            safe = zero_base & (_data(b) >= 0)
+            safe = (a_data == 0) & (b_data >= 0)
             grad_b = grad * ctx.out * xp.log(xp.where(safe, 1.0, a) if safe.any() else a)
         return grad_a, grad_b
 

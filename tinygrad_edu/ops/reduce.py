@@ -255,9 +255,12 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def _logsumexp(x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Tensor:
-    m = _detached_max(x, axes)
-    with np.errstate(divide="ignore"):  # a slice of all −∞: log 0 = −∞ is the answer
-        out = (x - m).exp().sum(axes, keepdims=True).log() + m
+    if _count(x, axes) == 0:  # −inf, kept in the graph (the empty sum's gradient)
+        out = sum(x, axes, keepdims=True) + -np.inf
+    else:
+        m = _detached_max(x, axes)
+        with np.errstate(divide="ignore"):  # a slice of all −∞: log 0 = −∞ is the answer
+            out = (x - m).exp().sum(axes, keepdims=True).log() + m
     return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
 

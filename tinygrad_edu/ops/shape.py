@@ -335,7 +335,12 @@ def flatten(x: Any) -> Tensor:
 def astype(x: Any, dtype: Any) -> Tensor:
     """Convert the dtype. Float to float is differentiable; other results carry no grad."""
     x = as_tensor(x)
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"astype: {error}") from None
+    if dtype.kind not in "biuf":
+        raise TypeError(f"astype: dtype must be bool, int or float, got {dtype}")
     if dtype.kind != "f" or x.dtype.kind != "f":
         return Tensor._from_array(x.data.astype(dtype))
     return AsType.apply(x, dtype=dtype)
