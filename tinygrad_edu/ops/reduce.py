@@ -77,8 +77,11 @@ class Max(_Reduction):
         cls, ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False
     ) -> np.ndarray:
         axes = cls.setup(ctx, x, axis)
-        if x.size == 0:
-            raise ValueError(f"{cls.name} of an empty tensor of shape {x.shape} has no identity")
+        if x.size == 0 and _empty_groups(x.shape, axes):
+            raise ValueError(
+                f"{cls.name}: the {cls.name} of an empty tensor of shape {x.shape} (over "
+                f"axis {axis}) has no identity"
+            )
         out = cls.reduce(x, axis=axes, keepdims=True)
         hits = x == out
         if x.dtype.kind == "f":  # a NaN maximum: the NaNs share the gradient (PyTorch)
@@ -175,6 +178,11 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def _count(x: Tensor, axes: tuple[int, ...]) -> int:
     return int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+
+
+def _empty_groups(shape: tuple[int, ...], axes: Any) -> bool:
+    """True when each group a reduction over ``axes`` reads has no elements."""
+    return any(shape[a] == 0 for a in axes)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -297,6 +305,9 @@ def _arg_reduce(fn: Any, op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = as_tensor(x)
     if axis is not None:
         axis = one_axis(axis, x.ndim, op)
-    if x.size == 0 and (axis is None or x.shape[axis] == 0):
-        raise ValueError(f"{op} of an empty tensor of shape {x.shape} has no answer")
+    if x.size == 0 and _empty_groups(x.shape, range(x.ndim) if axis is None else (axis,)):
+        raise ValueError(
+            f"{op}: the {op} of an empty tensor of shape {x.shape} (over axis {axis}) "
+            "has no answer"
+        )
     return Tensor._from_array(np.asarray(fn(x.data, axis=axis, keepdims=keepdims)))
