@@ -684,7 +684,9 @@ def _sizes(shape: tuple, op: str) -> tuple[int, ...]:
     """A creation function's shape: integer sizes, none negative."""
     sizes = _shape_arg(shape, op)
     if any(n < 0 for n in sizes):
-        raise ValueError(f"{op}: negative dimensions are not allowed, got shape {sizes}")
+        raise ValueError(
+            f"{op}: negative dimensions are not allowed, got shape {sizes}"
+        )
     return sizes
 
 
@@ -695,12 +697,14 @@ def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (default float dtype). ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _new(np.zeros(_sizes(shape, "zeros"), _dtype_arg(dtype, "zeros")), requires_grad)
+    data = np.zeros(_sizes(shape, "zeros"), _dtype_arg(dtype, "zeros"))
+    return _new(data, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (default float dtype)."""
-    return _new(np.ones(_sizes(shape, "ones"), _dtype_arg(dtype, "ones")), requires_grad)
+    data = np.ones(_sizes(shape, "ones"), _dtype_arg(dtype, "ones"))
+    return _new(data, requires_grad)
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -712,7 +716,9 @@ def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = Fals
     """
     value = _to_array(value, None, "full")
     if value.ndim:
-        raise ValueError(f"full: value must be a single number, got shape {value.shape}")
+        raise ValueError(
+            f"full: value must be a single number, got shape {value.shape}"
+        )
     dtype = value.dtype if dtype is None else _dtype_arg(dtype, "full")
     return _new(np.full(_sizes((shape,), "full"), value, dtype=dtype), requires_grad)
 
@@ -726,7 +732,8 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform [0, 1) samples from the library's generator (see ``manual_seed``)."""
     dtype = _dtype_arg(dtype, "rand", floating=True)  # int samples in [0, 1) are all 0
-    return _new(get_rng().random(_sizes(shape, "rand")).astype(dtype, copy=False), requires_grad)
+    data = get_rng().random(_sizes(shape, "rand"))
+    return _new(data.astype(dtype, copy=False), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -745,7 +752,9 @@ def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     ([0, 1, 2], dtype('float64'))
     """
     if not 1 <= len(args) <= 3:
-        raise TypeError(f"arange: expected 1 to 3 numbers (start, stop, step), got {args!r}")
+        raise TypeError(
+            f"arange: expected 1 to 3 numbers (start, stop, step), got {args!r}"
+        )
     for a in args:
         if isinstance(a, Tensor) or _to_array(a, None, "arange").ndim:
             raise TypeError(f"arange: start, stop and step must be numbers, got {a!r}")

@@ -25,14 +25,24 @@ def grad_of(fn, values, dtype=np.float64):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "fn",
-    [tg.sigmoid, tg.softplus, tg.log_softmax, tg.logsumexp, tg.softmax, tg.tanh, tg.elu],
+    [
+        tg.sigmoid,
+        tg.softplus,
+        tg.log_softmax,
+        tg.logsumexp,
+        tg.softmax,
+        tg.tanh,
+        tg.elu,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_finite_values_and_gradients_at_1e4(fn, dtype):
     x = leaf([-1e4, -50.0, 0.0, 50.0, 1e4], dtype)
     out = fn(x)
     assert np.all(np.isfinite(out.data))
-    (out * Tensor(np.linspace(-1, 1, out.size).reshape(out.shape).astype(dtype))).sum().backward()
+    (
+        out * Tensor(np.linspace(-1, 1, out.size).reshape(out.shape).astype(dtype))
+    ).sum().backward()
     assert np.all(np.isfinite(x.grad.data))
     assert x.grad.dtype == dtype
 
@@ -41,7 +51,9 @@ def test_stable_values_are_right_at_extremes():
     x = Tensor(np.array([-1e4, 1e4]))
     assert tg.sigmoid(x).tolist() == [0.0, 1.0]
     assert tg.softplus(x).tolist() == [0.0, 1e4]
-    assert tg.logsumexp(Tensor(np.array([1e4, 1e4]))).item() == pytest.approx(1e4 + np.log(2))
+    assert tg.logsumexp(Tensor(np.array([1e4, 1e4]))).item() == pytest.approx(
+        1e4 + np.log(2)
+    )
     assert tg.log_softmax(x).tolist() == pytest.approx([-2e4, 0.0])
 
 
@@ -70,7 +82,11 @@ def test_max_ties_share_the_gradient():
 
 
 def test_clip_gradient_inside_and_outside():
-    assert grad_of(lambda x: tg.clip(x, -1, 1), [-2.0, 0.5, 2.0]).tolist() == [0.0, 1.0, 0.0]
+    assert grad_of(lambda x: tg.clip(x, -1, 1), [-2.0, 0.5, 2.0]).tolist() == [
+        0.0,
+        1.0,
+        0.0,
+    ]
     assert grad_of(lambda x: x.clip(None, 0.0), [-2.0, 3.0]).tolist() == [1.0, 0.0]
 
 
@@ -80,7 +96,9 @@ def test_clip_gradient_inside_and_outside():
 def test_prod_gradient_with_zeros():
     assert grad_of(tg.prod, [2.0, 0.0, 3.0]).tolist() == [0.0, 6.0, 0.0]
     assert grad_of(tg.prod, [0.0, 0.0, 3.0]).tolist() == [0.0, 0.0, 0.0]
-    assert gradcheck(lambda x: tg.prod(x, axis=1), [np.array([[0.0, 2.0, 3.0], [1.0, 2.0, 3.0]])])
+    assert gradcheck(
+        lambda x: tg.prod(x, axis=1), [np.array([[0.0, 2.0, 3.0], [1.0, 2.0, 3.0]])]
+    )
 
 
 def test_power_gradients_at_zero_base():
@@ -131,8 +149,12 @@ def test_cross_entropy_style_pick():
 @pytest.mark.parametrize(
     "shape_a,shape_b",
     [
-        ((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)),
-        ((4, 2, 3), (3,)), ((3,), (4, 3, 2)), ((2, 1, 2, 3), (4, 3, 2)),
+        ((3,), (3,)),
+        ((3,), (3, 2)),
+        ((2, 3), (3,)),
+        ((4, 2, 3), (3,)),
+        ((3,), (4, 3, 2)),
+        ((2, 1, 2, 3), (4, 3, 2)),
     ],
 )
 def test_matmul_shapes_and_gradients(shape_a, shape_b):
@@ -246,7 +268,10 @@ def test_minus_infinity_entries_get_zero_gradient():
     # d/dx Σ log_softmax(x) = 1 − 2·softmax(x) for two entries
     assert grad_of(tg.log_softmax, [-INF, 0.0]).tolist() == [1.0, -1.0]
     weights = Tensor(np.array([1.0, 2.0]))
-    assert grad_of(lambda x: tg.softmax(x) * weights, [-INF, 0.0]).tolist() == [0.0, 0.0]
+    assert grad_of(lambda x: tg.softmax(x) * weights, [-INF, 0.0]).tolist() == [
+        0.0,
+        0.0,
+    ]
 
 
 def test_logsumexp_of_only_minus_infinity_has_a_nan_gradient():

@@ -57,7 +57,9 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     result = []
     for a in axes:
         if not is_int(a):
-            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+            raise TypeError(
+                f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}"
+            )
         if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise np.exceptions.AxisError(
                 f"{op}: axis {a} is out of bounds for a tensor of {ndim} dims"
@@ -77,12 +79,16 @@ def one_axis(axis: Any, ndim: int, op: str) -> int:
 
 def is_int(value: Any) -> bool:
     """True for Python and NumPy ints; False for bools (True is not axis 1)."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def _iterable(axis: Any, op: str) -> Any:
     if isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
-        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        raise TypeError(
+            f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}"
+        )
     return axis
 
 
@@ -90,7 +96,9 @@ def real_number(value: Any, op: str, name: str) -> float | int:
     """A numeric parameter (clip bound, alpha, slope, pad value) as a Python number,
     so it keeps the tensor's dtype (NumPy 2 promotes float32 by np.float64 scalars).
     Strings, None, complex and bools are a TypeError naming ``op`` and ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.number)
+    ):
         raise TypeError(
             f"{op}: {name} must be a real number, got {value!r} ({type(value).__name__})"
         )

@@ -123,7 +123,9 @@ class Pow(_Binary):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.dtype.kind in "iu" and b.dtype.kind in "iu" and np.any(b < 0):
-            raise ValueError("integers to negative integer powers are not allowed; use floats")
+            raise ValueError(
+                "integers to negative integer powers are not allowed; use floats"
+            )
         return a**b
 
     @staticmethod
@@ -144,7 +146,9 @@ class Pow(_Binary):
         if need_b:
             # where a = 0 and b >= 0, take log(1) = 0 instead of out * log 0 = 0 * -inf
             safe = (a_data == 0) & (b_data >= 0)
-            grad_b = grad * ctx.out * xp.log(xp.where(safe, 1.0, a) if safe.any() else a)
+            grad_b = (
+                grad * ctx.out * xp.log(xp.where(safe, 1.0, a) if safe.any() else a)
+            )
         return grad_a, grad_b
 
 
@@ -203,7 +207,9 @@ class Where(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward(
+        ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray
+    ) -> np.ndarray:
         mask = cond if cond.dtype == bool else cond.astype(bool)
         ctx.save_for_backward(mask)
         return np.where(mask, a, b)
@@ -212,7 +218,11 @@ class Where(Function):
     def backward(ctx: Context, grad: Any) -> tuple:
         (mask,) = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
-        return None, (grad * mask if need_a else None), (grad * ~mask if need_b else None)
+        return (
+            None,
+            (grad * mask if need_a else None),
+            (grad * ~mask if need_b else None),
+        )
 
     @classmethod
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:

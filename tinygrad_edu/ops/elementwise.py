@@ -192,8 +192,12 @@ class LeakyReLU(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-        slope = np.where(x > zero_of(x.dtype), 1, negative_slope).astype(x.dtype, copy=False)
+    def forward(
+        ctx: Context, x: np.ndarray, negative_slope: float = 0.01
+    ) -> np.ndarray:
+        slope = np.where(x > zero_of(x.dtype), 1, negative_slope).astype(
+            x.dtype, copy=False
+        )
         ctx.save_for_backward(slope)
         return x * slope
 
@@ -252,7 +256,9 @@ class Erf(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         # NumPy has no erf; math.erf element by element is exact (and slowish)
-        return np.asarray(_erf_elementwise(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+        return np.asarray(
+            _erf_elementwise(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64
+        )
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -267,7 +273,9 @@ class Clip(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, lo: Any = None, hi: Any = None
+    ) -> np.ndarray:
         if lo is None and hi is None:
             raise ValueError("clip: give lo, hi or both")
         inside = np.ones(x.shape, dtype=bool)
@@ -398,7 +406,9 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
         # tanh(inner) is exactly ±1 for |x| > 10, so clipping x there changes nothing,
         # but keeps x³ from overflowing (inf·0 would turn the gradient into NaN)
         bounded = clip(x, -100.0, 100.0)
-        inner = math.sqrt(2 / math.pi) * (bounded + 0.044715 * bounded * bounded * bounded)
+        inner = math.sqrt(2 / math.pi) * (
+            bounded + 0.044715 * bounded * bounded * bounded
+        )
         return 0.5 * x * (1 + tanh(inner))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
@@ -422,6 +432,8 @@ def _bound(value: Any, name: str) -> Any:
     if isinstance(value, (Tensor, np.ndarray)):
         array = value.data if isinstance(value, Tensor) else value
         if array.dtype.kind not in "biuf":
-            raise TypeError(f"clip: {name} must be real numbers, got dtype {array.dtype}")
+            raise TypeError(
+                f"clip: {name} must be real numbers, got dtype {array.dtype}"
+            )
         return array
     return real_number(value, "clip", name)

@@ -19,7 +19,6 @@ from ..tensor import Tensor, as_tensor
 from ._util import keepdims_shape, normalize_axes, one_axis, real_number
 from .binary import where
 
-
 # below this many elements, filling a new array is cheaper than np.broadcast_to's
 # read-only view (its Python wrapper costs a few µs); above it the view saves a pass
 _FILL_BELOW = 1 << 14
@@ -43,7 +42,11 @@ class _Reduction(Function):
     @staticmethod
     def setup(ctx: Context, x: np.ndarray, axis: Any) -> tuple[int, ...]:
         axes = normalize_axes(axis, x.ndim, ctx.name)
-        ctx.axes, ctx.in_shape, ctx.keep_shape = axes, x.shape, keepdims_shape(x.shape, axes)
+        ctx.axes, ctx.in_shape, ctx.keep_shape = (
+            axes,
+            x.shape,
+            keepdims_shape(x.shape, axes),
+        )
         return axes
 
 
@@ -89,7 +92,11 @@ class Max(_Reduction):
         dtype = x.dtype if x.dtype.kind == "f" else np.float64
         share = hits / hits.sum(axis=axes, keepdims=True).astype(dtype)
         ctx.save_for_backward(share.astype(dtype, copy=False))
-        return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        return (
+            out
+            if keepdims
+            else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        )
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -138,12 +145,16 @@ def _products_of_others(x: Any, axes: tuple[int, ...]) -> Any:
     if isinstance(grouped, Tensor):
         # row i of the last two axes is the group with x_i replaced by 1: O(n²), but
         # built from differentiable ops, so create_graph gets the exact derivatives
-        others = where(np.eye(n, dtype=bool), 1.0, grouped.expand_dims(-2)).prod(axis=-1)
+        others = where(np.eye(n, dtype=bool), 1.0, grouped.expand_dims(-2)).prod(
+            axis=-1
+        )
     else:
         # products of everything before i and everything after i: O(n)
         ones = np.ones(grouped.shape[:-1] + (1,), dtype=grouped.dtype)
         before = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
-        after = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        after = np.cumprod(
+            np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1
+        )[..., ::-1]
         others = before * after
     return others.reshape([x.shape[i] for i in order]).transpose(*np.argsort(order))
 
@@ -195,7 +206,9 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     n = _count(x, normalize_axes(axis, x.ndim, "mean"))
     if n == 0:
-        raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
+        raise ValueError(
+            f"mean: no elements to average over axis {axis} of shape {x.shape}"
+        )
     return sum(x, axis, keepdims) * (1.0 / n)
 
 
@@ -213,7 +226,9 @@ def _var(x: Tensor, axis: Any, keepdims: bool, ddof: Any, op: str) -> Tensor:
     ddof = real_number(ddof, op, "ddof")
     n = _count(x, axes)
     if n - ddof <= 0:
-        raise ValueError(f"{op}: {n} elements with ddof={ddof} leave no degrees of freedom")
+        raise ValueError(
+            f"{op}: {n} elements with ddof={ddof} leave no degrees of freedom"
+        )
     deviation = x - mean(x, axes, keepdims=True)
     return sum(deviation * deviation, axes, keepdims) * (1.0 / (n - ddof))
 
@@ -244,7 +259,9 @@ def _detached_max(x: Tensor, axes: tuple[int, ...]) -> Tensor:
     if x.size == 0:
         return Tensor._from_array(np.zeros(keepdims_shape(x.shape, axes), x.dtype))
     m = np.max(x.data, axis=axes, keepdims=True)
-    return Tensor._from_array(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
+    return Tensor._from_array(
+        np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    )
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -267,9 +284,15 @@ def _logsumexp(x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Tensor:
         out = sum(x, axes, keepdims=True) + -np.inf
     else:
         m = _detached_max(x, axes)
-        with np.errstate(divide="ignore"):  # a slice of all −∞: log 0 = −∞ is the answer
+        with np.errstate(
+            divide="ignore"
+        ):  # a slice of all −∞: log 0 = −∞ is the answer
             out = (x - m).exp().sum(axes, keepdims=True).log() + m
-    return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    return (
+        out
+        if keepdims
+        else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    )
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -305,7 +328,9 @@ def _arg_reduce(fn: Any, op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = as_tensor(x)
     if axis is not None:
         axis = one_axis(axis, x.ndim, op)
-    if x.size == 0 and _empty_groups(x.shape, range(x.ndim) if axis is None else (axis,)):
+    if x.size == 0 and _empty_groups(
+        x.shape, range(x.ndim) if axis is None else (axis,)
+    ):
         raise ValueError(
             f"{op}: the {op} of an empty tensor of shape {x.shape} (over axis {axis}) "
             "has no answer"

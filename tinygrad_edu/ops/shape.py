@@ -52,8 +52,12 @@ class Transpose(Function):
         if axes is None:
             axes = tuple(reversed(range(x.ndim)))
         in_range = all(-x.ndim <= a < max(x.ndim, 1) for a in axes)
-        if not in_range or sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} axes")
+        if not in_range or sorted(a % max(x.ndim, 1) for a in axes) != list(
+            range(x.ndim)
+        ):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of {x.ndim} axes"
+            )
         ctx.inverse = tuple(int(i) for i in np.argsort([a % x.ndim for a in axes]))
         return x.transpose(axes)
 
@@ -74,7 +78,9 @@ class BroadcastTo(Function):
         try:
             return np.broadcast_to(x, shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+            raise ValueError(
+                f"broadcast_to: cannot broadcast shape {x.shape} to {shape}"
+            ) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -139,7 +145,9 @@ class ScatterAdd(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, g: np.ndarray, index: Any = None, shape: tuple = ()) -> np.ndarray:
+    def forward(
+        ctx: Context, g: np.ndarray, index: Any = None, shape: tuple = ()
+    ) -> np.ndarray:
         ctx.index = index
         return _scatter_add(g, index, shape)
 
@@ -167,7 +175,9 @@ class Concatenate(Function):
         grads, start = [], 0
         before = (slice(None),) * ctx.axis
         for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
-            grads.append(grad[before + (slice(start, start + size),)] if needed else None)
+            grads.append(
+                grad[before + (slice(start, start + size),)] if needed else None
+            )
             start += size
         return tuple(grads)
 
@@ -179,9 +189,13 @@ class Pad(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, pad_width: Any = 0, value: float = 0.0) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, pad_width: Any = 0, value: float = 0.0
+    ) -> np.ndarray:
         widths = _pad_widths(pad_width, x.ndim)
-        ctx.inner = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, x.shape))
+        ctx.inner = tuple(
+            slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, x.shape)
+        )
         return np.pad(x, widths, mode="constant", constant_values=value)
 
     @staticmethod
@@ -288,7 +302,9 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError("stack: need at least one tensor")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+        raise ValueError(
+            f"stack: all tensors must have the same shape, got {sorted(shapes)}"
+        )
     axis = one_axis(axis, tensors[0].ndim + 1, "stack")
     return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
 
@@ -321,10 +337,14 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
     elif isinstance(axis, (tuple, list)):
         count = len(axis)
     else:
-        raise TypeError(f"expand_dims: axis must be an int or a tuple of ints, got {axis!r}")
+        raise TypeError(
+            f"expand_dims: axis must be an int or a tuple of ints, got {axis!r}"
+        )
     axes = normalize_axes(axis, x.ndim + count, "expand_dims")
     sizes = iter(x.shape)
-    return reshape(x, tuple(1 if i in axes else next(sizes) for i in range(x.ndim + count)))
+    return reshape(
+        x, tuple(1 if i in axes else next(sizes) for i in range(x.ndim + count))
+    )
 
 
 def flatten(x: Any) -> Tensor:
