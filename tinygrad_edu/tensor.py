@@ -85,7 +85,11 @@ def _tensors_inside(data: list | tuple) -> list[Tensor]:
     """The Tensors found in nested lists/tuples (``[x, y]``, ``[[x], [y]]``)."""
     found, pending = [], [data]
     while pending:
-        for item in pending.pop():
+        items = pending.pop()
+        # the types first (one C-level pass): a list of numbers is done at once
+        if not any(issubclass(k, (list, tuple, Tensor)) for k in set(map(type, items))):
+            continue
+        for item in items:
             if isinstance(item, Tensor):
                 found.append(item)
             elif isinstance(item, (list, tuple)):

@@ -136,11 +136,10 @@ class Pow(_Binary):
         grad_a = grad_b = None
         if need_a:
             base = a
-            zero_exponent = b_data == 0  # (one comparison for the usual scalar b)
-            if zero_exponent.any():
+            if not b_data.all():  # some b == 0 (one call for the usual scalar b)
                 # where a = b = 0, use base 1: b * 1**(b-1) = 0, and no inf enters the
                 # graph (under create_graph a masked inf would become 0 * inf = nan)
-                both_zero = zero_exponent & (a_data == 0)
+                both_zero = (b_data == 0) & (a_data == 0)
                 base = xp.where(both_zero, 1.0, a) if both_zero.any() else a
             grad_a = grad * b * base ** (b - 1)
         if need_b:
