@@ -9,6 +9,7 @@ Read next: ``autograd.py`` (the graph and the backward engine).
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
@@ -18,50 +19,116 @@ from .dtypes import get_default_dtype
 TensorLike = Union["Tensor", np.ndarray, float, int, bool, Sequence]
 
 
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    """The contract's dtype rule: Python floats become the default float dtype."""
+def _to_array(data: Any, dtype: Any, op: str = "Tensor") -> np.ndarray:
+    """The contract's dtype rule: Python floats become the default float dtype.
+
+    Data that would be coerced silently is refused with a TypeError naming ``op``:
+    None, text, complex numbers, objects, a ``dtype`` that is not bool/int/float,
+    and Tensors that require grad inside a list (a new Tensor is a leaf, so their
+    graph would be dropped: ``tg.stack`` keeps it).
+    """
+    if dtype is not None and dtype.kind not in "biuf":
+        raise TypeError(f"{op}: dtype must be bool, int or float, got {dtype}")
     if isinstance(data, np.ndarray):
-        if data.dtype.kind not in "biuf" and dtype is None:
+        if data.dtype.kind not in "biuf":
             raise TypeError(
-                f"Tensor: expected a numeric array (bool, int or float), got dtype "
+                f"{op}: expected a numeric array (bool, int or float), got dtype "
                 f"{data.dtype}"
             )
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if isinstance(data, Tensor):
-        return _to_array(data.data, dtype)
-    if isinstance(data, complex):
-        raise TypeError(f"Tensor: complex numbers are not supported, got {data!r}")
+        return _to_array(data.data, dtype, op)
+    from_tensors = isinstance(data, (list, tuple)) and bool(_tensors_inside(data))
+    if from_tensors:
+        data = _arrays_for_tensors(data, op)
     try:
-        array = np.asarray(data) if dtype is None else np.asarray(data, dtype=dtype)
+        array = np.asarray(data)  # no dtype here: np.asarray(None, float) would be nan
     except ValueError as error:
         if "inhomogeneous" in str(error) or "sequence" in str(error):
             raise ValueError(
-                "Tensor: nested lists must be rectangular, got a ragged (inhomogeneous) "
+                f"{op}: nested lists must be rectangular, got a ragged (inhomogeneous) "
                 f"list: {error}"
             ) from None
         raise
+    _check_numeric(array, data, op)
     if dtype is not None:
-        return array
-    if array.dtype == np.float64 and not isinstance(data, np.generic):
+        return array.astype(dtype, copy=False)
+    if array.dtype == np.float64 and not (from_tensors or isinstance(data, np.generic)):
         array = array.astype(get_default_dtype())  # Python float / float list
-    elif array.dtype.kind == "O":
-        raise TypeError(
-            f"Tensor: cannot make a numeric tensor from {type(data).__name__} data "
-            "(object dtype); pass numbers, nested lists of numbers or an ndarray"
-        )
-    elif array.dtype.kind in "USV":
-        raise TypeError(f"Tensor: expected numeric data, got {array.dtype} (text/bytes)")
     return array
 
 
+def _check_numeric(array: np.ndarray, data: Any, op: str) -> None:
+    """TypeError unless ``array`` (made from ``data``) is bool, int or float."""
+    kind = array.dtype.kind
+    if kind in "biuf":
+        return
+    if kind == "c":
+        raise TypeError(
+            f"{op}: complex numbers are not supported, got {data!r}"
+            if array.ndim == 0
+            else f"{op}: complex numbers are not supported, got {array.dtype} data"
+        )
+    if kind in "USV":
+        raise TypeError(f"{op}: expected numeric data, got {array.dtype} (text/bytes)")
+    where = ""
+    if array.ndim:
+        odd = next((v for v in array.flat if not isinstance(v, (int, float))), None)
+        where = f" holding {odd!r} ({type(odd).__name__})"
+    raise TypeError(
+        f"{op}: cannot make a numeric tensor from {type(data).__name__}{where}; pass "
+        "numbers, nested lists of numbers or an ndarray"
+    )
+
+
+def _tensors_inside(data: list | tuple) -> list[Tensor]:
+    """The Tensors found in nested lists/tuples (``[x, y]``, ``[[x], [y]]``)."""
+    found, pending = [], [data]
+    while pending:
+        items = pending.pop()
+        # the types first (one C-level pass): a list of numbers is done at once
+        if not any(issubclass(k, (list, tuple, Tensor)) for k in set(map(type, items))):
+            continue
+        for item in items:
+            if isinstance(item, Tensor):
+                found.append(item)
+            elif isinstance(item, (list, tuple)):
+                pending.append(item)
+    return found
+
+
+def _arrays_for_tensors(data: Any, op: str) -> Any:
+    """``data`` with each Tensor replaced by its array; a Tensor that requires grad
+    is refused, since a new Tensor is a leaf and its graph would be lost."""
+    if isinstance(data, Tensor):
+        if data.requires_grad:
+            raise TypeError(
+                f"{op}: the data holds Tensors that require grad, and a new Tensor is "
+                "a leaf, so their graph would be dropped; use tg.stack([...]) to "
+                "combine them and keep the graph (or .detach() them first)"
+            )
+        return data.data
+    if isinstance(data, (list, tuple)):
+        return [_arrays_for_tensors(item, op) for item in data]
+    return data
+
+
 def _shape_arg(shape: tuple, op: str) -> tuple[int, ...]:
-    """Accept both zeros(2, 3) and zeros((2, 3)); sizes must be integers."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+    """zeros(2, 3), zeros((2, 3)) and zeros([2, 3]) mean the same. Every size must
+    be an integer: a float (2.9) or a bool is a TypeError, never truncated."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
         shape = tuple(shape[0])
+    sizes = []
     for n in shape:
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{op}: sizes must be integers, got {n!r} in shape {shape}")
-    return tuple(int(n) for n in shape)
+        try:
+            if isinstance(n, (bool, np.bool_)):
+                raise TypeError
+            sizes.append(operator.index(n))
+        except TypeError:
+            raise TypeError(
+                f"{op}: a shape is a sequence of ints, got {n!r} in {shape!r}"
+            ) from None
+    return tuple(sizes)
 
 
 class Tensor:
@@ -568,7 +635,9 @@ def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
     """x as a Tensor (no copy for Tensors and arrays).
 
     A Python number next to a floating tensor takes that tensor's dtype, as NumPy 2
-    does (``float32_tensor * 2.0`` stays float32).
+    does (``float32_tensor * 2.0`` stays float32). A list holding Tensors is stacked
+    with ``tg.stack``, recording the graph: ``tg.mean([x, y])`` treats the list as one
+    array, as ``np.mean([a, b])`` does.
     """
     if isinstance(x, Tensor):
         return x
@@ -580,14 +649,49 @@ def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
             return Tensor._from_array(np.asarray(x, dtype=get_default_dtype()))
         if kind in "iu" and type(x) is int:
             return Tensor._from_array(np.asarray(x, dtype=like.data.dtype))
+    if isinstance(x, (list, tuple)):
+        inside = _tensors_inside(x)
+        if inside:
+            return _stack_items(x, like if like is not None else inside[0])
     return Tensor(x)
+
+
+def _stack_items(items: list | tuple, like: Tensor) -> Tensor:
+    """A (nested) list holding Tensors as one Tensor, stacked so the graph is kept."""
+    parts = [as_tensor(item, like) for item in items]
+    shapes = list(dict.fromkeys(p.shape for p in parts))
+    if len(shapes) > 1:
+        raise ValueError(
+            "a list holding Tensors is stacked into one tensor (as tg.stack), so its "
+            f"items must have one shape; got shapes {shapes}"
+        )
+    return ops.stack(parts)
 
 
 # ---- creation functions ------------------------------------------------------------
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    return get_default_dtype() if dtype is None else np.dtype(dtype)
+def _dtype_arg(dtype: Any, op: str, floating: bool = False) -> np.dtype:
+    """The dtype a creation function makes: the default float dtype for None; a
+    bool/int/float dtype otherwise (only a float one where ``floating``)."""
+    if dtype is None:
+        return get_default_dtype()
+    dtype = np.dtype(dtype)
+    allowed = "f" if floating else "biuf"
+    if dtype.kind not in allowed:
+        kinds = "a floating" if floating else "a bool, int or float"
+        raise TypeError(f"{op}: dtype must be {kinds} dtype, got {dtype}")
+    return dtype
+
+
+def _sizes(shape: tuple, op: str) -> tuple[int, ...]:
+    """A creation function's shape: integer sizes, none negative."""
+    sizes = _shape_arg(shape, op)
+    if any(n < 0 for n in sizes):
+        raise ValueError(
+            f"{op}: negative dimensions are not allowed, got shape {sizes}"
+        )
+    return sizes
 
 
 def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -597,12 +701,14 @@ def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (default float dtype). ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _new(np.zeros(_shape_arg(shape, "zeros"), _float_dtype(dtype)), requires_grad)
+    data = np.zeros(_sizes(shape, "zeros"), _dtype_arg(dtype, "zeros"))
+    return _new(data, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (default float dtype)."""
-    return _new(np.ones(_shape_arg(shape, "ones"), _float_dtype(dtype)), requires_grad)
+    data = np.ones(_sizes(shape, "ones"), _dtype_arg(dtype, "ones"))
+    return _new(data, requires_grad)
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -612,49 +718,68 @@ def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = Fals
     >>> full((2,), 7).tolist(), full((2,), 0.5).dtype
     ([7, 7], dtype('float32'))
     """
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if dtype is None:
-        dtype = _to_array(value, None).dtype
-    return _new(np.full(shape, value, dtype=dtype), requires_grad)
+    value = _to_array(value, None, "full")
+    if value.ndim:
+        raise ValueError(
+            f"full: value must be a single number, got shape {value.shape}"
+        )
+    dtype = value.dtype if dtype is None else _dtype_arg(dtype, "full")
+    return _new(np.full(_sizes((shape,), "full"), value, dtype=dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The identity matrix (default float dtype)."""
-    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    sizes = _sizes((n,) if m is None else (n, m), "eye")
+    return _new(np.eye(*sizes, dtype=_dtype_arg(dtype, "eye")), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform [0, 1) samples from the library's generator (see ``manual_seed``)."""
-    data = get_rng().random(_shape_arg(shape, "rand")).astype(_float_dtype(dtype), copy=False)
-    return _new(data, requires_grad)
+    dtype = _dtype_arg(dtype, "rand", floating=True)  # int samples in [0, 1) are all 0
+    data = get_rng().random(_sizes(shape, "rand"))
+    return _new(data.astype(dtype, copy=False), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the library's generator (see ``manual_seed``)."""
-    data = get_rng().standard_normal(_shape_arg(shape, "randn"))
-    data = data.astype(_float_dtype(dtype), copy=False)
-    return _new(data, requires_grad)
+    dtype = _dtype_arg(dtype, "randn", floating=True)
+    data = get_rng().standard_normal(_sizes(shape, "randn"))
+    return _new(data.astype(dtype, copy=False), requires_grad)
 
 
 def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """``np.arange`` as a Tensor, with NumPy's dtype rule (ints give int64).
+    """``np.arange`` as a Tensor, with NumPy's dtype rule (the contract's): ints give
+    int64 and floats float64. This is the one creation function where a Python float
+    does not become the default float dtype; pass ``dtype=`` for float32.
 
     >>> arange(3).tolist(), arange(0.0, 1.0, 0.5).dtype
     ([0, 1, 2], dtype('float64'))
     """
+    if not 1 <= len(args) <= 3:
+        raise TypeError(
+            f"arange: expected 1 to 3 numbers (start, stop, step), got {args!r}"
+        )
+    for a in args:
+        if isinstance(a, Tensor) or _to_array(a, None, "arange").ndim:
+            raise TypeError(f"arange: start, stop and step must be numbers, got {a!r}")
+    if len(args) == 3 and args[2] == 0:
+        raise ValueError("arange: step must not be 0")
+    dtype = None if dtype is None else _dtype_arg(dtype, "arange")
     return _new(np.arange(*args, dtype=dtype), requires_grad)
 
 
 def zeros_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape and dtype of ``t``."""
-    data = np.asarray(t)
-    return _new(np.zeros(data.shape, dtype=data.dtype if dtype is None else dtype), requires_grad)
+    data = t.data if isinstance(t, Tensor) else _to_array(t, None, "zeros_like")
+    dtype = data.dtype if dtype is None else _dtype_arg(dtype, "zeros_like")
+    return _new(np.zeros(data.shape, dtype=dtype), requires_grad)
 
 
 def ones_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape and dtype of ``t``."""
-    data = np.asarray(t)
-    return _new(np.ones(data.shape, dtype=data.dtype if dtype is None else dtype), requires_grad)
+    data = t.data if isinstance(t, Tensor) else _to_array(t, None, "ones_like")
+    dtype = data.dtype if dtype is None else _dtype_arg(dtype, "ones_like")
+    return _new(np.ones(data.shape, dtype=dtype), requires_grad)
 
 
 # imported last: ops and autograd import Tensor from this module

@@ -45,20 +45,66 @@ def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes."""
+    """``axis`` (None, int or tuple of ints) as a sorted tuple of non-negative axes.
+
+    Errors name ``op``, the public function the user called: a float or bool axis is
+    a TypeError, an out-of-range one NumPy's ``AxisError`` (a ValueError and an
+    IndexError, so either ``except`` catches it).
+    """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if is_int(axis) else tuple(_iterable(axis, op))
     result = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not is_int(a):
+            raise TypeError(
+                f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}"
+            )
         if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"{op}: axis {a} is out of bounds for a tensor of {ndim} dims")
+            raise np.exceptions.AxisError(
+                f"{op}: axis {a} is out of bounds for a tensor of {ndim} dims"
+            )
         result.append(int(a) % max(ndim, 1))
     if len(set(result)) != len(result):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(result))
+
+
+def one_axis(axis: Any, ndim: int, op: str) -> int:
+    """A single ``axis`` (an int, as argmax and concatenate take) made non-negative."""
+    if not is_int(axis):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    return normalize_axes(axis, ndim, op)[0]
+
+
+def is_int(value: Any) -> bool:
+    """True for Python and NumPy ints; False for bools (True is not axis 1)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _iterable(axis: Any, op: str) -> Any:
+    if isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
+        raise TypeError(
+            f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}"
+        )
+    return axis
+
+
+def real_number(value: Any, op: str, name: str) -> float | int:
+    """A numeric parameter (clip bound, alpha, slope, pad value) as a Python number,
+    so it keeps the tensor's dtype (NumPy 2 promotes float32 by np.float64 scalars).
+    Strings, None, complex and bools are a TypeError naming ``op`` and ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.number)
+    ):
+        raise TypeError(
+            f"{op}: {name} must be a real number, got {value!r} ({type(value).__name__})"
+        )
+    if isinstance(value, np.complexfloating):
+        raise TypeError(f"{op}: {name} must be a real number, got complex {value!r}")
+    return int(value) if isinstance(value, (int, np.integer)) else float(value)
 
 
 def keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

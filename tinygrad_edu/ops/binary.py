@@ -104,7 +104,18 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """out = a ** b;   grad_a = grad * b * a ** (b - 1),   grad_b = grad * out * log(a)"""
+    """out = a ** b;   grad_a = grad * b * a ** (b - 1),   grad_b = grad * out * log(a)
+
+    At a zero base the formulas would multiply 0 by inf; PyTorch's values are taken
+    instead (its ``pow_backward_self`` / ``pow_backward_exponent``):
+
+    - grad_a is 0 where b == 0 (d/da a⁰ = 0, also at a = 0); elsewhere the formula
+      holds, so at a = 0 it is inf for 0 < b < 1, 1 for b = 1, 0 for b > 1 and −inf
+      for b < 0 (IEEE signs at −0.0);
+    - grad_b is 0 where a == 0 and b >= 0 (out is 0 or 1 there, the limit of
+      a^b·log a as a → 0⁺ is 0); at a = 0, b < 0 it is −inf (inf · log 0); for a
+      negative base it is NaN (log of a negative number), as in PyTorch.
+    """
 
     name = "power"
     differentiable_backward = True
@@ -112,21 +123,38 @@ class Pow(_Binary):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.dtype.kind in "iu" and b.dtype.kind in "iu" and np.any(b < 0):
-            raise ValueError("integers to negative integer powers are not allowed; use floats")
+            raise ValueError(
+                "integers to negative integer powers are not allowed; use floats"
+            )
         return a**b
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple:
         a, b = ctx.values
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = None
+        xp, a_data, b_data = backend(a), _data(a), _data(b)
+        grad_a = grad_b = None
+        if need_a:
+            base = a
+            if not b_data.all():  # some b == 0 (one call for the usual scalar b)
+                # where a = b = 0, use base 1: b * 1**(b-1) = 0, and no inf enters the
+                # graph (under create_graph a masked inf would become 0 * inf = nan)
+                both_zero = (b_data == 0) & (a_data == 0)
+                base = xp.where(both_zero, 1.0, a) if both_zero.any() else a
+            grad_a = grad * b * base ** (b - 1)
         if need_b:
-            xp = backend(a)
-            # where a == 0, out is 0 too: take log(1) there instead of 0 * -inf = nan
-            safe_a = xp.where(a == 0, 1.0, a)
-            grad_b = grad * ctx.out * xp.log(safe_a)
+            # where a = 0 and b >= 0, take log(1) = 0 instead of out * log 0 = 0 * -inf
+            safe = (a_data == 0) & (b_data >= 0)
+            grad_b = (
+                grad * ctx.out * xp.log(xp.where(safe, 1.0, a) if safe.any() else a)
+            )
         return grad_a, grad_b
+
+
+def _data(x: Any) -> np.ndarray:
+    """The array of a value that backward sees as an array or (create_graph) a Tensor;
+    for masks, which are locally constant."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 class Maximum(_Binary):
@@ -178,7 +206,9 @@ class Where(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward(
+        ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray
+    ) -> np.ndarray:
         mask = cond if cond.dtype == bool else cond.astype(bool)
         ctx.save_for_backward(mask)
         return np.where(mask, a, b)
@@ -187,7 +217,11 @@ class Where(Function):
     def backward(ctx: Context, grad: Any) -> tuple:
         (mask,) = ctx.saved_tensors
         _, need_a, need_b = ctx.needs_input_grad
-        return None, (grad * mask if need_a else None), (grad * ~mask if need_b else None)
+        return (
+            None,
+            (grad * mask if need_a else None),
+            (grad * ~mask if need_b else None),
+        )
 
     @classmethod
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:

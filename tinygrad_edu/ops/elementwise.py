@@ -16,7 +16,8 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
-from ._util import backend, zero_of
+from ._util import backend, real_number, zero_of
+
 
 class Neg(Function):
     """out = -x;   grad_x = -grad"""
@@ -191,8 +192,12 @@ class LeakyReLU(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-        slope = np.where(x > zero_of(x.dtype), 1, negative_slope).astype(x.dtype, copy=False)
+    def forward(
+        ctx: Context, x: np.ndarray, negative_slope: float = 0.01
+    ) -> np.ndarray:
+        slope = np.where(x > zero_of(x.dtype), 1, negative_slope).astype(
+            x.dtype, copy=False
+        )
         ctx.save_for_backward(slope)
         return x * slope
 
@@ -251,7 +256,9 @@ class Erf(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         # NumPy has no erf; math.erf element by element is exact (and slowish)
-        return np.asarray(_erf_elementwise(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+        return np.asarray(
+            _erf_elementwise(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64
+        )
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -266,7 +273,9 @@ class Clip(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
+    def forward(
+        ctx: Context, x: np.ndarray, lo: Any = None, hi: Any = None
+    ) -> np.ndarray:
         if lo is None and hi is None:
             raise ValueError("clip: give lo, hi or both")
         inside = np.ones(x.shape, dtype=bool)
@@ -364,12 +373,13 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     >>> tg.leaky_relu(tg.Tensor([-2.0, 3.0]), 0.1).tolist()
     [-0.2..., 3.0]
     """
-    return LeakyReLU.apply(x, negative_slope=negative_slope)
+    slope = real_number(negative_slope, "leaky_relu", "negative_slope")
+    return LeakyReLU.apply(x, negative_slope=slope)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """ELU: x for x > 0, else α(e^x − 1)."""
-    return ELU.apply(x, alpha=alpha)
+    return ELU.apply(x, alpha=real_number(alpha, "elu", "alpha"))
 
 
 def softplus(x: Any) -> Tensor:
@@ -396,11 +406,34 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
         # tanh(inner) is exactly ±1 for |x| > 10, so clipping x there changes nothing,
         # but keeps x³ from overflowing (inf·0 would turn the gradient into NaN)
         bounded = clip(x, -100.0, 100.0)
-        inner = math.sqrt(2 / math.pi) * (bounded + 0.044715 * bounded * bounded * bounded)
+        inner = math.sqrt(2 / math.pi) * (
+            bounded + 0.044715 * bounded * bounded * bounded
+        )
         return 0.5 * x * (1 + tanh(inner))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
-    """Limit values to [lo, hi] (either may be None); no gradient outside."""
-    return Clip.apply(x, lo=lo, hi=hi)
+    """Limit values to [lo, hi] (either may be None); no gradient outside.
+
+    The bounds are numbers or arrays (a Tensor bound is used as an array: it gets
+    no gradient); anything else is a TypeError.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.clip(tg.Tensor([-2.0, 0.5, 2.0]), -1, 1).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    return Clip.apply(x, lo=_bound(lo, "lo"), hi=_bound(hi, "hi"))
+
+
+def _bound(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (Tensor, np.ndarray)):
+        array = value.data if isinstance(value, Tensor) else value
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"clip: {name} must be real numbers, got dtype {array.dtype}"
+            )
+        return array
+    return real_number(value, "clip", name)

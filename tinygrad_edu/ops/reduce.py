@@ -16,9 +16,8 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
-from ._util import keepdims_shape, normalize_axes
+from ._util import keepdims_shape, normalize_axes, one_axis, real_number
 from .binary import where
-
 
 # below this many elements, filling a new array is cheaper than np.broadcast_to's
 # read-only view (its Python wrapper costs a few µs); above it the view saves a pass
@@ -43,7 +42,11 @@ class _Reduction(Function):
     @staticmethod
     def setup(ctx: Context, x: np.ndarray, axis: Any) -> tuple[int, ...]:
         axes = normalize_axes(axis, x.ndim, ctx.name)
-        ctx.axes, ctx.in_shape, ctx.keep_shape = axes, x.shape, keepdims_shape(x.shape, axes)
+        ctx.axes, ctx.in_shape, ctx.keep_shape = (
+            axes,
+            x.shape,
+            keepdims_shape(x.shape, axes),
+        )
         return axes
 
 
@@ -77,14 +80,23 @@ class Max(_Reduction):
         cls, ctx: Context, x: np.ndarray, axis: Any = None, keepdims: bool = False
     ) -> np.ndarray:
         axes = cls.setup(ctx, x, axis)
-        if x.size == 0:
-            raise ValueError(f"{cls.name} of an empty tensor of shape {x.shape} has no identity")
+        if x.size == 0 and _empty_groups(x.shape, axes):
+            raise ValueError(
+                f"{cls.name}: the {cls.name} of an empty tensor of shape {x.shape} (over "
+                f"axis {axis}) has no identity"
+            )
         out = cls.reduce(x, axis=axes, keepdims=True)
         hits = x == out
+        if x.dtype.kind == "f":  # a NaN maximum: the NaNs share the gradient (PyTorch)
+            hits |= np.isnan(x) & np.isnan(out)
         dtype = x.dtype if x.dtype.kind == "f" else np.float64
         share = hits / hits.sum(axis=axes, keepdims=True).astype(dtype)
         ctx.save_for_backward(share.astype(dtype, copy=False))
-        return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        return (
+            out
+            if keepdims
+            else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        )
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -119,6 +131,8 @@ class Prod(_Reduction):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (x,) = ctx.values
+        if x.size == 0:  # nothing to differentiate: the (empty) gradient has x's shape
+            return _expand(grad, ctx)
         return _expand(grad, ctx) * _products_of_others(x, ctx.axes)
 
 
@@ -131,12 +145,16 @@ def _products_of_others(x: Any, axes: tuple[int, ...]) -> Any:
     if isinstance(grouped, Tensor):
         # row i of the last two axes is the group with x_i replaced by 1: O(n²), but
         # built from differentiable ops, so create_graph gets the exact derivatives
-        others = where(np.eye(n, dtype=bool), 1.0, grouped.expand_dims(-2)).prod(axis=-1)
+        others = where(np.eye(n, dtype=bool), 1.0, grouped.expand_dims(-2)).prod(
+            axis=-1
+        )
     else:
         # products of everything before i and everything after i: O(n)
         ones = np.ones(grouped.shape[:-1] + (1,), dtype=grouped.dtype)
         before = np.cumprod(np.concatenate([ones, grouped[..., :-1]], axis=-1), axis=-1)
-        after = np.cumprod(np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        after = np.cumprod(
+            np.concatenate([ones, grouped[..., :0:-1]], axis=-1), axis=-1
+        )[..., ::-1]
         others = before * after
     return others.reshape([x.shape[i] for i in order]).transpose(*np.argsort(order))
 
@@ -169,9 +187,13 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return Prod.apply(x, axis=axis, keepdims=keepdims)
 
 
-def _count(x: Tensor, axis: Any, op: str) -> int:
-    axes = normalize_axes(axis, x.ndim, op)
+def _count(x: Tensor, axes: tuple[int, ...]) -> int:
     return int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+
+
+def _empty_groups(shape: tuple[int, ...], axes: Any) -> bool:
+    """True when each group a reduction over ``axes`` reads has no elements."""
+    return any(shape[a] == 0 for a in axes)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -182,46 +204,95 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     3.0
     """
     x = as_tensor(x)
-    n = _count(x, axis, "mean")
+    n = _count(x, normalize_axes(axis, x.ndim, "mean"))
     if n == 0:
-        raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
+        raise ValueError(
+            f"mean: no elements to average over axis {axis} of shape {x.shape}"
+        )
     return sum(x, axis, keepdims) * (1.0 / n)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over ``axis`` with NumPy's ``ddof`` (composite: mean of squared deviations)."""
-    x = as_tensor(x)
-    n = _count(x, axis, "var")
+    """Variance over ``axis`` with NumPy's ``ddof`` (composite: mean of squared deviations).
+
+    Where NumPy returns nan or inf with a warning (``ddof`` >= the number of
+    elements), this raises ValueError: there are no degrees of freedom left.
+    """
+    return _var(as_tensor(x), axis, keepdims, ddof, "var")
+
+
+def _var(x: Tensor, axis: Any, keepdims: bool, ddof: Any, op: str) -> Tensor:
+    axes = normalize_axes(axis, x.ndim, op)
+    ddof = real_number(ddof, op, "ddof")
+    n = _count(x, axes)
     if n - ddof <= 0:
-        raise ValueError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
-    deviation = x - mean(x, axis, keepdims=True)
-    return sum(deviation * deviation, axis, keepdims) * (1.0 / (n - ddof))
+        raise ValueError(
+            f"{op}: {n} elements with ddof={ddof} leave no degrees of freedom"
+        )
+    deviation = x - mean(x, axes, keepdims=True)
+    return sum(deviation * deviation, axes, keepdims) * (1.0 / (n - ddof))
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation over ``axis`` (composite: sqrt of var)."""
-    return var(x, axis, keepdims, ddof).sqrt()
+    """Standard deviation over ``axis`` (composite: sqrt of var).
+
+    Where the result is 0 (one element, a length-1 axis, constant data) the gradient
+    is 0, as PyTorch's (``std_backward`` masks ``result == 0``), not sqrt's 1/0 times
+    a zero deviation = nan.
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.Tensor([3.0, 3.0], requires_grad=True)
+    >>> x.std().backward(); x.grad.tolist()
+    [0.0, 0.0]
+    """
+    v = _var(as_tensor(x), axis, keepdims, ddof, "std")
+    zero = v.data == 0
+    if not zero.any():
+        return v.sqrt()
+    # sqrt of 1 where v is 0, then 0 there: no 1/0 in the graph, so the gradient is 0
+    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
-def _detached_max(x: Tensor, axis: Any) -> Tensor:
-    """The shift for stable exp: any constant works, the max makes every exp <= 1."""
-    m = np.max(x.data, axis=axis, keepdims=True)
-    return Tensor._from_array(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
+def _detached_max(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """The shift for stable exp: any constant works, the max makes every exp <= 1.
+    Over an empty axis (no max) and where the max is ±inf the shift is 0."""
+    if x.size == 0:
+        return Tensor._from_array(np.zeros(keepdims_shape(x.shape, axes), x.dtype))
+    m = np.max(x.data, axis=axes, keepdims=True)
+    return Tensor._from_array(
+        np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    )
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """log Σ e^x over ``axis``, stable: m + log Σ e^(x − m) with m = max x (composite).
+
+    An empty sum is 0, so over an empty axis the result is −inf (as PyTorch); −inf
+    entries get gradient 0; a slice of all −inf gives −inf with a NaN gradient
+    (0/0: softmax of nothing), as PyTorch's ``exp(x − result)``.
 
     >>> import tinygrad_edu as tg
     >>> tg.logsumexp(tg.Tensor([1e4, 1e4])).item() - 1e4
     0.693...
     """
     x = as_tensor(x)
-    axes = normalize_axes(axis, x.ndim, "logsumexp")
-    m = _detached_max(x, axes)
-    with np.errstate(divide="ignore"):  # a slice of all −∞: log 0 = −∞ is the answer
-        out = (x - m).exp().sum(axes, keepdims=True).log() + m
-    return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    return _logsumexp(x, normalize_axes(axis, x.ndim, "logsumexp"), keepdims)
+
+
+def _logsumexp(x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    if _count(x, axes) == 0:  # −inf, kept in the graph (the empty sum's gradient)
+        out = sum(x, axes, keepdims=True) + -np.inf
+    else:
+        m = _detached_max(x, axes)
+        with np.errstate(
+            divide="ignore"
+        ):  # a slice of all −∞: log 0 = −∞ is the answer
+            out = (x - m).exp().sum(axes, keepdims=True).log() + m
+    return (
+        out
+        if keepdims
+        else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    )
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -240,17 +311,28 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x − logsumexp(x) along ``axis`` (composite; stable)."""
     x = as_tensor(x)
-    return x - logsumexp(x, axis, keepdims=True)
+    return x - _logsumexp(x, normalize_axes(axis, x.ndim, "log_softmax"), keepdims=True)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the maximum (int64 tensor, no gradient), as ``np.argmax``."""
-    x = as_tensor(x)
-    return Tensor._from_array(np.asarray(np.argmax(x.data, axis=axis, keepdims=keepdims)))
+    return _arg_reduce(np.argmax, "argmax", x, axis, keepdims)
 
 
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the minimum (int64 tensor, no gradient), as ``np.argmin``."""
-    x = as_tensor(x)
-    return Tensor._from_array(np.asarray(np.argmin(x.data, axis=axis, keepdims=keepdims)))
+    return _arg_reduce(np.argmin, "argmin", x, axis, keepdims)
 
+
+def _arg_reduce(fn: Any, op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = as_tensor(x)
+    if axis is not None:
+        axis = one_axis(axis, x.ndim, op)
+    if x.size == 0 and _empty_groups(
+        x.shape, range(x.ndim) if axis is None else (axis,)
+    ):
+        raise ValueError(
+            f"{op}: the {op} of an empty tensor of shape {x.shape} (over axis {axis}) "
+            "has no answer"
+        )
+    return Tensor._from_array(np.asarray(fn(x.data, axis=axis, keepdims=keepdims)))

@@ -15,17 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd import Context, Function, unbroadcast
-from ..tensor import Tensor, as_tensor
-from ._util import normalize_axes
-
-
-def _shape_from(args: tuple, op: str) -> tuple[int, ...]:
-    """reshape(2, 3), reshape((2, 3)) and reshape([2, 3]) all mean the same."""
-    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-    try:
-        return tuple(int(n) for n in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: a shape is a sequence of ints, got {args!r}") from None
+from ..tensor import Tensor, _shape_arg, as_tensor
+from ._util import is_int, normalize_axes, one_axis, real_number
 
 
 class Reshape(Function):
@@ -60,8 +51,13 @@ class Transpose(Function):
     def forward(ctx: Context, x: np.ndarray, axes: tuple | None = None) -> np.ndarray:
         if axes is None:
             axes = tuple(reversed(range(x.ndim)))
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} axes")
+        in_range = all(-x.ndim <= a < max(x.ndim, 1) for a in axes)
+        if not in_range or sorted(a % max(x.ndim, 1) for a in axes) != list(
+            range(x.ndim)
+        ):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of {x.ndim} axes"
+            )
         ctx.inverse = tuple(int(i) for i in np.argsort([a % x.ndim for a in axes]))
         return x.transpose(axes)
 
@@ -82,7 +78,9 @@ class BroadcastTo(Function):
         try:
             return np.broadcast_to(x, shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+            raise ValueError(
+                f"broadcast_to: cannot broadcast shape {x.shape} to {shape}"
+            ) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
@@ -147,7 +145,9 @@ class ScatterAdd(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, g: np.ndarray, index: Any = None, shape: tuple = ()) -> np.ndarray:
+    def forward(
+        ctx: Context, g: np.ndarray, index: Any = None, shape: tuple = ()
+    ) -> np.ndarray:
         ctx.index = index
         return _scatter_add(g, index, shape)
 
@@ -166,7 +166,7 @@ class Concatenate(Function):
     def forward(ctx: Context, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
         if not arrays:
             raise ValueError("need at least one tensor to concatenate")
-        (ctx.axis,) = normalize_axes(axis, arrays[0].ndim, "concatenate")
+        ctx.axis = one_axis(axis, arrays[0].ndim, "concatenate")
         ctx.sizes = [a.shape[ctx.axis] for a in arrays]
         return np.concatenate(arrays, axis=ctx.axis)
 
@@ -175,7 +175,9 @@ class Concatenate(Function):
         grads, start = [], 0
         before = (slice(None),) * ctx.axis
         for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
-            grads.append(grad[before + (slice(start, start + size),)] if needed else None)
+            grads.append(
+                grad[before + (slice(start, start + size),)] if needed else None
+            )
             start += size
         return tuple(grads)
 
@@ -187,16 +189,36 @@ class Pad(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, pad_width: Any = 0, value: float = 0.0) -> np.ndarray:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-        if (widths < 0).any():
-            raise ValueError(f"pad: negative pad width in {pad_width!r}")
-        ctx.inner = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, x.shape))
+    def forward(
+        ctx: Context, x: np.ndarray, pad_width: Any = 0, value: float = 0.0
+    ) -> np.ndarray:
+        widths = _pad_widths(pad_width, x.ndim)
+        ctx.inner = tuple(
+            slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, x.shape)
+        )
         return np.pad(x, widths, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         return grad[ctx.inner]
+
+
+def _pad_widths(pad_width: Any, ndim: int) -> np.ndarray:
+    """NumPy's ``pad_width`` (n, (n,), (before, after) or one pair per axis) as an
+    (ndim, 2) array of ints; a float width is a TypeError, never truncated."""
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu" or widths.size == 0:
+        raise TypeError(f"pad: pad_width must be ints, got {pad_width!r}")
+    try:
+        widths = np.broadcast_to(widths, (ndim, 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} does not fit a tensor of {ndim} dims (give "
+            "one (before, after) pair, or one per axis)"
+        ) from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: negative pad width in {pad_width!r}")
+    return widths
 
 
 class AsType(Function):
@@ -225,12 +247,12 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     >>> tg.arange(6.0).reshape(2, 3).shape
     (2, 3)
     """
-    return Reshape.apply(x, shape=_shape_from(shape, "reshape"))
+    return Reshape.apply(x, shape=_shape_arg(shape, "reshape"))
 
 
 def transpose(x: Any, *axes: Any) -> Tensor:
     """Permute the axes (reverse them when none are given), as ``np.transpose``."""
-    axes_tuple = _shape_from(axes, "transpose") if axes and axes[0] is not None else None
+    axes_tuple = _shape_arg(axes, "transpose") if axes and axes[0] is not None else None
     return Transpose.apply(x, axes=axes_tuple)
 
 
@@ -238,15 +260,15 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (composite: a transpose)."""
     x = as_tensor(x)
     order = list(range(x.ndim))
-    a = normalize_axes(axis1, x.ndim, "swapaxes")[0]
-    b = normalize_axes(axis2, x.ndim, "swapaxes")[0]
+    a = one_axis(axis1, x.ndim, "swapaxes")
+    b = one_axis(axis2, x.ndim, "swapaxes")
     order[a], order[b] = order[b], order[a]
     return transpose(x, *order)
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape`` as ``np.broadcast_to``; the gradient sums back."""
-    return BroadcastTo.apply(x, shape=_shape_from((shape,), "broadcast_to"))
+    return BroadcastTo.apply(x, shape=_shape_arg((shape,), "broadcast_to"))
 
 
 def getitem(x: Any, index: Any) -> Tensor:
@@ -280,14 +302,16 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError("stack: need at least one tensor")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    (axis,) = normalize_axes(axis, tensors[0].ndim + 1, "stack")
+        raise ValueError(
+            f"stack: all tensors must have the same shape, got {sorted(shapes)}"
+        )
+    axis = one_axis(axis, tensors[0].ndim + 1, "stack")
     return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
 
 
 def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
     """Pad with a constant, NumPy's ``pad_width`` convention ((before, after) per axis)."""
-    return Pad.apply(x, pad_width=pad_width, value=value)
+    return Pad.apply(x, pad_width=pad_width, value=real_number(value, "pad", "value"))
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
@@ -308,10 +332,19 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert size-1 axes at ``axis`` (int or tuple), as ``np.expand_dims`` (composite)."""
     x = as_tensor(x)
-    count = 1 if isinstance(axis, (int, np.integer)) else len(tuple(axis))
+    if is_int(axis):
+        count = 1
+    elif isinstance(axis, (tuple, list)):
+        count = len(axis)
+    else:
+        raise TypeError(
+            f"expand_dims: axis must be an int or a tuple of ints, got {axis!r}"
+        )
     axes = normalize_axes(axis, x.ndim + count, "expand_dims")
     sizes = iter(x.shape)
-    return reshape(x, tuple(1 if i in axes else next(sizes) for i in range(x.ndim + count)))
+    return reshape(
+        x, tuple(1 if i in axes else next(sizes) for i in range(x.ndim + count))
+    )
 
 
 def flatten(x: Any) -> Tensor:
@@ -322,7 +355,12 @@ def flatten(x: Any) -> Tensor:
 def astype(x: Any, dtype: Any) -> Tensor:
     """Convert the dtype. Float to float is differentiable; other results carry no grad."""
     x = as_tensor(x)
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"astype: {error}") from None
+    if dtype.kind not in "biuf":
+        raise TypeError(f"astype: dtype must be bool, int or float, got {dtype}")
     if dtype.kind != "f" or x.dtype.kind != "f":
         return Tensor._from_array(x.data.astype(dtype))
     return AsType.apply(x, dtype=dtype)
