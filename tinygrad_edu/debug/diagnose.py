@@ -10,7 +10,8 @@ import numpy as np
 
 from ..autograd import enable_grad, gradients, no_grad
 from ..tensor import Tensor
-from ._common import LossFn, _array, _loss_value, _ModelState, _modules, _set_training, _table
+from ..train import NonFiniteLossError, train_step
+from ._common import LossFn, _array, _eval_loss, _in_mode, _ModelState, _table
 from .stats import activation_stats, gradient_stats
 
 
@@ -103,24 +104,21 @@ def _train_run(
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
     run = _Run(
         lr,
-        [_loss_value(model, loss_fn, X, y)],
-        [_loss_value(model, loss_fn, Xv, yv)],
+        [_eval_loss(model, loss_fn, X, y)],
+        [_eval_loss(model, loss_fn, Xv, yv)],
         False,
     )
     for epoch in range(epochs):
-        _set_training(model, True)
-        with np.errstate(all="ignore"):
+        with _in_mode(model, True), np.errstate(all="ignore"):
             for xb, yb in loader:
-                opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                if not math.isfinite(float(loss.item())):
+                try:
+                    train_step(model, loss_fn, opt, xb, yb)
+                except NonFiniteLossError:
                     run.diverged = True
                     break
-                loss.backward()
-                opt.step()
         if run.diverged or curve or epoch == epochs - 1:
-            run.train.append(_loss_value(model, loss_fn, X, y))
-            run.val.append(_loss_value(model, loss_fn, Xv, yv))
+            run.train.append(_eval_loss(model, loss_fn, X, y))
+            run.val.append(_eval_loss(model, loss_fn, Xv, yv))
             run.diverged = run.diverged or not math.isfinite(run.train[-1])
         if run.diverged:
             break
@@ -157,9 +155,10 @@ def _constant_baseline(
     yt = Tensor._from_array(y)
     with enable_grad(), np.errstate(all="ignore"):
         for _ in range(200):
-            opt.zero_grad()
-            loss_fn(ones * c, yt).backward()
-            opt.step()
+            try:
+                train_step(lambda x: x * c, loss_fn, opt, ones, yt)
+            except NonFiniteLossError:
+                break
         with no_grad():
             return float(loss_fn(ones * c, yt).item())
 
@@ -302,7 +301,7 @@ def diagnose(
     report = DiagnosisReport()
     try:
         baseline = _constant_baseline(model, loss_fn, X, y)
-        L0 = _loss_value(model, loss_fn, X, y)
+        L0 = _eval_loss(model, loss_fn, X, y)
 
         def fresh(lr: float) -> Any:
             initial.restore(grads=False)
@@ -823,7 +822,7 @@ def _features_section(
     repeats: int = 5,
 ) -> Section:
     question = "Are the features relevant for the problem?"
-    base = _loss_value(model, loss_fn, Xv, yv)
+    base = _eval_loss(model, loss_fn, Xv, yv)
     if Xv.ndim != 2 or Xv.dtype.kind != "f" or not math.isfinite(base):
         return Section(
             "features",
@@ -838,15 +837,9 @@ def _features_section(
     if len(names) != d:
         raise ValueError(f"diagnose: {len(names)} feature_names for {d} features")
     # saliency: |∂C/∂x| per sample (× N undoes the mean), scaled by the feature's spread
-    modes = [(m, m.training) for m in _modules(model)]
-    _set_training(model, False)
-    try:
-        xt = Tensor(Xv.copy(), requires_grad=True)
-        with enable_grad(), np.errstate(all="ignore"):
-            (g,) = gradients(loss_fn(model(xt), Tensor._from_array(yv)), [xt])
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    xt = Tensor(Xv.copy(), requires_grad=True)
+    with _in_mode(model, False), enable_grad(), np.errstate(all="ignore"):
+        (g,) = gradients(loss_fn(model(xt), Tensor._from_array(yv)), [xt])
     saliency = np.abs(g.data.astype(np.float64)).mean(axis=0) * len(Xv) * X.std(axis=0)
     total = saliency.sum()
     share = saliency / total if total > 0 else saliency
@@ -858,7 +851,7 @@ def _features_section(
         for _ in range(repeats):
             shuffled = Xv.copy()
             shuffled[:, j] = rng.permutation(shuffled[:, j])
-            rises.append(_loss_value(model, loss_fn, shuffled, yv) - base)
+            rises.append(_eval_loss(model, loss_fn, shuffled, yv) - base)
         importance[j] = np.mean(rises)
     order = np.argsort(-importance, kind="stable")
     top = max(importance.max(), 0.0)

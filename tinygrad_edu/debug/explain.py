@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd import enable_grad, gradients, no_grad
 from ..tensor import Tensor
-from ._common import LossFn, _array, _modules, _set_training
+from ._common import LossFn, _array, _in_mode
 from .stats import _is_sequential
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -269,27 +269,21 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
     grad_a = grad_a.data.astype(np.float64)
 
     # ---- the engine's answer, for the comparison ----
-    modes = [(m, m.training) for m in _modules(mlp)]
-    _set_training(mlp, False)
-    try:
-        with enable_grad():
-            h = x if isinstance(x, Tensor) else Tensor(x_arr)
-            eng_z, eng_a = [], []
-            for _, linear, act in layers:
-                z_t = linear(h)
-                h = act(z_t) if act is not None else z_t
-                eng_z.append(z_t)
-                eng_a.append(h)
-            eng_loss = loss_fn(h, Tensor._from_array(y_arr))
-            params = []
-            for _, linear, _act in layers:
-                params.append(linear.weight)
-                if linear.bias is not None:
-                    params.append(linear.bias)
-            found = gradients(eng_loss, eng_z + params)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with _in_mode(mlp, False), enable_grad():
+        h = x if isinstance(x, Tensor) else Tensor(x_arr)
+        eng_z, eng_a = [], []
+        for _, linear, act in layers:
+            z_t = linear(h)
+            h = act(z_t) if act is not None else z_t
+            eng_z.append(z_t)
+            eng_a.append(h)
+        eng_loss = loss_fn(h, Tensor._from_array(y_arr))
+        params = []
+        for _, linear, _act in layers:
+            params.append(linear.weight)
+            if linear.bias is not None:
+                params.append(linear.bias)
+        found = gradients(eng_loss, eng_z + params)
     eng_delta = [g.data.astype(np.float64) for g in found[: len(layers)]]
     eng_params = iter(g.data.astype(np.float64) for g in found[len(layers) :])
 

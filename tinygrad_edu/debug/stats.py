@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import _array, _modules, _named_parameters, _set_training, _table
+from ._common import _array, _in_mode, _named_parameters, _table
 
 
 class StatsTable(dict):
@@ -231,14 +231,8 @@ def activation_stats(model: Any, x: Any, saturation: float = 0.99) -> StatsTable
     from ..nn.layers import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    modes = [(m, m.training) for m in _modules(model)]
-    _set_training(model, False)
-    try:
-        with no_grad():
-            outputs = _layer_outputs(model, x)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with _in_mode(model, False), no_grad():
+        outputs = _layer_outputs(model, x)
     rows = {}
     for name, module, out in outputs:
         if not isinstance(out, Tensor):
