@@ -85,6 +85,7 @@ def train_step(
     y: Any,
     *,
     return_output: bool = False,
+    caller: str = "train_step",
 ) -> Any:
     """One step of gradient descent on the batch ``(x, y)``: the lecture's loop body.
 
@@ -102,7 +103,9 @@ def train_step(
     the next step clears them. ``fit``, the demo, the linear models, ``lr_find``,
     ``overfit_one_batch`` and ``diagnose`` all train through this function.
 
-    The model's train/eval mode is the caller's business (``fit`` sets it).
+    The model's train/eval mode is the caller's business (``fit`` sets it). Error
+    messages name ``caller``: the function the user called (``fit`` passes
+    ``"fit"``).
 
     Returns
     -------
@@ -132,10 +135,10 @@ def train_step(
     optimizer.zero_grad()
     output = model(x)
     loss = loss_fn(output, y)
-    value = loss_item(loss, "train_step")
+    value = loss_item(loss, caller)
     if not math.isfinite(value):
         err = NonFiniteLossError(
-            f"train_step: the loss is {value}; the step stopped before backward"
+            f"{caller}: the loss is {value}; the step stopped before backward"
         )
         err.loss = value  # type: ignore[attr-defined]
         raise err
@@ -417,7 +420,9 @@ def _train_epoch(
     for batch, (xb, yb) in enumerate(loader, start=1):
         xb, yb = as_tensor_batch(xb), as_tensor_batch(yb)
         try:
-            value, pred = train_step(model, loss_fn, optimizer, xb, yb, return_output=True)
+            value, pred = train_step(
+                model, loss_fn, optimizer, xb, yb, return_output=True, caller="fit"
+            )
         except NonFiniteLossError as err:
             raise FloatingPointError(
                 f"fit: the loss became {err.loss} at epoch {epoch}, "  # type: ignore

@@ -112,7 +112,7 @@ def _train_run(
         with _in_mode(model, True), np.errstate(all="ignore"):
             for xb, yb in loader:
                 try:
-                    train_step(model, loss_fn, opt, xb, yb)
+                    train_step(model, loss_fn, opt, xb, yb, caller="diagnose")
                 except NonFiniteLossError:
                     run.diverged = True
                     break

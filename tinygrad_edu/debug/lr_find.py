@@ -210,7 +210,7 @@ def lr_find(
                 opt.lr = float(lr)
                 xb, yb = next(batches)
                 try:
-                    value = train_step(model, loss_fn, opt, xb, yb)
+                    value = train_step(model, loss_fn, opt, xb, yb, caller="lr_find")
                 except NonFiniteLossError as err:
                     stopped = f"loss became {err.loss} at lr {lr:.2g}"
                     break

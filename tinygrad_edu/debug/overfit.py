@@ -99,7 +99,9 @@ def overfit_one_batch(
         with _in_mode(model, True), np.errstate(all="ignore"):
             for step in range(steps):
                 try:
-                    losses.append(train_step(model, loss_fn, opt, xb, yb))
+                    losses.append(
+                        train_step(model, loss_fn, opt, xb, yb, caller="overfit_one_batch")
+                    )
                 except NonFiniteLossError as err:
                     losses.append(err.loss)  # type: ignore[attr-defined]
                     break
