@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-MAX_ROWS = 16  # table rows shown before the middle is elided
+MAX_ROWS = 14  # table rows shown before the middle is elided
 
 
 def format_cell(value: Any) -> str:

@@ -196,6 +196,21 @@ class History:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
         return f"History(epochs={len(self)}{', ' if last else ''}{last})"
 
+    def _rows(self) -> list[list]:
+        names = list(self.history)
+        return [
+            [epoch] + [self.history[n][i] if i < len(self.history[n]) else None
+                       for n in names]
+            for i, epoch in enumerate(self.epoch)
+        ]
+
+    def __str__(self) -> str:
+        """One row per epoch (first and last ones of a long run), at most ~20 lines."""
+        return f"{self!r}\n" + short_text_table(["epoch", *self.history], self._rows())
+
+    def _repr_html_(self) -> str:
+        return html_table(["epoch", *self.history], self._rows(), caption=repr(self))
+
     def plot(self, path: str | Path) -> Path:
         """Draw the curves (one panel per quantity, training and validation together);
         the same picture as ``viz.plot_history(history, path)``.

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._display import html_table, short_text_table
 from ..autograd import enable_grad, gradients, no_grad
 from ..tensor import Tensor
 from ._common import LossFn, _array, _in_mode
@@ -56,7 +57,7 @@ def _activation_math(module: Any) -> tuple[str, Callable, Callable] | None:
     return None
 
 
-@dataclass
+@dataclass(repr=False)
 class LayerRecord:
     """One layer l of ``explain_backward``: its quantities and their check.
 
@@ -119,6 +120,16 @@ class LayerRecord:
             lines.append(f"  ({s}' has no textbook formula here: taken from autograd)")
         return "\n".join(lines)
 
+    def summary_row(self) -> list:
+        """layer, name, activation, shapes of z and ∂C/∂W, largest difference."""
+        return [self.l, self.name, self.activation, str(self.z.shape),
+                str(self.grad_w.shape), self.max_diff]
+
+    def __repr__(self) -> str:
+        return (f"LayerRecord(l={self.l}, name={self.name!r}, activation="
+                f"{self.activation!r}, z {self.z.shape}, grad_w {self.grad_w.shape}, "
+                f"max_diff={self.max_diff:.3g})")
+
 
 class BackpropExplanation(list):
     """The ``LayerRecord`` of each layer (input side first), with ``loss``,
@@ -149,7 +160,20 @@ class BackpropExplanation(list):
         )
         return "\n".join(head + [str(r) for r in reversed(self)] + [verdict])
 
-    __repr__ = __str__
+    _HEADERS = ["layer", "name", "activation", "z shape", "∂C/∂W shape", "max diff"]
+
+    def __repr__(self) -> str:
+        """A short table, one row per layer (``print()`` shows the derivation)."""
+        return "\n".join([
+            f"explain_backward: {len(self)} layers, loss {self.loss:.6g}, largest "
+            f"difference from autograd {self.max_diff:.3g} (print() for the equations)",
+            short_text_table(self._HEADERS, [r.summary_row() for r in self]),
+        ])
+
+    def _repr_html_(self) -> str:
+        return html_table(self._HEADERS, [r.summary_row() for r in self],
+                          caption=f"explain_backward: loss {self.loss:.6g}, largest "
+                          f"difference from autograd {self.max_diff:.3g}")
 
 
 def _mlp_layers(mlp: Any) -> list[tuple[str, Any, Any]]:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..progress import progress_bar
 from ..train import NonFiniteLossError, train_step
+from .._display import html_table
 from ._common import LossFn, _in_mode, _ModelState, _table
 
 
@@ -75,14 +76,29 @@ class LRFinderResult:
     min_loss_lr: float
     stopped: str
 
-    def __str__(self) -> str:
+    def _rows(self) -> list[list]:
+        """Twelve rows spread over the range (the whole curve is in the arrays)."""
         picks = np.unique(
             np.linspace(0, len(self.lrs) - 1, min(12, len(self.lrs))).astype(int)
         )
-        rows = [
+        return [
             [f"{self.lrs[i]:.2e}", float(self.losses[i]), float(self.smoothed[i])]
             for i in picks
         ]
+
+    def __repr__(self) -> str:
+        """The summary (16 lines), not the arrays."""
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            ["lr", "loss", "smoothed"], self._rows(),
+            caption=f"lr_find: suggested lr {self.suggested_lr:.3g} (lowest loss at "
+            f"{self.min_loss_lr:.3g}; {self.stopped})",
+        )
+
+    def __str__(self) -> str:
+        rows = self._rows()
         return "\n".join(
             [
                 f"learning-rate range test: {len(self.lrs)} steps, lr "
