@@ -94,7 +94,7 @@ class DiagnosisReport(dict):
         return "\n".join(parts + todo)
 
     def __repr__(self) -> str:
-        lines = [self.header[:200]]
+        lines = [self.header]
         lines += [
             f"[{s.mark}] {s.question} -> {s.verdict}"
             + (f" (follows from {s.consequence_of})" if s.consequence_of else "")
