@@ -75,8 +75,15 @@ TABLE = [  # (broken network, flagged root causes, verdict of the first)
 def test_each_broken_network_gets_its_own_diagnosis(name, flagged, verdict, seed):
     model, X, y, lr = broken(name, seed)
     start = time.perf_counter()
-    report = diagnose(model, F.cross_entropy, lambda p: optim.SGD(p, lr=lr), (X, y),
-                      budget=80, seed=seed, progress=False)
+    report = diagnose(
+        model,
+        F.cross_entropy,
+        lambda p: optim.SGD(p, lr=lr),
+        (X, y),
+        budget=80,
+        seed=seed,
+        progress=False,
+    )
     assert time.perf_counter() - start < 30  # bounded: 400 samples, ~8 short runs
     assert report.flagged == flagged, str(report)
     if flagged:
@@ -92,8 +99,9 @@ def test_the_issues_dead_relu_network():
     """nn.MLP([2, 32, 32, 2]), every bias −5, two Gaussian blobs, SGD(lr=0.1): the
     answer is initialisation; the flat losses of the lr sweep are noise."""
     model, X, y, _ = broken("dead ReLUs", 0)
-    report = diagnose(model, F.cross_entropy, lambda p: optim.SGD(p, lr=0.1), (X, y),
-                      progress=False)
+    report = diagnose(
+        model, F.cross_entropy, lambda p: optim.SGD(p, lr=0.1), (X, y), progress=False
+    )
     assert report.flagged == ["initialisation"]
     assert "dead ReLUs" in report["initialisation"].recommendation
     lr = report["learning_rate"]
@@ -103,7 +111,8 @@ def test_the_issues_dead_relu_network():
     assert findings[0] == "initialisation" and "architecture" in findings
     text = str(report)
     assert text.index("what to change, root causes first") < text.index(
-        "(then architecture, underfitting: follows from initialisation)")
+        "(then architecture, underfitting: follows from initialisation)"
+    )
 
 
 def test_a_difference_within_the_noise_is_not_a_verdict():

@@ -65,8 +65,14 @@ def test_fit_shows_progress_in_a_kernel_and_not_when_asked_not_to(monkeypatch):
     assert "epoch 2/2" in stream.getvalue()
     quiet = io.StringIO()
     monkeypatch.setattr(sys, "stderr", quiet)
-    fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05), loader, 2,
-        progress=False)
+    fit(
+        model,
+        F.mse_loss,
+        optim.SGD(model.parameters(), lr=0.05),
+        loader,
+        2,
+        progress=False,
+    )
     debug.lr_find(model, F.mse_loss, loader, num_steps=5, progress=False)
     assert quiet.getvalue() == ""
 
@@ -91,10 +97,17 @@ def test_no_tqdm_means_no_bar_and_no_error(monkeypatch):
 def test_tqdm_is_imported_lazily():
     import subprocess
 
-    code = ("import sys, tinygrad_edu.train, tinygrad_edu.debug, tinygrad_edu.cli; "
-            "print('tqdm' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    code = (
+        "import sys, tinygrad_edu.train, tinygrad_edu.debug, tinygrad_edu.cli; "
+        "print('tqdm' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert out.stdout.strip() == "False", out.stderr
 
 
@@ -103,17 +116,19 @@ def test_fit_in_a_real_jupyter_kernel_shows_a_bar_and_an_html_history():
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import numpy as np\n"
-        "from tinygrad_edu import nn, optim\n"
-        "from tinygrad_edu.data import DataLoader\n"
-        "from tinygrad_edu.train import fit\n"
-        "import tinygrad_edu.nn.functional as F\n"
-        "X = np.ones((8, 2), np.float32); y = np.ones((8, 1), np.float32)\n"
-        "m = nn.Linear(2, 1)\n"
-        "fit(m, F.mse_loss, optim.SGD(m.parameters(), lr=0.1), "
-        "DataLoader(X, y, batch_size=4), 3)"
-    )]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np\n"
+            "from tinygrad_edu import nn, optim\n"
+            "from tinygrad_edu.data import DataLoader\n"
+            "from tinygrad_edu.train import fit\n"
+            "import tinygrad_edu.nn.functional as F\n"
+            "X = np.ones((8, 2), np.float32); y = np.ones((8, 1), np.float32)\n"
+            "m = nn.Linear(2, 1)\n"
+            "fit(m, F.mse_loss, optim.SGD(m.parameters(), lr=0.1), "
+            "DataLoader(X, y, batch_size=4), 3)"
+        )
+    ]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": root}}
@@ -121,8 +136,9 @@ def test_fit_in_a_real_jupyter_kernel_shows_a_bar_and_an_html_history():
     client.execute()
     outputs = nb.cells[0].outputs
     bar = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
-    widget = any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-                 for o in outputs)
+    widget = any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs
+    )
     assert "epoch 3/3" in bar or widget  # the text fallback without ipywidgets
     result = [o for o in outputs if o["output_type"] == "execute_result"][0]
     assert "<table>" in result["data"]["text/html"]
@@ -181,7 +197,11 @@ def test_stats_tables_of_a_deep_model_are_elided():
     stats = debug.activation_stats(model, tg.randn(8, 2))
     assert len(stats) == 41
     _assert_short(repr(stats))
-    assert "layers.0" in repr(stats) and "layers.40" in repr(stats) and "..." in repr(stats)
+    assert (
+        "layers.0" in repr(stats)
+        and "layers.40" in repr(stats)
+        and "..." in repr(stats)
+    )
     assert len(str(stats).splitlines()) > 41  # print() keeps every row
     _assert_html_table(stats._repr_html_())
     model.zero_grad()
@@ -201,8 +221,14 @@ def test_explain_backward_records_are_short():
 
 def test_diagnose_report_is_short_with_an_html_table():
     model, X, y, _ = _setup()
-    report = debug.diagnose(model, F.mse_loss, lambda p: optim.SGD(p, lr=0.05), (X, y),
-                            budget=16, progress=False)
+    report = debug.diagnose(
+        model,
+        F.mse_loss,
+        lambda p: optim.SGD(p, lr=0.05),
+        (X, y),
+        budget=16,
+        progress=False,
+    )
     _assert_short(repr(report))
     assert sum(line.startswith("[") for line in repr(report).splitlines()) == 6
     _assert_html_table(report._repr_html_())

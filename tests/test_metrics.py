@@ -72,8 +72,15 @@ def _xor_demo_net(steps=600):
     model = nn.MLP([2, 4, 1], activation="tanh", output_activation="sigmoid")
     opt = optim.SGD(model.parameters(), lr=1.0)
     loader = DataLoader(X, y.reshape(-1, 1), batch_size=4, shuffle=False)
-    history = fit(model, F.binary_cross_entropy, opt, loader, steps,
-                  metrics=["accuracy"], progress=False)
+    history = fit(
+        model,
+        F.binary_cross_entropy,
+        opt,
+        loader,
+        steps,
+        metrics=["accuracy"],
+        progress=False,
+    )
     return model, X, y, history, loader
 
 
@@ -85,7 +92,9 @@ def test_fit_reports_the_true_accuracy_of_the_demos_xor_net():
     true_accuracy = float(np.mean((p > 0.5) == (y > 0.5)))
     assert true_accuracy == 1.0
     assert history.accuracy[-1] == true_accuracy  # was 0.5
-    assert evaluate(model, F.binary_cross_entropy, loader, "accuracy")["accuracy"] == 1.0
+    assert (
+        evaluate(model, F.binary_cross_entropy, loader, "accuracy")["accuracy"] == 1.0
+    )
 
 
 def test_fit_accuracy_for_logits_hinge_and_classes():
@@ -99,9 +108,15 @@ def test_fit_accuracy_for_logits_hinge_and_classes():
     ]
     for loss, target, outputs in cases:
         model = nn.MLP([2, 8, outputs])
-        history = fit(model, loss, optim.Adam(model.parameters(), lr=0.05),
-                      DataLoader(X, target, batch_size=60, shuffle=False), 60,
-                      metrics="accuracy", progress=False)
+        history = fit(
+            model,
+            loss,
+            optim.Adam(model.parameters(), lr=0.05),
+            DataLoader(X, target, batch_size=60, shuffle=False),
+            60,
+            metrics="accuracy",
+            progress=False,
+        )
         with tg.no_grad():
             out = model(tg.Tensor(X)).numpy()
         labels = out.argmax(1) if outputs > 1 else (out.ravel() > 0).astype(int)

@@ -102,7 +102,9 @@ def test_train_step_stops_before_backward_on_a_nan_loss():
     w = nn.Parameter([1.0])
     opt = optim.SGD([w], lr=0.5)
     with pytest.raises(NonFiniteLossError, match="train_step: the loss is nan") as info:
-        train_step(lambda t: t * w, lambda p, t: F.mse_loss(p, t) * np.nan, opt, [1.0], [0.0])
+        train_step(
+            lambda t: t * w, lambda p, t: F.mse_loss(p, t) * np.nan, opt, [1.0], [0.0]
+        )
     assert isinstance(info.value, FloatingPointError) and np.isnan(info.value.loss)
     assert w.item() == 1.0 and w.grad is None
 
@@ -110,8 +112,13 @@ def test_train_step_stops_before_backward_on_a_nan_loss():
 def test_train_step_names_itself_for_a_non_scalar_loss():
     w = nn.Parameter([1.0, 2.0])
     with pytest.raises(ValueError, match="train_step: loss_fn must return a scalar"):
-        train_step(lambda t: t * w, lambda p, t: p - t, optim.SGD([w], lr=0.1),
-                   [1.0, 1.0], [0.0, 0.0])
+        train_step(
+            lambda t: t * w,
+            lambda p, t: p - t,
+            optim.SGD([w], lr=0.1),
+            [1.0, 1.0],
+            [0.0, 0.0],
+        )
 
 
 def test_every_training_loop_takes_the_same_step():
@@ -122,17 +129,36 @@ def test_every_training_loop_takes_the_same_step():
         tg.manual_seed(0)
         model = _Logged(log)
         if run == "fit":
-            fit(model, F.mse_loss, _Recorder(model, log), DataLoader(X, y, batch_size=8),
-                2, progress=False)
+            fit(
+                model,
+                F.mse_loss,
+                _Recorder(model, log),
+                DataLoader(X, y, batch_size=8),
+                2,
+                progress=False,
+            )
         elif run == "lr_find":
-            debug.lr_find(model, F.mse_loss, DataLoader(X, y, batch_size=8),
-                          _Recorder(model, log), num_steps=5, progress=False)
+            debug.lr_find(
+                model,
+                F.mse_loss,
+                DataLoader(X, y, batch_size=8),
+                _Recorder(model, log),
+                num_steps=5,
+                progress=False,
+            )
         elif run == "overfit":
-            debug.overfit_one_batch(model, F.mse_loss, _Recorder(model, log), X, y,
-                                    steps=3)
+            debug.overfit_one_batch(
+                model, F.mse_loss, _Recorder(model, log), X, y, steps=3
+            )
         else:
-            debug.diagnose(model, F.mse_loss, lambda p: _Recorder(model, log),
-                           (X, y), epochs=1, budget=3)
+            debug.diagnose(
+                model,
+                F.mse_loss,
+                lambda p: _Recorder(model, log),
+                (X, y),
+                epochs=1,
+                budget=3,
+            )
         _assert_lecture_order(log)
         assert sum(events.count("step") for events in _steps_of(log)) >= 3, run
 

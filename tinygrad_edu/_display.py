@@ -9,7 +9,8 @@ name  value
 ----  ------
 a          1
 bb    0.1235
->>> "<table" in html_table(["name"], [["a<b"]]) and "a&lt;b" in html_table(["n"], [["a<b"]])
+>>> page = html_table(["name"], [["a<b"]])
+>>> "<table>" in page and "a&lt;b" in page
 True
 """
 

@@ -18,13 +18,12 @@ Read next: ``linear.py`` (the same loop, written out for linear models).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ._display import html_table, short_text_table
 from .autograd import no_grad
+from .history import History
 from .metrics import METRICS, MetricsArg, accuracy, mse, resolve_metrics
 from .metrics import threshold_for_loss
 from .progress import progress_bar
@@ -145,82 +144,6 @@ def train_step(
     loss.backward()
     optimizer.step()
     return (value, output) if return_output else value
-
-
-# ---- History -----------------------------------------------------------------------
-
-
-class History:
-    """Per-epoch records of a ``fit`` run, as in Keras.
-
-    ``history.history`` maps each name (``"loss"``, ``"val_loss"``, ``"accuracy"``,
-    ``"val_accuracy"``, ...) to a list with one value per epoch; the same lists are
-    readable as attributes (``history.loss``) and by key (``history["loss"]``).
-
-    Examples
-    --------
-    >>> h = History()
-    >>> h.record("loss", 0.5); h.record("loss", 0.25)
-    >>> h.loss, h.history
-    ([0.5, 0.25], {'loss': [0.5, 0.25]})
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-
-    def record(self, name: str, value: float) -> None:
-        """Append one epoch's value of ``name``."""
-        self.history.setdefault(name, []).append(float(value))
-
-    def __getattr__(self, name: str) -> list[float]:
-        # only called when normal lookup fails: unknown names raise, never return None
-        history = self.__dict__.get("history", {})
-        if name in history:
-            return history[name]
-        raise AttributeError(
-            f"History has no record {name!r}; it has {sorted(history)}"
-        )
-
-    def __getitem__(self, name: str) -> list[float]:
-        return self.history[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.history
-
-    def __len__(self) -> int:
-        """Number of epochs recorded."""
-        return len(self.epoch)
-
-    def __repr__(self) -> str:
-        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
-        return f"History(epochs={len(self)}{', ' if last else ''}{last})"
-
-    def _rows(self) -> list[list]:
-        names = list(self.history)
-        return [
-            [epoch] + [self.history[n][i] if i < len(self.history[n]) else None
-                       for n in names]
-            for i, epoch in enumerate(self.epoch)
-        ]
-
-    def __str__(self) -> str:
-        """One row per epoch (first and last ones of a long run), at most ~20 lines."""
-        return f"{self!r}\n" + short_text_table(["epoch", *self.history], self._rows())
-
-    def _repr_html_(self) -> str:
-        return html_table(["epoch", *self.history], self._rows(), caption=repr(self))
-
-    def plot(self, path: str | Path) -> Path:
-        """Draw the curves (one panel per quantity, training and validation together);
-        the same picture as ``viz.plot_history(history, path)``.
-
-        Needs matplotlib (``pip install tinygrad-edu[plot]``). Returns the path
-        written; the format comes from its suffix (``.png``, ``.svg``, ``.pdf``).
-        """
-        from .viz import plot_history
-
-        return plot_history(self, path)
 
 
 # ---- the loop ----------------------------------------------------------------------
@@ -395,12 +318,16 @@ def fit(
         n_batches: int | None = len(train_loader)  # type: ignore[arg-type]
     except TypeError:
         n_batches = None
-    bar = progress_bar(epochs * n_batches if n_batches else None, progress, unit="batch")
+    bar = progress_bar(
+        epochs * n_batches if n_batches else None, progress, unit="batch"
+    )
     try:
         for epoch in range(1, epochs + 1):
             if bar is not None:
                 bar.set_description(f"epoch {epoch}/{epochs}")
-            means = _train_epoch(model, loss_fn, optimizer, train_loader, named, epoch, bar)
+            means = _train_epoch(
+                model, loss_fn, optimizer, train_loader, named, epoch, bar
+            )
             history.epoch.append(epoch)
             for name, value in means.items():
                 history.record(name, value)
@@ -408,7 +335,9 @@ def fit(
                 for name, value in _evaluate(model, loss_fn, val_loader, named).items():
                     history.record(f"val_{name}", value)
             if bar is not None:
-                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.history.items() if v})
+                bar.set_postfix(
+                    {k: f"{v[-1]:.4g}" for k, v in history.history.items() if v}
+                )
     except (KeyboardInterrupt, FloatingPointError) as err:
         # keep the finished epochs: Ctrl-C or a NaN must not lose the curves so far
         err.history = history  # type: ignore[attr-defined]

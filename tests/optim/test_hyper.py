@@ -52,25 +52,50 @@ def _reference_with_changing_lr(reference, base_lr, **kw):
 
 
 CASES = [
-    ("SGD", dict(lr=0.05, momentum=0.9, decay=0.1), keras_sgd, {"momentum": 0.9, "decay": 0.1}),
-    ("SGD", dict(lr=0.05, momentum=0.5, nesterov=True, decay=0.05), keras_sgd,
-     {"momentum": 0.5, "nesterov": True, "decay": 0.05}),
+    (
+        "SGD",
+        dict(lr=0.05, momentum=0.9, decay=0.1),
+        keras_sgd,
+        {"momentum": 0.9, "decay": 0.1},
+    ),
+    (
+        "SGD",
+        dict(lr=0.05, momentum=0.5, nesterov=True, decay=0.05),
+        keras_sgd,
+        {"momentum": 0.5, "nesterov": True, "decay": 0.05},
+    ),
     ("Adam", dict(lr=0.02, weight_decay=0.1), adam_reference, {"weight_decay": 0.1}),
-    ("AdamW", dict(lr=0.02, weight_decay=0.3), adam_reference,
-     {"weight_decay": 0.3, "decoupled": True}),
-    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True), rmsprop_reference,
-     {"momentum": 0.5, "centered": True}),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1), adagrad_reference,
-     {"lr_decay": 0.05, "weight_decay": 0.1}),
+    (
+        "AdamW",
+        dict(lr=0.02, weight_decay=0.3),
+        adam_reference,
+        {"weight_decay": 0.3, "decoupled": True},
+    ),
+    (
+        "RMSprop",
+        dict(lr=0.01, momentum=0.5, centered=True),
+        rmsprop_reference,
+        {"momentum": 0.5, "centered": True},
+    ),
+    (
+        "Adagrad",
+        dict(lr=0.1, lr_decay=0.05, weight_decay=0.1),
+        adagrad_reference,
+        {"lr_decay": 0.05, "weight_decay": 0.1},
+    ),
 ]
 
 
-@pytest.mark.parametrize("name, kw, reference, ref_kw", CASES, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    "name, kw, reference, ref_kw", CASES, ids=lambda v: str(v)[:40]
+)
 @pytest.mark.parametrize("skip", [None, _skip_some], ids=["all-grads", "some-missing"])
 def test_each_step_uses_the_lr_the_scheduler_set(name, kw, reference, ref_kw, skip):
     make = _scheduled(lambda p: getattr(optim, name)(p, **kw))
     ours = _run_library(make, skip)
-    theirs = _run_reference(_reference_with_changing_lr(reference, kw["lr"], **ref_kw), skip)
+    theirs = _run_reference(
+        _reference_with_changing_lr(reference, kw["lr"], **ref_kw), skip
+    )
     _assert_same(ours, theirs)
     # and the schedule did change the rate: a constant one gives another trajectory
     constant = _run_reference(reference(lr=kw["lr"], **ref_kw), skip)
@@ -105,25 +130,44 @@ def test_setting_a_bad_lr_fails_at_once_naming_it(name, bad):
 @pytest.mark.parametrize(
     "make, name, bad, match",
     [
-        (lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "momentum", -0.5,
-         "SGD: invalid momentum -0.5"),
-        (lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "momentum", "high",
-         "SGD: invalid momentum 'high'"),
-        (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True), "momentum", 0.0,
-         "nesterov=True needs momentum > 0"),
+        (
+            lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+            "momentum",
+            -0.5,
+            "SGD: invalid momentum -0.5",
+        ),
+        (
+            lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+            "momentum",
+            "high",
+            "SGD: invalid momentum 'high'",
+        ),
+        (
+            lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+            "momentum",
+            0.0,
+            "nesterov=True needs momentum > 0",
+        ),
         (lambda p: optim.SGD(p, lr=0.1), "decay", float("nan"), "SGD: invalid decay"),
         (lambda p: optim.Adam(p), "betas", (0.9, 1.0), r"Adam: betas\[1\] must be in"),
         (lambda p: optim.Adam(p), "betas", 0.9, "betas must be a pair"),
         (lambda p: optim.AdamW(p), "weight_decay", -1, "AdamW: invalid weight_decay"),
-        (lambda p: optim.RMSprop(p), "alpha", 2.0, r"RMSprop: alpha must be in \[0, 1\]"),
+        (
+            lambda p: optim.RMSprop(p),
+            "alpha",
+            2.0,
+            r"RMSprop: alpha must be in \[0, 1\]",
+        ),
         (lambda p: optim.Adagrad(p), "eps", "tiny", "Adagrad: invalid eps 'tiny'"),
     ],
 )
 def test_setting_a_bad_hyper_parameter_fails_at_once(make, name, bad, match):
     opt = make([nn.Parameter([1.0])])
     before = opt.hyper[name]
-    for assign in (lambda: setattr(opt, name, bad),
-                   lambda: opt.hyper.__setitem__(name, bad)):
+    for assign in (
+        lambda: setattr(opt, name, bad),
+        lambda: opt.hyper.__setitem__(name, bad),
+    ):
         with pytest.raises(ValueError, match=match):
             assign()
         assert opt.hyper[name] == before and getattr(opt, name) == before
@@ -155,8 +199,13 @@ def test_a_scheduler_cannot_set_a_negative_rate():
         opt.lr = -math.inf
 
 
-@pytest.mark.parametrize("seed, error", [("a", TypeError), (1.5, TypeError),
-                                          (True, TypeError), (-1, ValueError)])
+@pytest.mark.parametrize(
+    "seed, error",
+    [("a", TypeError), (1.5, TypeError), (True, TypeError), (-1, ValueError)],
+)
 def test_dataloader_seed_errors_name_dataloader(seed, error):
-    with pytest.raises(error, match=rf"DataLoader: seed must be None or a non-negative int, got {seed!r}"):
+    with pytest.raises(
+        error,
+        match=rf"DataLoader: seed must be None or a non-negative int, got {seed!r}",
+    ):
         DataLoader(np.ones((4, 2)), np.ones(4), seed=seed)

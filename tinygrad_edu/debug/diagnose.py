@@ -122,8 +122,9 @@ def diagnose(
     >>> report["learning_rate"].verdict, report["features"].evidence["ranking"]
     ('too large', ['x0', 'x1'])
     """
-    trial = _trial(model, loss_fn, optimizer_factory, train, val, epochs, budget,
-                   batch_size, seed)
+    trial = _trial(
+        model, loss_fn, optimizer_factory, train, val, epochs, budget, batch_size, seed
+    )
     questions = [
         lambda: learning_rate.answer(trial, lrs),
         lambda: initialisation.answer(trial),
@@ -156,8 +157,15 @@ def diagnose(
 
 
 def _trial(
-    model: Any, loss_fn: LossFn, optimizer_factory: Callable, train: Any, val: Any,
-    epochs: int | None, budget: float, batch_size: int | None, seed: int,
+    model: Any,
+    loss_fn: LossFn,
+    optimizer_factory: Callable,
+    train: Any,
+    val: Any,
+    epochs: int | None,
+    budget: float,
+    batch_size: int | None,
+    seed: int,
 ) -> Trial:
     """Check the arguments, hold out validation data if none is given."""
     X, y, loader_batch = data_arrays(train, "train")
@@ -178,5 +186,13 @@ def _trial(
             "diagnose: optimizer_factory must build a fresh optimizer for each run, "
             "e.g. lambda params: optim.SGD(params, lr=0.1), not an optimizer object"
         )
-    return Trial(model, loss_fn, optimizer_factory, (X, y, Xv, yv), run_epochs, budget,
-                 int(batch_size or loader_batch or 32), seed)
+    return Trial(
+        model,
+        loss_fn,
+        optimizer_factory,
+        (X, y, Xv, yv),
+        run_epochs,
+        budget,
+        int(batch_size or loader_batch or 32),
+        seed,
+    )

@@ -49,12 +49,18 @@ def neighbour_signal(X, y, Xv, yv, k: int = 5) -> dict:
     labels, labels_v = _class_labels(y[: len(A)]), _class_labels(yv[: len(B)])
     if labels is not None and labels_v is not None:
         votes = labels[near]
-        predicted = np.array([np.bincount(v - v.min()).argmax() + v.min() for v in votes])
+        predicted = np.array(
+            [np.bincount(v - v.min()).argmax() + v.min() for v in votes]
+        )
         score = float(np.mean(predicted == labels_v))
         chance = float(np.bincount(labels - labels.min()).max() / len(labels))
         margin = 3 * math.sqrt(max(chance * (1 - chance), 1e-12) / len(B))
-        return {"kind": "accuracy", "score": score, "chance": chance,
-                "signal": score > chance + margin}
+        return {
+            "kind": "accuracy",
+            "score": score,
+            "chance": chance,
+            "signal": score > chance + margin,
+        }
     target = yv[: len(B)].reshape(len(B), -1).astype(np.float64)
     guess = y[: len(A)].reshape(len(A), -1).astype(np.float64)[near].mean(axis=1)
     total = ((target - target.mean(axis=0)) ** 2).sum()
@@ -62,7 +68,9 @@ def neighbour_signal(X, y, Xv, yv, k: int = 5) -> dict:
     return {"kind": "R²", "score": float(r2), "chance": 0.0, "signal": r2 > 0.1}
 
 
-def _importance(trial: Trial, base: float, repeats: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def _importance(
+    trial: Trial, base: float, repeats: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
     """(permutation importance, saliency share) per feature on the validation set."""
     X, Xv, yv, model, loss_fn = trial.X, trial.Xv, trial.yv, trial.model, trial.loss_fn
     xt = Tensor(Xv.copy(), requires_grad=True)
@@ -87,7 +95,9 @@ def answer(trial: Trial, names: Sequence[str] | None) -> Section:
     trial.continued()  # the model as trained longest
     Xv = trial.Xv
     if Xv.ndim != 2 or Xv.dtype.kind != "f":
-        return Section("features", QUESTION, "skipped", False, "needs 2-D float inputs.", {})
+        return Section(
+            "features", QUESTION, "skipped", False, "needs 2-D float inputs.", {}
+        )
     d = Xv.shape[1]
     names = list(names) if names is not None else [f"x{j}" for j in range(d)]
     if len(names) != d:
@@ -95,11 +105,30 @@ def answer(trial: Trial, names: Sequence[str] | None) -> Section:
     unscaled = [names[j] for j in unscaled_features(trial.X)]
     base = trial.loss(Xv, trial.yv)
     if unscaled and not math.isfinite(base):  # the scale is the answer, ranking or not
-        return Section("features", QUESTION, "unscaled", True,
-                       _verdict({"unscaled": unscaled}, 0.0)[1], {"unscaled": unscaled})
+        return Section(
+            "features",
+            QUESTION,
+            "unscaled",
+            True,
+            _verdict({"unscaled": unscaled}, 0.0)[1],
+            {"unscaled": unscaled},
+        )
     if not math.isfinite(base):
-        return Section("features", QUESTION, "skipped", False,
-                       "needs a finite validation loss (training diverged).", {})
+        return Section(
+            "features",
+            QUESTION,
+            "skipped",
+            False,
+            "needs a finite validation loss (training diverged).",
+            {},
+        )
+    return _ranked(trial, names, unscaled, base)
+
+
+def _ranked(trial: Trial, names: list, unscaled: list, base: float) -> Section:
+    """The section once the trained model's validation loss is known: which
+    features it uses, and whether x predicts y at all."""
+    Xv = trial.Xv
     importance, share = _importance(trial, base)
     order = np.argsort(-importance, kind="stable")
     top = max(importance.max(), 0.0)
@@ -114,36 +143,53 @@ def answer(trial: Trial, names: Sequence[str] | None) -> Section:
         # below half the baseline's), as for the learning-rate question
         "model_learned": base < 0.5 * trial.baseline,
     }
-    rows = [[rank, names[j], float(importance[j]), float(share[j])]
-            for rank, j in enumerate(order, start=1)]
-    details = _table(["rank", "feature", "val loss rise when shuffled", "saliency share"],
-                     rows)
+    rows = [
+        [rank, names[j], float(importance[j]), float(share[j])]
+        for rank, j in enumerate(order, start=1)
+    ]
+    details = _table(
+        ["rank", "feature", "val loss rise when shuffled", "saliency share"], rows
+    )
     knn = evidence["neighbours"]
-    details += (f"\nvalidation loss {base:.4g}; 5 nearest neighbours: {knn['kind']} "
-                f"{knn['score']:.3g} (chance {knn['chance']:.3g})")
+    details += (
+        f"\nvalidation loss {base:.4g}; 5 nearest neighbours: {knn['kind']} "
+        f"{knn['score']:.3g} (chance {knn['chance']:.3g})"
+    )
     verdict, rec = _verdict(evidence, top)
-    return Section("features", QUESTION, verdict, verdict not in ("all relevant", "undecided"),
-                   rec, evidence, details)
+    return Section(
+        "features",
+        QUESTION,
+        verdict,
+        verdict not in ("all relevant", "undecided"),
+        rec,
+        evidence,
+        details,
+    )
 
 
 def _verdict(evidence: dict, top: float) -> tuple[str, str]:
     if evidence["unscaled"]:
         return "unscaled", (
             f"{', '.join(evidence['unscaled'])} far from mean 0 / std 1: standardise "
-            "the features, x ← (x − mean) / std with the training set's mean and std.")
+            "the features, x ← (x − mean) / std with the training set's mean and std."
+        )
     knn = evidence["neighbours"]
     if not knn["signal"]:
         return "none relevant", (
             f"nothing in x predicts y: 5 nearest neighbours score {knn['score']:.3g} "
             f"against {knn['chance']:.3g} by chance. Check that inputs and labels are "
-            "aligned (not shuffled), or find features related to the target.")
+            "aligned (not shuffled), or find features related to the target."
+        )
     if not evidence["model_learned"]:
         return "undecided", (
-            f"x does predict y (5 nearest neighbours: {knn['kind']} {knn['score']:.3g}), "
-            "but the trained model learned nothing to rank the features by.")
+            f"x does predict y (5 nearest neighbours: {knn['kind']} "
+            f"{knn['score']:.3g}), but the trained model learned nothing to rank the "
+            "features by."
+        )
     if evidence["irrelevant"] and top > 0:
         return "irrelevant features", (
-            f"shuffling {', '.join(evidence['irrelevant'])} changes the validation loss "
-            "by less than 1% of what shuffling the most important feature does: "
-            "probably irrelevant; try dropping them (or L1 regularisation / Lasso).")
+            f"shuffling {', '.join(evidence['irrelevant'])} changes the validation "
+            "loss by less than 1% of what shuffling the most important feature does: "
+            "probably irrelevant; try dropping them (or L1 regularisation / Lasso)."
+        )
     return "all relevant", "every feature contributes: keep them."

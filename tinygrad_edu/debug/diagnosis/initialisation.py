@@ -16,10 +16,18 @@ from .trial import Trial
 QUESTION = "Should we initialise differently?"
 
 UNIT_PROBLEMS = [  # (statistic, what it is called, what to do)
-    ("dead", "dead ReLUs", "dead ReLUs: use Kaiming init (nn.init.kaiming_uniform_), "
-     "zero or small positive biases, or LeakyReLU"),
-    ("saturated", "saturated units", "saturation: Xavier init "
-     "(nn.init.xavier_uniform_) with smaller weights, and standardised inputs"),
+    (
+        "dead",
+        "dead ReLUs",
+        "dead ReLUs: use Kaiming init (nn.init.kaiming_uniform_), "
+        "zero or small positive biases, or LeakyReLU",
+    ),
+    (
+        "saturated",
+        "saturated units",
+        "saturation: Xavier init "
+        "(nn.init.xavier_uniform_) with smaller weights, and standardised inputs",
+    ),
 ]
 
 
@@ -70,16 +78,26 @@ def _problems(trial: Trial, astats: Any, ratio: float | None) -> tuple[list, lis
             problems.append(f"{label}: {found}")
             advice.append(fix)
     if ratio is not None and ratio < 1e-3:
-        problems.append(f"vanishing gradients: the first layer's gradient is "
-                        f"{ratio:.1e} × the last layer's")
-        advice.append("vanishing gradients: ReLU-family activations and Xavier/Kaiming init")
+        problems.append(
+            f"vanishing gradients: the first layer's gradient is "
+            f"{ratio:.1e} × the last layer's"
+        )
+        advice.append(
+            "vanishing gradients: ReLU-family activations and Xavier/Kaiming init"
+        )
     elif ratio is not None and ratio > 1e3:
-        problems.append(f"exploding gradients: first/last layer gradient ratio {ratio:.1e}")
+        problems.append(
+            f"exploding gradients: first/last layer gradient ratio {ratio:.1e}"
+        )
         advice.append("exploding gradients: smaller initial weights")
     L0, baseline = trial.initial_loss, trial.baseline
     if baseline > 0 and L0 > 10 * baseline:
-        problems.append(f"the initial loss {L0:.4g} is {L0 / baseline:.0f}× the baseline's")
-        advice.append("initial outputs too large: scale down the last layer's initial weights")
+        problems.append(
+            f"the initial loss {L0:.4g} is {L0 / baseline:.0f}× the baseline's"
+        )
+        advice.append(
+            "initial outputs too large: scale down the last layer's initial weights"
+        )
     return problems, advice
 
 
@@ -94,8 +112,14 @@ def answer(trial: Trial) -> Section:
     details = str(astats)
     if ratio is not None:
         details += f"\nfirst/last layer weight-gradient norm ratio at init: {ratio:.3g}"
-    details += "\n" + ("; ".join(problems) or "no dead, saturated or vanishing units at init")
-    rec = "; ".join(advice) + "." if advice else "the initialisation looks healthy: keep it."
+    details += "\n" + (
+        "; ".join(problems) or "no dead, saturated or vanishing units at init"
+    )
+    rec = (
+        "; ".join(advice) + "."
+        if advice
+        else "the initialisation looks healthy: keep it."
+    )
     evidence = {
         "activation_stats": dict(astats),
         "gradient_stats": dict(gstats),
@@ -105,4 +129,6 @@ def answer(trial: Trial) -> Section:
         "problems": problems,
     }
     verdict = "problem" if problems else "ok"
-    return Section("initialisation", QUESTION, verdict, bool(problems), rec, evidence, details)
+    return Section(
+        "initialisation", QUESTION, verdict, bool(problems), rec, evidence, details
+    )

@@ -77,8 +77,13 @@ def answer(trial: Trial, lrs: Sequence[float]) -> Section:
     if main is not user:
         rec += f" (The sections below train with lr {main.lr:g}.)"
     rows = [
-        [f"{r.lr:g}" + (" (yours)" if r is user else ""), r.train[0], r.train[-1],
-         r.val[-1], kinds[id(r)]]
+        [
+            f"{r.lr:g}" + (" (yours)" if r is user else ""),
+            r.train[0],
+            r.train[-1],
+            r.val[-1],
+            kinds[id(r)],
+        ]
         for r in runs
     ]
     details = _table(
@@ -86,21 +91,26 @@ def answer(trial: Trial, lrs: Sequence[float]) -> Section:
     )
     details += (
         f"\nrun-to-run noise (your lr, another shuffle): {noise:.3g}; a difference "
-        f"counts beyond {tolerance:.3g}" if noise is not None
-        else f"\nno repeat run (budget or divergence); a difference counts beyond {tolerance:.3g}"
+        f"counts beyond {tolerance:.3g}"
+        if noise is not None
+        else "\nno repeat run (budget or divergence); a difference counts beyond "
+        f"{tolerance:.3g}"
     )
     if skipped:
         details += f"\nnot run (budget): lr {', '.join(f'{lr:g}' for lr in skipped)}"
     evidence = {
         "runs": {
-            r.lr: {"train": r.train, "val": r.val, "behaviour": kinds[id(r)]} for r in runs
+            r.lr: {"train": r.train, "val": r.val, "behaviour": kinds[id(r)]}
+            for r in runs
         },
         "best_lr": best.lr if best else None,
         "your_lr": trial.user_lr,
         "noise": noise,
         "tolerance": tolerance,
     }
-    return Section("learning_rate", QUESTION, verdict, verdict != "ok", rec, evidence, details)
+    return Section(
+        "learning_rate", QUESTION, verdict, verdict != "ok", rec, evidence, details
+    )
 
 
 def _decide(
@@ -110,10 +120,18 @@ def _decide(
     lr = trial.user_lr
     if kind != "converges":
         if best is None:
-            return ("too large", f"your lr {lr:g} {kind}; every lr tried misbehaves: "
-                    "try lr 10× smaller than the smallest tried.", user)
-        return ("too large", f"your lr {lr:g} {kind}; use lr {best.lr:g} (lowest "
-                f"validation loss, {best.val[-1]:.4g}).", best)
+            return (
+                "too large",
+                f"your lr {lr:g} {kind}; every lr tried misbehaves: "
+                "try lr 10× smaller than the smallest tried.",
+                user,
+            )
+        return (
+            "too large",
+            f"your lr {lr:g} {kind}; use lr {best.lr:g} (lowest "
+            f"validation loss, {best.val[-1]:.4g}).",
+            best,
+        )
     # another lr counts as the fix only if it beats yours beyond the noise *and*
     # actually trains the model (train loss below half the baseline's): when no lr
     # does, the problem is elsewhere (capacity, data, initialisation)
@@ -123,9 +141,17 @@ def _decide(
         if user.val[-1] - best.val[-1] > margin:
             verdict = "too small" if lr < best.lr else "too large"
             move = "raise" if verdict == "too small" else "lower"
-            return (verdict, f"lr {best.lr:g} reaches validation loss "
-                    f"{best.val[-1]:.4g} against {user.val[-1]:.4g} with yours ({lr:g}) "
-                    f"in the same {trial.epochs} epochs, beyond the noise ({margin:.3g}): "
-                    f"{move} it to about {best.lr:g}.", best)
-    return ("ok", f"keep lr {lr:g}: it converges and no lr of the sweep does better "
-            "by more than the run-to-run noise.", user)
+            return (
+                verdict,
+                f"lr {best.lr:g} reaches validation loss "
+                f"{best.val[-1]:.4g} against {user.val[-1]:.4g} with yours ({lr:g}) "
+                f"in the same {trial.epochs} epochs, beyond the noise ({margin:.3g}): "
+                f"{move} it to about {best.lr:g}.",
+                best,
+            )
+    return (
+        "ok",
+        f"keep lr {lr:g}: it converges and no lr of the sweep does better "
+        "by more than the run-to-run noise.",
+        user,
+    )

@@ -37,9 +37,16 @@ def answer(trial: Trial) -> Section:
     details = _table(["training samples", "train loss", "val loss", "gap"], rows)
     evidence: dict = {"learning_curve": points}
     if len(points) < 2:
-        return Section("more_data", QUESTION, "skipped", False,
-                       "no learning curve (too few samples, a diverged run, or no "
-                       "budget left).", evidence, details)
+        return Section(
+            "more_data",
+            QUESTION,
+            "skipped",
+            False,
+            "no learning curve (too few samples, a diverged run, or no "
+            "budget left).",
+            evidence,
+            details,
+        )
     (n1, _, v1), (n2, t2, v2) = points[-2], points[-1]
     gain = relative_change(v1, v2)
     gap = (v2 - t2) / abs(v2) if v2 else 0.0
@@ -47,16 +54,32 @@ def answer(trial: Trial) -> Section:
     floor = 2 * trial.change_floor()
     falling = gain > 0.1 and v1 - v2 > floor
     if falling and gap > 0.1 and v2 - t2 > floor:
-        verdict, flagged, rec = "likely helps", True, (
-            f"the validation loss still falls with more data ({n1} -> {n2} samples: "
-            f"{v1:.4g} -> {v2:.4g}) and stays {gap:.0%} above the train loss: more "
-            "data should help.")
+        verdict, flagged, rec = (
+            "likely helps",
+            True,
+            (
+                "the validation loss still falls with more data "
+                f"({n1} -> {n2} samples: "
+                f"{v1:.4g} -> {v2:.4g}) and stays {gap:.0%} above the train loss: more "
+                "data should help."
+            ),
+        )
     elif falling:
-        verdict, flagged, rec = "may help a little", False, (
-            f"the validation loss falls with more data ({gain:.0%}), but train and "
-            "val are close: the model, not the data, limits it.")
+        verdict, flagged, rec = (
+            "may help a little",
+            False,
+            (
+                f"the validation loss falls with more data ({gain:.0%}), but train and "
+                "val are close: the model, not the data, limits it."
+            ),
+        )
     else:
-        verdict, flagged, rec = "unlikely to help", False, (
-            f"the validation loss barely changes from {n1} to {n2} samples "
-            f"({-gain:+.1%}): more of the same data will not help much.")
+        verdict, flagged, rec = (
+            "unlikely to help",
+            False,
+            (
+                f"the validation loss barely changes from {n1} to {n2} samples "
+                f"({-gain:+.1%}): more of the same data will not help much."
+            ),
+        )
     return Section("more_data", QUESTION, verdict, flagged, rec, evidence, details)

@@ -50,7 +50,9 @@ class Section:
         return "!!" if self.flagged else ("->" if self.consequence_of else "ok")
 
     def __str__(self) -> str:
-        because = f"  (follows from {self.consequence_of})" if self.consequence_of else ""
+        because = (
+            f"  (follows from {self.consequence_of})" if self.consequence_of else ""
+        )
         lines = [f"[{self.mark}] {self.question}  ->  {self.verdict.upper()}{because}"]
         if self.details:
             lines += ["     " + line for line in self.details.splitlines()]
@@ -80,9 +82,11 @@ class DiagnosisReport(dict):
 
     def _todo(self) -> list[str]:
         return [
-            f"  - {s.key}: {s.recommendation}"
-            if s.flagged
-            else f"    (then {s.key}, {s.verdict}: follows from {s.consequence_of})"
+            (
+                f"  - {s.key}: {s.recommendation}"
+                if s.flagged
+                else f"    (then {s.key}, {s.verdict}: follows from {s.consequence_of})"
+            )
             for s in self.findings()
         ]
 
@@ -90,7 +94,10 @@ class DiagnosisReport(dict):
         parts = [self.header, ""]
         parts += [f"{i}. {s}" for i, s in enumerate(self.values(), start=1)]
         todo = self._todo()
-        parts += ["", "what to change, root causes first:" if todo else "nothing flagged."]
+        parts += [
+            "",
+            "what to change, root causes first:" if todo else "nothing flagged.",
+        ]
         return "\n".join(parts + todo)
 
     def __repr__(self) -> str:
@@ -130,7 +137,11 @@ def _demote(section: Section, cause: Section, why: str) -> None:
 def link_consequences(report: DiagnosisReport) -> None:
     """Explain downstream problems by the root cause upstream, in ROOT_CAUSE_ORDER:
     a section already explained by one cause is not a cause of anything else."""
-    features, init, lr = report["features"], report["initialisation"], report["learning_rate"]
+    features, init, lr = (
+        report["features"],
+        report["initialisation"],
+        report["learning_rate"],
+    )
     arch = report["architecture"]
     if features.flagged and features.verdict == "unscaled":
         why = "inputs of very different scales make one lr too large for some weights"

@@ -55,7 +55,9 @@ def data_arrays(data: Any, what: str) -> tuple[np.ndarray, np.ndarray, int | Non
     return loader.X, loader.y, None
 
 
-def constant_baseline(model: Any, loss_fn: LossFn, X: np.ndarray, y: np.ndarray) -> float:
+def constant_baseline(
+    model: Any, loss_fn: LossFn, X: np.ndarray, y: np.ndarray
+) -> float:
     """The loss of the best constant prediction (the same output for every sample),
     fitted by Adam on the loss itself: the 'knows nothing about x' reference."""
     from ...optim import Adam
@@ -139,7 +141,9 @@ class Trial:
         opt = self.factory(self.params)
         opt.lr = lr
         X, y = (self.X, self.y) if subset is None else (self.X[subset], self.y[subset])
-        run = self._train(opt, lr, X, y, epochs, self.seed if seed is None else seed, curve)
+        run = self._train(
+            opt, lr, X, y, epochs, self.seed if seed is None else seed, curve
+        )
         run.opt_state = opt.state_dict()
         return run
 
@@ -155,33 +159,52 @@ class Trial:
                 self.model.load_state_dict(main.state)
                 opt = self.factory(self.params)
                 opt.load_state_dict(main.opt_state)
-                more = self._train(opt, main.lr, self.X, self.y, self.epochs,
-                                   self.seed + 1, curve=False)
+                more = self._train(
+                    opt,
+                    main.lr,
+                    self.X,
+                    self.y,
+                    self.epochs,
+                    self.seed + 1,
+                    curve=False,
+                )
                 self._continued = None if more.diverged else more
         self.load_trained()
         return self._continued  # type: ignore[return-value]
 
     def load_trained(self) -> None:
         """The model as trained longest (the continued run, else the main run)."""
-        longest = self._continued if isinstance(self._continued, TrainingRun) else self.main
+        longest = (
+            self._continued if isinstance(self._continued, TrainingRun) else self.main
+        )
         self.initial.restore(grads=False)
         if longest is not None and longest.state is not None:
             self.model.load_state_dict(longest.state)
 
     def _train(
-        self, opt: Any, lr: float, X: np.ndarray, y: np.ndarray, epochs: int, seed: int,
+        self,
+        opt: Any,
+        lr: float,
+        X: np.ndarray,
+        y: np.ndarray,
+        epochs: int,
+        seed: int,
         curve: bool,
     ) -> TrainingRun:
         """Mini-batch training (``train_step``), stopping quietly on NaN/Inf."""
         from ...data import DataLoader
 
         loader = DataLoader(X, y, batch_size=self.batch_size, shuffle=True, seed=seed)
-        run = TrainingRun(lr, [self.loss(self.X, self.y)], [self.loss(self.Xv, self.yv)])
+        run = TrainingRun(
+            lr, [self.loss(self.X, self.y)], [self.loss(self.Xv, self.yv)]
+        )
         for epoch in range(epochs):
             with _in_mode(self.model, True), np.errstate(all="ignore"):
                 for xb, yb in loader:
                     try:
-                        train_step(self.model, self.loss_fn, opt, xb, yb, caller="diagnose")
+                        train_step(
+                            self.model, self.loss_fn, opt, xb, yb, caller="diagnose"
+                        )
                     except NonFiniteLossError:
                         run.diverged = True
                         break
