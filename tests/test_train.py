@@ -353,3 +353,40 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
     h.record("loss", 1.0)
     with pytest.raises(ImportError, match=r"pip install tinygrad-edu\[plot\]"):
         h.plot(tmp_path / "x.png")
+
+
+# ---- Ctrl-C keeps the history (issue 18.10) -------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["loss", "loader"])
+def test_keyboard_interrupt_in_epoch_3_keeps_two_epochs(where):
+    model, opt, train, val = _regression_setup()
+    batches_per_epoch = len(train)
+    calls = []
+
+    def loss_fn(pred, target):
+        calls.append(tg.is_grad_enabled())  # False when validating
+        if where == "loss" and sum(calls) == 2 * batches_per_epoch + 1:
+            raise KeyboardInterrupt  # Ctrl-C in the first batch of epoch 3
+        return F.mse_loss(pred, target)
+
+    class InterruptedLoader:
+        def __init__(self):
+            self.epochs = 0
+
+        def __len__(self):
+            return batches_per_epoch
+
+        def __iter__(self):
+            self.epochs += 1
+            if where == "loader" and self.epochs == 3:
+                raise KeyboardInterrupt
+            return iter(train)
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        fit(model, loss_fn, opt, InterruptedLoader(), 5, val_loader=val,
+            metrics="mse", progress=False)
+    history = info.value.history
+    assert history.epoch == [1, 2] and len(history.loss) == 2
+    assert len(history.val_loss) == 2 and len(history.mse) == 2
+    assert model.training  # left in training mode, as after a full run

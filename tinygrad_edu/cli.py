@@ -65,18 +65,14 @@ def perceptron_tour(epochs: int = 20) -> dict[str, list[int]]:
 
 
 class _Progress:
-    """A tqdm bar on a terminal; a few plain lines otherwise (logs, tests)."""
+    """A progress bar when someone watches (a terminal or Jupyter: the rule of
+    ``tinygrad_edu.progress``); a few plain lines otherwise (logs, tests)."""
 
     def __init__(self, total: int) -> None:
-        self.total, self.bar = total, None
-        if sys.stderr.isatty():
-            try:
-                from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-                self.bar = tqdm(total=total, desc="   training", unit="step",
-                                file=sys.stderr, dynamic_ncols=True)
-            except ImportError:  # a missing bar must not stop the demo
-                pass
+        self.total = total
+        self.bar = progress_bar(total, desc="   training", unit="step")
 
     def update(self, step: int, loss: float, accuracy: float) -> None:
         if self.bar is not None:
@@ -100,6 +96,8 @@ def train_xor(steps: int, seed: int, lr: float = 1.0) -> tuple[Any, dict, float]
     import tinygrad_edu as tg
     import tinygrad_edu.nn.functional as F
     from tinygrad_edu import nn, optim
+    from tinygrad_edu.metrics import accuracy as accuracy_of
+    from tinygrad_edu.train import train_step
 
     tg.manual_seed(seed)
     x = tg.Tensor(INPUTS)
@@ -110,20 +108,17 @@ def train_xor(steps: int, seed: int, lr: float = 1.0) -> tuple[Any, dict, float]
     print(f"2. A 2-4-1 network (tanh, sigmoid output) learns XOR by backpropagation "
           f"({steps} steps of gradient descent, lr {lr}):")
     progress = _Progress(steps)
-    for step in range(steps):
-        p = model(x)  # the lecture's loop: forward, loss, zero_grad, backward, step
-        loss = F.binary_cross_entropy(p, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        accuracy = float(np.mean((p.data > 0.5) == (y > 0.5)))
-        history["loss"].append(loss.item())
+    for step in range(steps):  # the lecture's loop: one train_step per step
+        loss, p = train_step(model, F.binary_cross_entropy, optimizer, x, y,
+                             return_output=True)
+        accuracy = accuracy_of(p.data, y, threshold=0.5)  # sigmoid: probabilities
+        history["loss"].append(loss)
         history["accuracy"].append(accuracy)
-        progress.update(step, loss.item(), accuracy)
+        progress.update(step, loss, accuracy)
     progress.close()
     with tg.no_grad():
         p = model(x).data
-    accuracy = float(np.mean((p > 0.5) == (y > 0.5)))
+    accuracy = accuracy_of(p, y, threshold=0.5)
     for (a, b), target, prob in zip(INPUTS.astype(int).tolist(), y.ravel(), p.ravel()):
         print(f"   xor({a}, {b}) = {int(target)}   network says {prob:.3f}")
     return model, history, accuracy

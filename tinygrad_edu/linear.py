@@ -20,6 +20,7 @@ Read next: ``train.py`` (the general mini-batch loop).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -28,6 +29,7 @@ import numpy as np
 from . import nn, optim
 from .autograd import no_grad
 from .tensor import Tensor
+from .train import NonFiniteLossError, train_step
 
 __all__ = [
     "normal_equation",
@@ -234,7 +236,8 @@ class _GradientLinearModel:
         self.tol = float(tol)
 
     # -- the parts a subclass defines --
-    def _smooth_loss(self, X: Tensor, y: Tensor, w: Tensor) -> Tensor:
+    def _smooth_loss(self, prediction: Tensor, y: Tensor, w: Tensor) -> Tensor:
+        """The smooth part of the objective, given the prediction ``Xw``."""
         raise NotImplementedError("abstract: a subclass defines its smooth loss")
 
     def _lipschitz(self, X: np.ndarray) -> float:
@@ -257,20 +260,24 @@ class _GradientLinearModel:
         w = nn.Parameter(np.zeros(X.shape[1]))
         optimizer = optim.SGD([w], lr=step)
         X_t, y_t = Tensor(Xc), Tensor(yc)
+
+        def smooth_loss(prediction: Tensor, target: Tensor) -> Tensor:
+            return self._smooth_loss(prediction, target, w)
+
         self.loss_history_: list[float] = []
         for iteration in range(1, self.max_iter + 1):
-            optimizer.zero_grad()
-            loss = self._smooth_loss(X_t, y_t, w)
-            loss.backward()
-            self.loss_history_.append(loss.item() + self._penalty_value(w.data))
             before = w.data.copy()
-            optimizer.step()  # w ← w − step · ∇f(w)
+            try:  # w ← w − step · ∇f(w), f(w) recorded before the step
+                loss = train_step(lambda X: X @ w, smooth_loss, optimizer, X_t, y_t)
+            except NonFiniteLossError:
+                loss = math.inf
+            self.loss_history_.append(loss + self._penalty_value(before))
             with no_grad():
                 self._prox(w.data, step)
-            if not np.isfinite(w.data).all():
+            if not (math.isfinite(loss) and np.isfinite(w.data).all()):
                 raise FloatingPointError(
-                    f"{where}: the weights became NaN/inf at iteration {iteration}; "
-                    f"lr={step} is too large"
+                    f"{where}: the loss or the weights became NaN/inf at iteration "
+                    f"{iteration}; lr={step} is too large"
                 )
             if np.max(np.abs(w.data - before)) <= self.tol * max(
                 1.0, np.max(np.abs(w.data))
@@ -361,8 +368,8 @@ class LinearRegression(_GradientLinearModel):
     [9.0]
     """
 
-    def _smooth_loss(self, X: Tensor, y: Tensor, w: Tensor) -> Tensor:
-        residual = y - X @ w
+    def _smooth_loss(self, prediction: Tensor, y: Tensor, w: Tensor) -> Tensor:
+        residual = y - prediction
         return (residual * residual).sum() / (2 * len(y))
 
     def _lipschitz(self, X: np.ndarray) -> float:
@@ -406,8 +413,8 @@ class Ridge(_GradientLinearModel):
         self.alpha = _check_penalty(alpha, "alpha", "Ridge")
         super().__init__(fit_intercept, lr, max_iter, tol)
 
-    def _smooth_loss(self, X: Tensor, y: Tensor, w: Tensor) -> Tensor:
-        residual = y - X @ w
+    def _smooth_loss(self, prediction: Tensor, y: Tensor, w: Tensor) -> Tensor:
+        residual = y - prediction
         return (residual * residual).sum() + self.alpha * (w * w).sum()
 
     def _lipschitz(self, X: np.ndarray) -> float:
@@ -460,8 +467,8 @@ class Lasso(_GradientLinearModel):
         self.alpha = _check_penalty(alpha, "alpha", "Lasso")
         super().__init__(fit_intercept, lr, max_iter, tol)
 
-    def _smooth_loss(self, X: Tensor, y: Tensor, w: Tensor) -> Tensor:
-        residual = y - X @ w
+    def _smooth_loss(self, prediction: Tensor, y: Tensor, w: Tensor) -> Tensor:
+        residual = y - prediction
         return (residual * residual).sum() / (2 * len(y))
 
     def _lipschitz(self, X: np.ndarray) -> float:

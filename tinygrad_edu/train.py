@@ -18,182 +18,132 @@ Read next: ``linear.py`` (the same loop, written out for linear models).
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from .autograd import no_grad
+from .history import History
+from .metrics import METRICS, MetricsArg, accuracy, mse, resolve_metrics
+from .metrics import threshold_for_loss
+from .progress import progress_bar
 from .tensor import Tensor
 
-__all__ = ["fit", "evaluate", "History", "accuracy", "mse", "METRICS"]
+__all__ = [
+    "fit",
+    "train_step",
+    "evaluate",
+    "History",
+    "NonFiniteLossError",
+    "accuracy",
+    "mse",
+    "METRICS",
+]
 
-Metric = Callable[[np.ndarray, np.ndarray], float]
-MetricsArg = Union[str, Metric, Sequence[Union[str, Metric]], Mapping[str, Metric]]
+
+# ---- one step of training ----------------------------------------------------------
 
 
-# ---- metrics: (pred, target) NumPy arrays -> float -----------------------------------
+class NonFiniteLossError(FloatingPointError):
+    """The loss of a training step was NaN or infinite (``.loss`` holds it); the
+    step stopped before ``backward``, so the parameters are unchanged."""
 
 
-def accuracy(pred: Any, target: Any, threshold: float = 0.0) -> float:
-    """Fraction of samples classified correctly.
+def as_tensor_batch(x: Any) -> Tensor:
+    """A batch as a Tensor (arrays and lists are wrapped, Tensors kept)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
 
-    * Several output columns (multi-class): the prediction is ``argmax`` over the
-      last axis, compared with integer class labels (or with one-hot targets).
-    * One score per sample (shape ``(n,)`` or ``(n, 1)``, binary): the sample is
-      predicted positive when ``score > threshold``. The default threshold 0 suits
-      logits and perceptron scores (``sigmoid(0) = 0.5``); pass ``threshold=0.5``
-      (e.g. via ``functools.partial``) for probabilities. Targets in {0, 1} or
-      {-1, +1} are positive when ``target > 0``.
 
-    Examples
-    --------
-    >>> accuracy([[2.0, 0.1], [0.3, 0.9], [1.0, 3.0]], [0, 1, 0])
-    0.6666666666666666
-    >>> accuracy([1.5, -0.2, 0.3, -4.0], [1, -1, -1, -1])
-    0.75
-    """
-    pred, target = np.asarray(pred), np.asarray(target)
-    if pred.ndim >= 2 and pred.shape[-1] > 1:
-        labels = pred.argmax(axis=-1)
-        if target.shape == pred.shape:  # one-hot targets
-            target = target.argmax(axis=-1)
-        if labels.size != target.size:
-            raise ValueError(
-                f"accuracy: predictions {pred.shape} and targets {target.shape} "
-                "have different numbers of samples"
-            )
-        return float(np.mean(labels.reshape(-1) == target.reshape(-1)))
-    if pred.size != target.size:
+def loss_item(loss: Any, where: str) -> float:
+    """The float of a scalar loss Tensor; a clear error naming ``where`` otherwise."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(
+            f"{where}: loss_fn must return a Tensor, got {type(loss).__name__}"
+        )
+    if loss.size != 1:
         raise ValueError(
-            f"accuracy: predictions {pred.shape} and targets {target.shape} "
-            "differ in size"
+            f"{where}: loss_fn must return a scalar, got shape {loss.shape} "
+            "(use reduction='mean')"
         )
-    predicted = pred.reshape(-1) > threshold
-    return float(np.mean(predicted == (target.reshape(-1) > 0)))
+    return float(loss.item())
 
 
-def mse(pred: Any, target: Any) -> float:
-    """Mean squared error ``1/n Σ_i (ŷ_i − y_i)²``; ``(n, 1)`` and ``(n,)`` are matched.
+def set_training_mode(model: Any, training: bool) -> None:
+    """``model.train()`` or ``model.eval()`` when the model has them (a Module: all
+    its submodules); a plain function or a list of parameters has no mode."""
+    method = getattr(model, "train" if training else "eval", None)
+    if callable(method):
+        method()
+
+
+def train_step(
+    model: Callable[[Tensor], Tensor],
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    optimizer: Any,
+    x: Any,
+    y: Any,
+    *,
+    return_output: bool = False,
+    caller: str = "train_step",
+) -> Any:
+    """One step of gradient descent on the batch ``(x, y)``: the lecture's loop body.
+
+    ::
+
+        optimizer.zero_grad()        # 1. forget the previous step's gradient
+        output = model(x)            # 2. forward
+        loss = loss_fn(output, y)    # 3. C = (1/m) Σ_i L(f(x_i; w), y_i)
+        loss.backward()              # 4. backpropagation: ∂C/∂w for every w
+        optimizer.step()             # 5. w ← w − α ∂C/∂w (or momentum, Adam, ...)
+
+    ``zero_grad`` comes first, once: gradients accumulate, so the step must start
+    from none, whatever ran before it (a gradient check, your own ``backward()``);
+    and after the step the gradients stay readable (``debug.gradient_stats``) until
+    the next step clears them. ``fit``, the demo, the linear models, ``lr_find``,
+    ``overfit_one_batch`` and ``diagnose`` all train through this function.
+
+    The model's train/eval mode is the caller's business (``fit`` sets it). Error
+    messages name ``caller``: the function the user called (``fit`` passes
+    ``"fit"``).
+
+    Returns
+    -------
+    float
+        The loss of this batch *before* the update; ``(loss, output)`` with
+        ``return_output=True`` (``fit`` computes its metrics on that output).
+
+    Raises
+    ------
+    NonFiniteLossError
+        (a ``FloatingPointError``) when the loss is NaN or infinite; raised before
+        ``backward``, so the parameters keep their last finite values.
 
     Examples
     --------
-    >>> mse([[1.0], [2.0]], [1.0, 4.0])
-    2.0
+    >>> import tinygrad_edu as tg
+    >>> from tinygrad_edu import nn, optim
+    >>> w = nn.Parameter([1.0])
+    >>> opt = optim.SGD([w], lr=0.25)
+    >>> loss = lambda out, target: ((out - target) ** 2).mean()
+    >>> train_step(lambda x: x * w, loss, opt, [2.0], [0.0])   # (2·1 − 0)²
+    4.0
+    >>> w.item()                                 # 1 − 0.25 · ∂C/∂w = 1 − 0.25 · 8
+    -1.0
     """
-    pred, target = np.asarray(pred, dtype=np.float64), np.asarray(
-        target, dtype=np.float64
-    )
-    if pred.size != target.size:
-        raise ValueError(
-            f"mse: predictions {pred.shape} and targets {target.shape} differ in size"
+    x, y = as_tensor_batch(x), as_tensor_batch(y)
+    optimizer.zero_grad()
+    output = model(x)
+    loss = loss_fn(output, y)
+    value = loss_item(loss, caller)
+    if not math.isfinite(value):
+        err = NonFiniteLossError(
+            f"{caller}: the loss is {value}; the step stopped before backward"
         )
-    return float(np.mean((pred.reshape(-1) - target.reshape(-1)) ** 2))
-
-
-METRICS: dict[str, Metric] = {"accuracy": accuracy, "mse": mse}
-
-
-def _metric_name(fn: Callable) -> str:
-    name = getattr(fn, "__name__", None) or getattr(
-        getattr(fn, "func", None), "__name__", None
-    )
-    return name or type(fn).__name__
-
-
-def _resolve_metrics(metrics: MetricsArg | None) -> list[tuple[str, Metric]]:
-    """Names ("accuracy", "mse") or callables -> [(name, fn)], in the given order."""
-    if metrics is None:
-        return []
-    if isinstance(metrics, Mapping):
-        items = list(metrics.items())
-    else:
-        if isinstance(metrics, str) or callable(metrics):
-            metrics = [metrics]  # a lone "accuracy" is not a sequence of characters
-        items = []
-        for m in metrics:
-            if isinstance(m, str):
-                if m not in METRICS:
-                    raise ValueError(
-                        f"fit: unknown metric {m!r}; choose from {sorted(METRICS)} "
-                        "or pass a callable (pred, target) -> float"
-                    )
-                items.append((m, METRICS[m]))
-            elif callable(m):
-                items.append((_metric_name(m), m))
-            else:
-                raise TypeError(
-                    f"fit: a metric must be a name or a callable, got {m!r}"
-                )
-    names = [name for name, _ in items]
-    for name in names:
-        if name == "loss" or name.startswith("val_") or names.count(name) > 1:
-            raise ValueError(
-                f"fit: metric name {name!r} is reserved or repeated (names: {names})"
-            )
-    return items
-
-
-# ---- History -----------------------------------------------------------------------
-
-
-class History:
-    """Per-epoch records of a ``fit`` run, as in Keras.
-
-    ``history.history`` maps each name (``"loss"``, ``"val_loss"``, ``"accuracy"``,
-    ``"val_accuracy"``, ...) to a list with one value per epoch; the same lists are
-    readable as attributes (``history.loss``) and by key (``history["loss"]``).
-
-    Examples
-    --------
-    >>> h = History()
-    >>> h.record("loss", 0.5); h.record("loss", 0.25)
-    >>> h.loss, h.history
-    ([0.5, 0.25], {'loss': [0.5, 0.25]})
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-
-    def record(self, name: str, value: float) -> None:
-        """Append one epoch's value of ``name``."""
-        self.history.setdefault(name, []).append(float(value))
-
-    def __getattr__(self, name: str) -> list[float]:
-        # only called when normal lookup fails: unknown names raise, never return None
-        history = self.__dict__.get("history", {})
-        if name in history:
-            return history[name]
-        raise AttributeError(
-            f"History has no record {name!r}; it has {sorted(history)}"
-        )
-
-    def __getitem__(self, name: str) -> list[float]:
-        return self.history[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.history
-
-    def __len__(self) -> int:
-        """Number of epochs recorded."""
-        return len(self.epoch)
-
-    def __repr__(self) -> str:
-        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
-        return f"History(epochs={len(self)}{', ' if last else ''}{last})"
-
-    def plot(self, path: str | Path) -> Path:
-        """Draw the curves (one panel per quantity, training and validation together);
-        the same picture as ``viz.plot_history(history, path)``.
-
-        Needs matplotlib (``pip install tinygrad-edu[plot]``). Returns the path
-        written; the format comes from its suffix (``.png``, ``.svg``, ``.pdf``).
-        """
-        from .viz import plot_history
-
-        return plot_history(self, path)
+        err.loss = value  # type: ignore[attr-defined]
+        raise err
+    loss.backward()
+    optimizer.step()
+    return (value, output) if return_output else value
 
 
 # ---- the loop ----------------------------------------------------------------------
@@ -213,40 +163,6 @@ class _Means:
 
     def means(self) -> dict[str, float]:
         return {name: total / self.count for name, total in self.sums.items()}
-
-
-def _as_batch(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _loss_value(loss: Any) -> float:
-    if not isinstance(loss, Tensor):
-        raise TypeError(f"fit: loss_fn must return a Tensor, got {type(loss).__name__}")
-    if loss.size != 1:
-        raise ValueError(
-            f"fit: loss_fn must return a scalar, got shape {loss.shape} "
-            "(use reduction='mean')"
-        )
-    return float(loss.item())
-
-
-def _set_training(model: Any, training: bool) -> None:
-    method = getattr(model, "train" if training else "eval", None)
-    if callable(method):
-        method()
-
-
-def _progress_bar(total: int | None, enabled: bool) -> Any:
-    """A tqdm bar when asked for and stderr is a terminal; otherwise None (silent)."""
-    if not enabled or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except (
-        ImportError
-    ):  # tqdm is a dependency, but a missing bar must not stop training
-        return None
-    return tqdm(total=total, unit="batch", file=sys.stderr, dynamic_ncols=True)
 
 
 def evaluate(
@@ -271,19 +187,20 @@ def evaluate(
     >>> evaluate(lambda x: x * 2, loss, loader, metrics="mse")
     {'loss': 1.0, 'mse': 1.0}
     """
-    return _evaluate(model, loss_fn, loader, _resolve_metrics(metrics))
+    named = resolve_metrics(metrics, threshold_for_loss(loss_fn, model))
+    return _evaluate(model, loss_fn, loader, named)
 
 
 def _evaluate(
     model: Any, loss_fn: Any, loader: Iterable, named: list
 ) -> dict[str, float]:
-    _set_training(model, False)
+    set_training_mode(model, False)
     means = _Means()
     with no_grad():
         for xb, yb in loader:
-            xb, yb = _as_batch(xb), _as_batch(yb)
+            xb, yb = as_tensor_batch(xb), as_tensor_batch(yb)
             pred = model(xb)
-            values = {"loss": _loss_value(loss_fn(pred, yb))}
+            values = {"loss": loss_item(loss_fn(pred, yb), "evaluate")}
             values.update((name, float(fn(pred.data, yb.data))) for name, fn in named)
             means.add(values, len(xb))
     if means.count == 0:
@@ -303,7 +220,8 @@ def fit(
 ) -> History:
     """Train ``model`` by mini-batch gradient descent: the lecture's loop.
 
-    For each epoch, for each mini-batch ``(x, y)`` of ``train_loader``::
+    For each epoch, for each mini-batch ``(x, y)`` of ``train_loader``, one
+    :func:`train_step`::
 
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)      # forward: C = (1/m) Σ_i L(f(x_i; w), y_i)
@@ -329,11 +247,18 @@ def fit(
     val_loader : iterable of (x, y), optional
         Evaluated after each epoch; adds ``"val_loss"`` and ``"val_<metric>"``.
     metrics : str, callable, sequence of them, or dict name -> callable
-        ``"accuracy"`` (see :func:`accuracy`: argmax for several outputs, score > 0
-        for one), ``"mse"``, or ``fn(pred, target) -> float`` called with NumPy
-        arrays and recorded under ``fn.__name__``.
+        ``"accuracy"``, ``"mse"``, or ``fn(pred, target) -> float`` called with
+        NumPy arrays and recorded under ``fn.__name__``. The accuracy rule: several
+        output columns → argmax; one column → positive when ``pred > threshold``,
+        the threshold coming from the loss (:func:`metrics.threshold_for_loss`):
+        0.5 for ``binary_cross_entropy`` (probabilities), 0 for ``*_with_logits``,
+        hinge and perceptron losses (scores; with ±1 labels, the sign); for other
+        losses 0.5 when the model's last layer is a sigmoid, else 0. For another
+        rule pass ``{"accuracy": functools.partial(accuracy, threshold=t)}``.
     progress : bool, default True
-        Show a tqdm progress bar, only when stderr is a terminal; silent otherwise.
+        Show a progress bar (``tqdm.auto``: a widget in Jupyter, text in a
+        terminal) when someone watches: stderr is a terminal or the code runs in a
+        Jupyter kernel. Silent when False, and in logs, pipes and CI.
 
     Returns
     -------
@@ -348,6 +273,15 @@ def fit(
         When a batch's loss is NaN or infinite: training stops, and the message names
         the epoch and batch and suggests a lower learning rate. The exception's
         ``history`` attribute holds the epochs completed before.
+    KeyboardInterrupt
+        Ctrl-C (or the stop button in Jupyter) stops training; the exception is
+        re-raised with ``err.history`` holding every epoch finished before it
+        (the epoch interrupted is not recorded)::
+
+            try:
+                history = fit(...)
+            except KeyboardInterrupt as err:
+                history = err.history
     ValueError
         If ``epochs < 1`` or ``train_loader`` yields no batches.
 
@@ -372,11 +306,7 @@ def fit(
         raise TypeError(f"fit: epochs must be an int, got {epochs!r}")
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
-    named = _resolve_metrics(metrics)
-    try:
-        n_batches: int | None = len(train_loader)  # type: ignore[arg-type]
-    except TypeError:
-        n_batches = None
+    named = resolve_metrics(metrics, threshold_for_loss(loss_fn, model))
     history = History()
     # every record exists from the start (empty), so a run stopped in its first epoch
     # still answers history.loss == []
@@ -384,53 +314,73 @@ def fit(
         history.history[name] = []
         if val_loader is not None:
             history.history[f"val_{name}"] = []
-    bar = _progress_bar(epochs * n_batches if n_batches else None, progress)
+    try:
+        n_batches: int | None = len(train_loader)  # type: ignore[arg-type]
+    except TypeError:
+        n_batches = None
+    bar = progress_bar(
+        epochs * n_batches if n_batches else None, progress, unit="batch"
+    )
     try:
         for epoch in range(1, epochs + 1):
             if bar is not None:
                 bar.set_description(f"epoch {epoch}/{epochs}")
-            _set_training(model, True)
-            means = _Means()
-            for batch, (xb, yb) in enumerate(train_loader, start=1):
-                xb, yb = _as_batch(xb), _as_batch(yb)
-                optimizer.zero_grad()
-                pred = model(xb)
-                loss = loss_fn(pred, yb)
-                value = _loss_value(loss)
-                if not math.isfinite(value):
-                    err = FloatingPointError(
-                        f"fit: the loss became {value} at epoch {epoch}, "
-                        f"batch {batch}; training stopped. The steps are probably "
-                        "too large: try a lower learning rate "
-                        f"(lr={getattr(optimizer, 'lr', '?')}), and check the inputs "
-                        "for huge values (standardise the features)."
-                    )
-                    err.history = history  # type: ignore[attr-defined]
-                    raise err
-                loss.backward()
-                optimizer.step()
-                values = {"loss": value}
-                values.update(
-                    (name, float(fn(pred.data, yb.data))) for name, fn in named
-                )
-                means.add(values, len(xb))
-                if bar is not None:
-                    bar.update(1)
-            if means.count == 0:
-                raise ValueError(
-                    "fit: train_loader produced no batches "
-                    "(drop_last with too few samples?)"
-                )
+            means = _train_epoch(
+                model, loss_fn, optimizer, train_loader, named, epoch, bar
+            )
             history.epoch.append(epoch)
-            for name, value in means.means().items():
+            for name, value in means.items():
                 history.record(name, value)
             if val_loader is not None:
                 for name, value in _evaluate(model, loss_fn, val_loader, named).items():
                     history.record(f"val_{name}", value)
             if bar is not None:
-                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.history.items() if v})
+                bar.set_postfix(
+                    {k: f"{v[-1]:.4g}" for k, v in history.history.items() if v}
+                )
+    except (KeyboardInterrupt, FloatingPointError) as err:
+        # keep the finished epochs: Ctrl-C or a NaN must not lose the curves so far
+        err.history = history  # type: ignore[attr-defined]
+        raise
     finally:
         if bar is not None:
             bar.close()
-        _set_training(model, True)
+        set_training_mode(model, True)
     return history
+
+
+def _train_epoch(
+    model: Any,
+    loss_fn: Any,
+    optimizer: Any,
+    loader: Iterable,
+    named: list,
+    epoch: int,
+    bar: Any,
+) -> dict[str, float]:
+    """One pass of ``train_step`` over ``loader``: the epoch's mean loss and metrics."""
+    set_training_mode(model, True)
+    means = _Means()
+    for batch, (xb, yb) in enumerate(loader, start=1):
+        xb, yb = as_tensor_batch(xb), as_tensor_batch(yb)
+        try:
+            value, pred = train_step(
+                model, loss_fn, optimizer, xb, yb, return_output=True, caller="fit"
+            )
+        except NonFiniteLossError as err:
+            raise FloatingPointError(
+                f"fit: the loss became {err.loss} at epoch {epoch}, "  # type: ignore
+                f"batch {batch}; training stopped. The steps are probably too large: "
+                f"try a lower learning rate (lr={getattr(optimizer, 'lr', '?')}), and "
+                "check the inputs for huge values (standardise the features)."
+            ) from err
+        values = {"loss": value}
+        values.update((name, float(fn(pred.data, yb.data))) for name, fn in named)
+        means.add(values, len(xb))
+        if bar is not None:
+            bar.update(1)
+    if means.count == 0:
+        raise ValueError(
+            "fit: train_loader produced no batches (drop_last with too few samples?)"
+        )
+    return means.means()

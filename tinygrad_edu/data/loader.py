@@ -143,6 +143,18 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
+        if seed is not None:  # as manual_seed: a non-negative int (NumPy's own
+            # SeedSequence error would not name DataLoader)
+            if isinstance(seed, (bool, np.bool_)) or not isinstance(
+                seed, (int, np.integer)
+            ):
+                raise TypeError(
+                    f"DataLoader: seed must be None or a non-negative int, got {seed!r}"
+                )
+            if seed < 0:
+                raise ValueError(
+                    f"DataLoader: seed must be None or a non-negative int, got {seed}"
+                )
         self.seed = seed
         self._generator = None if seed is None else np.random.default_rng(seed)
 

@@ -24,7 +24,9 @@ mode); those that train work on the model and then restore its state.
 
 One file per tool, in the order above: ``anomaly.py``, ``stats.py``, ``gradcheck.py``,
 ``explain.py``, ``lr_find.py``, ``overfit.py``, ``diagnose.py`` (and ``_common.py``, the
-helpers they share).
+helpers they share). ``diagnose.py`` is a short driver; each of its questions is one
+file in ``diagnosis/``. The tools that train (``lr_find``, ``overfit_one_batch``,
+``diagnose``) take their steps with ``train.train_step``, as ``fit`` does.
 
 Read next: ``../viz.py`` (pictures of the graph), or the tests in ``tests/test_debug.py``.
 """

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from .. import autograd
 from ..autograd import no_grad
+from .._display import text_table as _table
 from ..tensor import Tensor
 
 LossFn = Callable[[Tensor, Any], Tensor]
@@ -17,40 +19,6 @@ LossFn = Callable[[Tensor, Any], Tensor]
 def _array(x: Any) -> np.ndarray:
     """The ndarray behind a Tensor, array or nested list (no copy for arrays)."""
     return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _fmt(value: Any) -> str:
-    """One table cell: 4 significant digits for numbers, '-' for missing."""
-    if value is None:
-        return "-"
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.4g}"
-    return str(value)
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A plain-text table: strings left-aligned, numbers right-aligned."""
-    raw = [list(row) for row in rows]
-    cells = [[_fmt(v) for v in row] for row in raw]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row)]
-
-    def line(row: Sequence[str], values: Sequence[Any] | None = None) -> str:
-        parts = []
-        for i, (cell, width) in enumerate(zip(row, widths)):
-            numeric = values is not None and isinstance(
-                values[i], (int, float, np.number)
-            )
-            numeric = numeric and not isinstance(values[i], (bool, np.bool_))
-            parts.append(cell.rjust(width) if numeric else cell.ljust(width))
-        return "  ".join(parts).rstrip()
-
-    out = [line(list(headers)), "  ".join("-" * w for w in widths)]
-    out += [line(row, values) for row, values in zip(cells, raw)]
-    return "\n".join(out)
 
 
 class _ModelState:
@@ -84,9 +52,18 @@ def _modules(model: Any) -> list[Any]:
     return list(model.modules()) if hasattr(model, "modules") else []
 
 
-def _set_training(model: Any, mode: bool) -> None:
-    for m in _modules(model):
-        m.training = mode
+@contextmanager
+def _in_mode(model: Any, training: bool) -> Iterator[None]:
+    """Every module of ``model`` in train (True) or eval (False) mode inside the
+    block; each module's own mode restored after it."""
+    modes = [(m, m.training) for m in _modules(model)]
+    for m, _ in modes:
+        m.training = training
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
 
 
 def _bump_versions(params: list[Tensor]) -> None:
@@ -97,20 +74,16 @@ def _bump_versions(params: list[Tensor]) -> None:
         p._version = autograd._inplace_ops.count
 
 
-def _loss_value(model: Any, loss_fn: LossFn, X: np.ndarray, y: np.ndarray) -> float:
-    """loss_fn(model(X), y) as a float, in eval mode and without a graph."""
-    modes = [(m, m.training) for m in _modules(model)]
-    _set_training(model, False)
+def _eval_loss(model: Any, loss_fn: LossFn, X: np.ndarray, y: np.ndarray) -> float:
+    """loss_fn(model(X), y) as a float, in eval mode and without a graph (NaN when
+    the computation overflows)."""
     try:
-        with no_grad(), np.errstate(all="ignore"):
+        with _in_mode(model, False), no_grad(), np.errstate(all="ignore"):
             return float(
                 loss_fn(model(Tensor._from_array(X)), Tensor._from_array(y)).item()
             )
     except (FloatingPointError, OverflowError):
         return math.nan
-    finally:
-        for m, mode in modes:
-            m.training = mode
 
 
 # ======================================================================================

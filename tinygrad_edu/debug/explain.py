@@ -8,10 +8,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._display import html_table, short_text_table
 from ..autograd import enable_grad, no_grad
 from ..functional import gradients
 from ..tensor import Tensor
-from ._common import LossFn, _array, _modules, _set_training
+from ._common import LossFn, _array, _in_mode
 from .stats import _is_sequential
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -57,7 +58,7 @@ def _activation_math(module: Any) -> tuple[str, Callable, Callable] | None:
     return None
 
 
-@dataclass
+@dataclass(repr=False)
 class LayerRecord:
     """One layer l of ``explain_backward``: its quantities and their check.
 
@@ -120,6 +121,16 @@ class LayerRecord:
             lines.append(f"  ({s}' has no textbook formula here: taken from autograd)")
         return "\n".join(lines)
 
+    def summary_row(self) -> list:
+        """layer, name, activation, shapes of z and ∂C/∂W, largest difference."""
+        return [self.l, self.name, self.activation, str(self.z.shape),
+                str(self.grad_w.shape), self.max_diff]
+
+    def __repr__(self) -> str:
+        return (f"LayerRecord(l={self.l}, name={self.name!r}, activation="
+                f"{self.activation!r}, z {self.z.shape}, grad_w {self.grad_w.shape}, "
+                f"max_diff={self.max_diff:.3g})")
+
 
 class BackpropExplanation(list):
     """The ``LayerRecord`` of each layer (input side first), with ``loss``,
@@ -150,7 +161,20 @@ class BackpropExplanation(list):
         )
         return "\n".join(head + [str(r) for r in reversed(self)] + [verdict])
 
-    __repr__ = __str__
+    _HEADERS = ["layer", "name", "activation", "z shape", "∂C/∂W shape", "max diff"]
+
+    def __repr__(self) -> str:
+        """A short table, one row per layer (``print()`` shows the derivation)."""
+        return "\n".join([
+            f"explain_backward: {len(self)} layers, loss {self.loss:.6g}, largest "
+            f"difference from autograd {self.max_diff:.3g} (print() for the equations)",
+            short_text_table(self._HEADERS, [r.summary_row() for r in self]),
+        ])
+
+    def _repr_html_(self) -> str:
+        return html_table(self._HEADERS, [r.summary_row() for r in self],
+                          caption=f"explain_backward: loss {self.loss:.6g}, largest "
+                          f"difference from autograd {self.max_diff:.3g}")
 
 
 def _mlp_layers(mlp: Any) -> list[tuple[str, Any, Any]]:
@@ -270,27 +294,21 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
     grad_a = grad_a.data.astype(np.float64)
 
     # ---- the engine's answer, for the comparison ----
-    modes = [(m, m.training) for m in _modules(mlp)]
-    _set_training(mlp, False)
-    try:
-        with enable_grad():
-            h = x if isinstance(x, Tensor) else Tensor(x_arr)
-            eng_z, eng_a = [], []
-            for _, linear, act in layers:
-                z_t = linear(h)
-                h = act(z_t) if act is not None else z_t
-                eng_z.append(z_t)
-                eng_a.append(h)
-            eng_loss = loss_fn(h, Tensor._from_array(y_arr))
-            params = []
-            for _, linear, _act in layers:
-                params.append(linear.weight)
-                if linear.bias is not None:
-                    params.append(linear.bias)
-            found = gradients(eng_loss, eng_z + params)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with _in_mode(mlp, False), enable_grad():
+        h = x if isinstance(x, Tensor) else Tensor(x_arr)
+        eng_z, eng_a = [], []
+        for _, linear, act in layers:
+            z_t = linear(h)
+            h = act(z_t) if act is not None else z_t
+            eng_z.append(z_t)
+            eng_a.append(h)
+        eng_loss = loss_fn(h, Tensor._from_array(y_arr))
+        params = []
+        for _, linear, _act in layers:
+            params.append(linear.weight)
+            if linear.bias is not None:
+                params.append(linear.bias)
+        found = gradients(eng_loss, eng_z + params)
     eng_delta = [g.data.astype(np.float64) for g in found[: len(layers)]]
     eng_params = iter(g.data.astype(np.float64) for g in found[len(layers) :])
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad, no_grad
+from ..autograd import enable_grad
+from ..testing import numerical_grad
 from ..tensor import Tensor
-from ._common import LossFn, _array, _modules, _named_parameters, _set_training, _table
+from ._common import LossFn, _array, _in_mode, _named_parameters, _table
 
 
 @dataclass
@@ -107,81 +108,89 @@ def check_model_gradients(
     params = _named_parameters(model)
     if not params:
         raise ValueError("check_model_gradients: the model has no parameters")
-    x64 = _array(x)
-    x64 = x64.astype(np.float64) if x64.dtype.kind == "f" else x64
-    y64 = _array(y)
-    y64 = y64.astype(np.float64) if y64.dtype.kind == "f" else y64
+    x64, y64 = _float64(_array(x)), _float64(_array(y))
     originals = [(p, p.data, p.grad) for _, p in params]
-    modes = [(m, m.training) for m in _modules(model)]
-    _set_training(model, False)
-    rng = np.random.default_rng(seed)
     try:
-        for _, p in params:  # float64 copies: central differences need the precision
-            p.data = p.data.astype(np.float64)
-            p.grad = None
-        with enable_grad():
-            loss = loss_fn(model(Tensor._from_array(x64)), Tensor._from_array(y64))
-            if loss.size != 1:
-                raise ValueError(
-                    f"check_model_gradients: the loss must be a scalar, "
-                    f"got shape {loss.shape}"
+        with _in_mode(model, False):
+            for _, p in params:  # float64 copies: central differences need precision
+                p.data = p.data.astype(np.float64)
+                p.grad = None
+            loss = _backprop(model, loss_fn, x64, y64)
+            picks = _sample_elements([p.size for _, p in params], n, seed)
+            entries = []
+            for i, j in picks:
+                name, p = params[i]
+                a = 0.0 if p.grad is None else float(p.grad.data.reshape(-1)[j])
+                numerical = _central_difference(model, loss_fn, x64, y64, p, j, eps)
+                abs_err = abs(a - numerical)
+                rel_err = abs_err / max(abs(a), abs(numerical), atol)
+                ok = abs_err <= atol + rtol * abs(numerical)
+                index = np.unravel_index(j, p.shape) if p.ndim else ()
+                entries.append(
+                    (name, tuple(int(v) for v in index), a, numerical, abs_err, rel_err, ok)
                 )
-            loss.backward()
-        analytic = [
-            np.zeros(p.shape) if p.grad is None else p.grad.data.copy()
-            for _, p in params
-        ]
-        sizes = np.array([p.size for _, p in params])
-        picks: list[tuple[int, int]] = []
-        for i in rng.permutation(len(params))[: min(n, len(params))]:
-            picks.append((int(i), int(rng.integers(sizes[i]))))
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        total = int(offsets[-1])
-        taken = {int(offsets[i]) + j for i, j in picks}
-        want = min(n, total) - len(picks)
-        if want > 0:
-            for k in rng.choice(
-                total, size=min(total, want + len(taken)), replace=False
-            ):
-                if int(k) not in taken and want > 0:
-                    i = int(np.searchsorted(offsets, k, side="right") - 1)
-                    picks.append((i, int(k - offsets[i])))
-                    want -= 1
-        picks.sort()
-
-        def c() -> float:
-            with no_grad():
-                return float(
-                    loss_fn(
-                        model(Tensor._from_array(x64)), Tensor._from_array(y64)
-                    ).item()
-                )
-
-        entries = []
-        for i, j in picks:
-            name, p = params[i]
-            flat = p.data.reshape(-1)  # a view: writing it changes the parameter
-            index = np.unravel_index(j, p.shape) if p.ndim else ()
-            old = flat[j]
-            flat[j] = old + eps
-            plus = c()
-            flat[j] = old - eps
-            minus = c()
-            flat[j] = old
-            numerical = (plus - minus) / (2 * eps)
-            a = float(analytic[i].reshape(-1)[j])
-            abs_err = abs(a - numerical)
-            rel_err = abs_err / max(abs(a), abs(numerical), atol)
-            ok = abs_err <= atol + rtol * abs(numerical)
-            entries.append(
-                (name, tuple(int(v) for v in index), a, numerical, abs_err, rel_err, ok)
-            )
-        return GradientCheckReport(entries, atol, rtol, eps, float(loss.item()))
+        return GradientCheckReport(entries, atol, rtol, eps, loss)
     finally:
         for p, data, grad in originals:
             p.data, p.grad = data, grad
-        for m, mode in modes:
-            m.training = mode
 
 
-# ======================================================================================
+def _float64(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+def _backprop(model: Any, loss_fn: LossFn, x: np.ndarray, y: np.ndarray) -> float:
+    """One backward pass (filling every parameter's ``.grad``); the loss value."""
+    with enable_grad():
+        loss = loss_fn(model(Tensor._from_array(x)), Tensor._from_array(y))
+        if loss.size != 1:
+            raise ValueError(
+                f"check_model_gradients: the loss must be a scalar, got shape {loss.shape}"
+            )
+        loss.backward()
+    return float(loss.item())
+
+
+def _sample_elements(sizes: list[int], n: int, seed: int) -> list[tuple[int, int]]:
+    """``n`` (parameter, flat index) pairs: one in each parameter first (while ``n``
+    allows), the rest drawn at random among all elements, without repeats; sorted."""
+    rng = np.random.default_rng(seed)
+    picks: list[tuple[int, int]] = []
+    for i in rng.permutation(len(sizes))[: min(n, len(sizes))]:
+        picks.append((int(i), int(rng.integers(sizes[i]))))
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    total = int(offsets[-1])
+    taken = {int(offsets[i]) + j for i, j in picks}
+    want = min(n, total) - len(picks)
+    if want > 0:
+        for k in rng.choice(total, size=min(total, want + len(taken)), replace=False):
+            if int(k) not in taken and want > 0:
+                i = int(np.searchsorted(offsets, k, side="right") - 1)
+                picks.append((i, int(k - offsets[i])))
+                want -= 1
+    return sorted(picks)
+
+
+def _central_difference(
+    model: Any,
+    loss_fn: LossFn,
+    x: np.ndarray,
+    y: np.ndarray,
+    p: Tensor,
+    j: int,
+    eps: float,
+) -> float:
+    """∂C/∂θ for θ = element ``j`` of ``p``, by ``testing.numerical_grad`` (the one
+    central-difference routine of the package) on C as a function of that θ."""
+    flat = p.data.reshape(-1)  # a view: writing it changes the parameter
+    old = flat[j]
+
+    def loss_at(theta: Tensor) -> Tensor:
+        flat[j] = theta.data
+        return loss_fn(model(Tensor._from_array(x)), Tensor._from_array(y))
+
+    try:
+        (g,) = numerical_grad(loss_at, [np.array(old, dtype=np.float64)], eps=eps)
+    finally:
+        flat[j] = old
+    return float(g)

@@ -8,7 +8,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ._common import LossFn, _ModelState, _set_training, _table
+from ..progress import progress_bar
+from ..train import NonFiniteLossError, train_step
+from .._display import html_table
+from ._common import LossFn, _in_mode, _ModelState, _table
 
 
 def _make_optimizer(optimizer: Any, model: Any, lr: float | None = None) -> Any:
@@ -73,14 +76,29 @@ class LRFinderResult:
     min_loss_lr: float
     stopped: str
 
-    def __str__(self) -> str:
+    def _rows(self) -> list[list]:
+        """Twelve rows spread over the range (the whole curve is in the arrays)."""
         picks = np.unique(
             np.linspace(0, len(self.lrs) - 1, min(12, len(self.lrs))).astype(int)
         )
-        rows = [
+        return [
             [f"{self.lrs[i]:.2e}", float(self.losses[i]), float(self.smoothed[i])]
             for i in picks
         ]
+
+    def __repr__(self) -> str:
+        """The summary (16 lines), not the arrays."""
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            ["lr", "loss", "smoothed"], self._rows(),
+            caption=f"lr_find: suggested lr {self.suggested_lr:.3g} (lowest loss at "
+            f"{self.min_loss_lr:.3g}; {self.stopped})",
+        )
+
+    def __str__(self) -> str:
+        rows = self._rows()
         return "\n".join(
             [
                 f"learning-rate range test: {len(self.lrs)} steps, lr "
@@ -112,10 +130,11 @@ def lr_find(
     beta: float = 0.9,
     diverge: float = 4.0,
     plot: Any = None,
+    progress: bool = True,
 ) -> LRFinderResult:
     """The learning-rate range test (Smith 2017): which α makes the loss fall fastest?
 
-    One mini-batch step per learning rate, the rate growing exponentially,
+    One mini-batch step (``train.train_step``) per learning rate, the rate growing exponentially,
     ``α_i = start·(end/start)^(i/(num_steps−1))``. The test stops once an
     exponential moving average of the loss (``m_i = β m_{i−1} + (1−β) loss_i``,
     bias-corrected) exceeds ``diverge`` × its minimum. The recorded losses are then
@@ -140,6 +159,9 @@ def lr_find(
         Width of the smoothing window, in decades of lr.
     plot : path, optional
         Also save the curve there (needs matplotlib).
+    progress : bool, default True
+        A progress bar when someone watches (a terminal or Jupyter; see
+        ``tinygrad_edu.progress``).
 
     Returns
     -------
@@ -173,20 +195,21 @@ def lr_find(
     lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
     losses: list[float] = []
     average, best, stopped = 0.0, math.inf, "reached end_lr"
-    _set_training(model, True)
     batches = iter(_cycle(loader))
+    bar = progress_bar(num_steps, progress, desc="lr_find", unit="step")
     try:
-        with np.errstate(all="ignore"):
+        with _in_mode(model, True), np.errstate(all="ignore"):
             for i, lr in enumerate(lrs):
                 opt.lr = float(lr)
                 xb, yb = next(batches)
-                opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                value = float(loss.item())
-                if not math.isfinite(value):
-                    stopped = f"loss became {value} at lr {lr:.2g}"
+                try:
+                    value = train_step(model, loss_fn, opt, xb, yb, caller="lr_find")
+                except NonFiniteLossError as err:
+                    stopped = f"loss became {err.loss} at lr {lr:.2g}"
                     break
                 losses.append(value)
+                if bar is not None:
+                    bar.update(1)
                 average = beta * average + (1 - beta) * value
                 smooth = average / (1 - beta ** (i + 1))
                 best = min(best, smooth)
@@ -196,9 +219,9 @@ def lr_find(
                         "minimum)"
                     )
                     break
-                loss.backward()
-                opt.step()
     finally:
+        if bar is not None:
+            bar.close()
         saved.restore()
         if opt_state is not None:
             opt.load_state_dict(opt_state)

@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import LossFn, _ModelState, _named_parameters, _set_training
+from ..train import NonFiniteLossError, loss_item, train_step
+from ._common import LossFn, _in_mode, _ModelState, _named_parameters
 from .lr_find import _make_optimizer
 
 
@@ -93,21 +95,23 @@ def overfit_one_batch(
     yb = y if isinstance(y, Tensor) else Tensor(np.asarray(y))
     losses: list[float] = []
     no_grad_params: list[str] = []
-    _set_training(model, True)
     try:
-        with np.errstate(all="ignore"):
-            for step in range(steps + 1):
-                opt.zero_grad()
-                loss = loss_fn(model(xb), yb)
-                losses.append(float(loss.item()))
-                if not math.isfinite(losses[-1]) or step == steps:
+        with _in_mode(model, True), np.errstate(all="ignore"):
+            for step in range(steps):
+                try:
+                    losses.append(
+                        train_step(model, loss_fn, opt, xb, yb, caller="overfit_one_batch")
+                    )
+                except NonFiniteLossError as err:
+                    losses.append(err.loss)  # type: ignore[attr-defined]
                     break
-                loss.backward()
-                if step == 0:
+                if step == 0:  # train_step leaves this step's gradients readable
                     no_grad_params = [
                         n for n, p in _named_parameters(model) if p.grad is None
                     ]
-                opt.step()
+            else:  # the loss after the last step
+                with no_grad():
+                    losses.append(loss_item(loss_fn(model(xb), yb), "overfit_one_batch"))
     finally:
         if saved is not None:
             saved.restore()

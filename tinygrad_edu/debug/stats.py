@@ -8,7 +8,8 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..tensor import Tensor
-from ._common import _array, _modules, _named_parameters, _set_training, _table
+from .._display import html_table, short_text_table
+from ._common import _array, _in_mode, _named_parameters, _table
 
 
 class StatsTable(dict):
@@ -27,15 +28,21 @@ class StatsTable(dict):
         super().__init__(rows)
         self.columns, self.title, self.notes = list(columns), title, list(notes)
 
+    def _rows(self) -> list[list]:
+        return [[name] + [row.get(c) for c in self.columns] for name, row in self.items()]
+
     def __str__(self) -> str:
-        body = _table(
-            ["layer"] + self.columns,
-            [[name] + [row.get(c) for c in self.columns] for name, row in self.items()],
-        )
+        body = _table(["layer"] + self.columns, self._rows())
         parts = ([self.title] if self.title else []) + [body] + list(self.notes)
         return "\n".join(parts)
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        """At most ~20 lines: a long model's middle rows are elided (str() has all)."""
+        body = short_text_table(["layer"] + self.columns, self._rows())
+        return "\n".join(([self.title] if self.title else []) + [body] + self.notes[:1])
+
+    def _repr_html_(self) -> str:
+        return html_table(["layer"] + self.columns, self._rows(), caption=self.title)
 
 
 def gradient_stats(
@@ -231,14 +238,8 @@ def activation_stats(model: Any, x: Any, saturation: float = 0.99) -> StatsTable
     from ..nn.layers import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    modes = [(m, m.training) for m in _modules(model)]
-    _set_training(model, False)
-    try:
-        with no_grad():
-            outputs = _layer_outputs(model, x)
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with _in_mode(model, False), no_grad():
+        outputs = _layer_outputs(model, x)
     rows = {}
     for name, module, out in outputs:
         if not isinstance(out, Tensor):

@@ -10,7 +10,7 @@ from typing import Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -41,14 +41,9 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
     ) -> None:
-        check_hyper(
-            "Adagrad", eps=eps, lr_decay=lr_decay, weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value,
-        )
         super().__init__(
-            params, lr, eps=float(eps), lr_decay=float(lr_decay),
-            weight_decay=float(weight_decay),
-            initial_accumulator_value=float(initial_accumulator_value),
+            params, lr, eps=eps, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
         )
 
     @property
@@ -62,8 +57,12 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(param, self.hyper["initial_accumulator_value"])
         state["step"] += 1
-        # the decay counts this parameter's own updates, as PyTorch (not opt.steps)
-        lr_t = self.lr / (1 + (state["step"] - 1) * self.hyper["lr_decay"])
+        # lr is the optimizer's current rate, base / (1 + steps·decay). The decay
+        # counts this parameter's own updates, as PyTorch: a parameter that missed
+        # gradients has had fewer, so its rate is rescaled to base / (1 + (k−1)·decay)
+        # (a factor of exactly 1 for a parameter updated at every step)
+        decay = self.hyper["lr_decay"]
+        lr_t = lr * (1 + self.steps * decay) / (1 + (state["step"] - 1) * decay)
         S, w = state["sum"], self._work(param)
         np.multiply(grad, grad, out=w)
         S += w  # S ← S + g²

@@ -11,7 +11,7 @@ from typing import Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer, nonnegative
 
 
 class Adam(Optimizer):
@@ -44,18 +44,20 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        name = type(self).__name__
+        super().__init__(
+            params, lr, betas=betas, eps=eps, weight_decay=weight_decay
+        )
+
+    def _check_hyper(self, hyper: dict) -> dict:
+        name, betas = type(self).__name__, hyper["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        beta1, beta2 = betas
-        for i, beta in enumerate((beta1, beta2)):
+        for i, beta in enumerate(betas):
+            nonnegative(name, f"betas[{i}]", beta)
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name}: betas[{i}] must be in [0, 1), got {beta}")
-        check_hyper(name, eps=eps, weight_decay=weight_decay)
-        super().__init__(
-            params, lr, betas=(float(beta1), float(beta2)), eps=float(eps),
-            weight_decay=float(weight_decay),
-        )
+        checked = super()._check_hyper({k: v for k, v in hyper.items() if k != "betas"})
+        return {"betas": (float(betas[0]), float(betas[1])), **checked}
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
         beta1, beta2 = self.hyper["betas"]

@@ -57,11 +57,37 @@ def _check_params(params: Any, owner: str) -> list[Tensor]:
     return result
 
 
-def check_hyper(owner: str, **values: float) -> None:
-    """Each named hyper-parameter must be a number >= 0."""
-    for name, value in values.items():
-        if not isinstance(value, (int, float, np.number)) or not value >= 0:
-            raise ValueError(f"{owner}: invalid {name} {value!r}; it must be >= 0")
+def nonnegative(owner: str, name: str, value: Any) -> float:
+    """``value`` as a float, when it is a finite number >= 0; else a ValueError
+    naming the optimizer and the hyper-parameter (a string lr would otherwise fail
+    only at the first step, inside NumPy)."""
+    number = isinstance(value, (int, float, np.number)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+    if not number or not 0 <= value < np.inf:
+        raise ValueError(
+            f"{owner}: invalid {name} {value!r}; it must be >= 0 (a finite number)"
+        )
+    return float(value)
+
+
+class HyperParameters(dict):
+    """The optimizer's hyper-parameters (``opt.hyper``); every change, by key
+    (``opt.hyper["momentum"] = 0.9``) or attribute (``opt.momentum = 0.9``), is
+    validated by the optimizer's own rules, as in its constructor."""
+
+    def __init__(self, optimizer: "Optimizer", values: dict[str, Any]) -> None:
+        super().__init__(optimizer._check_hyper(dict(values)))
+        self._optimizer = optimizer
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name not in self:
+            raise KeyError(
+                f"{type(self._optimizer).__name__} has no hyper-parameter {name!r}; "
+                f"it has {sorted(self)}"
+            )
+        checked = self._optimizer._check_hyper({**self, name: value})
+        super().__setitem__(name, checked[name])
 
 
 def _mark_modified(params: list[Tensor]) -> None:
@@ -82,14 +108,49 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor], lr: float, **hyper: Any) -> None:
         owner = type(self).__name__
+        self.hyper = HyperParameters(self, hyper)
         self.params = _check_params(params, owner)
-        check_hyper(owner, lr=lr)
-        self.lr = float(lr)
-        self.hyper = hyper
+        self.lr = lr
         self.steps = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
         self._work_arrays: dict[tuple, np.ndarray] = {}
         self._work_views: dict[tuple, np.ndarray] = {}  # (shape, dtype, slot) -> view
+
+    # ---- hyper-parameters: validated whenever they are set ------------------------
+
+    @property
+    def lr(self) -> float:
+        """The base learning rate (schedulers set it); a finite number >= 0."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = nonnegative(type(self).__name__, "lr", value)
+
+    def _check_hyper(self, hyper: dict[str, Any]) -> dict[str, Any]:
+        """The hyper-parameters validated and normalised; subclasses add their own
+        rules. Runs in the constructor and on every later change."""
+        owner = type(self).__name__
+        return {
+            name: bool(value) if name in self._flags else nonnegative(owner, name, value)
+            for name, value in hyper.items()
+        }
+
+    _flags: tuple[str, ...] = ()  # yes/no hyper-parameters (SGD's nesterov, ...)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called when normal lookup fails: opt.momentum reads opt.hyper
+        hyper = self.__dict__.get("hyper")
+        if hyper is not None and name in hyper:
+            return hyper[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        hyper = self.__dict__.get("hyper")
+        if hyper is not None and name in hyper:
+            hyper[name] = value  # opt.momentum = 0.9: validated, as in the constructor
+        else:
+            super().__setattr__(name, value)
 
     @property
     def current_lr(self) -> float:
@@ -102,7 +163,11 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
+        """Update every parameter that has a gradient, in place.
+
+        The learning rate comes from one place: ``current_lr`` (``lr`` as the
+        schedulers set it, with the optimizer's own decay), read once per step and
+        handed to every ``_update``; no ``_update`` reads ``self.lr``."""
         lr = self.current_lr
         updated = []
         for p, state in zip(self.params, self.state):
@@ -201,9 +266,9 @@ class Optimizer:
                     value = value.astype(p.dtype, copy=True)  # ours, not the dict's
                 new[name] = value
             new_states.append(new)
-        self.lr = float(state_dict["lr"])
+        self.lr = state_dict["lr"]
         self.steps = int(state_dict["steps"])
-        self.hyper = hyper
+        self.hyper = HyperParameters(self, hyper)
         self.state = new_states
 
     def __repr__(self) -> str:

@@ -10,7 +10,7 @@ from typing import Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -43,13 +43,18 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         centered: bool = False,
     ) -> None:
-        check_hyper("RMSprop", alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay)
-        if alpha > 1:
-            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {alpha}")
         super().__init__(
-            params, lr, alpha=float(alpha), eps=float(eps), momentum=float(momentum),
-            weight_decay=float(weight_decay), centered=bool(centered),
+            params, lr, alpha=alpha, eps=eps, momentum=momentum,
+            weight_decay=weight_decay, centered=centered,
         )
+
+    _flags = ("centered",)
+
+    def _check_hyper(self, hyper: dict) -> dict:
+        checked = super()._check_hyper(hyper)
+        if checked["alpha"] > 1:
+            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {hyper['alpha']}")
+        return checked
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
         alpha, eps, momentum = self.hyper["alpha"], self.hyper["eps"], self.hyper["momentum"]

@@ -10,7 +10,7 @@ from typing import Iterable
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_hyper
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -52,13 +52,18 @@ class SGD(Optimizer):
         decay: float = 0.0,
         weight_decay: float = 0.0,
     ) -> None:
-        check_hyper("SGD", momentum=momentum, decay=decay, weight_decay=weight_decay)
-        if nesterov and momentum <= 0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0")
         super().__init__(
-            params, lr, momentum=float(momentum), nesterov=bool(nesterov),
-            decay=float(decay), weight_decay=float(weight_decay),
+            params, lr, momentum=momentum, nesterov=nesterov, decay=decay,
+            weight_decay=weight_decay,
         )
+
+    _flags = ("nesterov",)
+
+    def _check_hyper(self, hyper: dict) -> dict:
+        checked = super()._check_hyper(hyper)
+        if checked["nesterov"] and checked["momentum"] <= 0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        return checked
 
     @property
     def current_lr(self) -> float:

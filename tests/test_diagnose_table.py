@@ -1,0 +1,126 @@
+"""diagnose on a table of classic broken networks: each gets exactly its own
+diagnosis, the others explained as consequences (issue 13.7)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import nn, optim
+from tinygrad_edu.data import datasets
+from tinygrad_edu.debug import diagnose
+from tinygrad_edu.nn import functional as F
+
+
+def two_blobs(seed, n=400):
+    """Two overlapping Gaussian blobs at (−1, −1) and (1, 1), standardised."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = np.where(y[:, None] == 1, 1.0, -1.0) + 0.8 * rng.standard_normal((n, 2))
+    return ((X - X.mean(0)) / X.std(0)).astype(np.float32), y
+
+
+def xor_blobs(seed, n=400):
+    rng = np.random.default_rng(seed)
+    corners, labels = datasets.logic_gate("xor")
+    idx = rng.integers(0, 4, n)
+    X = 2 * corners[idx] - 1 + 0.15 * rng.standard_normal((n, 2))
+    return X.astype(np.float32), labels[idx].astype(np.int64)
+
+
+def broken(name, seed):
+    """(model, X, y, your lr) for one classic broken network."""
+    tg.manual_seed(seed)
+    X, y = two_blobs(seed)
+    model, lr = nn.MLP([2, 16, 2]), 0.3
+    if name == "dead ReLUs":  # the issue's network: every bias −5
+        model, lr = nn.MLP([2, 32, 32, 2]), 0.1
+        for layer in model.linears:
+            layer.bias.data[:] = -5.0
+    elif name == "saturated sigmoids":
+        model = nn.MLP([2, 32, 32, 2], activation="sigmoid")
+        for layer in model.linears:
+            layer.weight.data *= 30.0
+    elif name == "lr far too large":
+        lr = 50.0
+    elif name == "lr far too small":
+        lr = 1e-5
+    elif name == "unscaled features":
+        X = X * 1000.0 + 500.0
+    elif name == "too little capacity":
+        X, y = xor_blobs(seed)
+        model = nn.Linear(2, 2)
+    elif name == "shuffled labels":
+        y = np.random.default_rng(seed + 1).permutation(y)
+    return model, X, y, lr
+
+
+TABLE = [  # (broken network, flagged root causes, verdict of the first)
+    ("healthy", [], None),
+    ("dead ReLUs", ["initialisation"], "problem"),
+    ("saturated sigmoids", ["initialisation"], "problem"),
+    ("lr far too large", ["learning_rate"], "too large"),
+    ("lr far too small", ["learning_rate"], "too small"),
+    ("unscaled features", ["features"], "unscaled"),
+    ("too little capacity", ["architecture"], "underfitting"),
+    ("shuffled labels", ["features"], "none relevant"),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("name, flagged, verdict", TABLE, ids=[row[0] for row in TABLE])
+def test_each_broken_network_gets_its_own_diagnosis(name, flagged, verdict, seed):
+    model, X, y, lr = broken(name, seed)
+    start = time.perf_counter()
+    report = diagnose(
+        model,
+        F.cross_entropy,
+        lambda p: optim.SGD(p, lr=lr),
+        (X, y),
+        budget=80,
+        seed=seed,
+        progress=False,
+    )
+    assert time.perf_counter() - start < 30  # bounded: 400 samples, ~8 short runs
+    assert report.flagged == flagged, str(report)
+    if flagged:
+        assert report[flagged[0]].verdict == verdict
+        # every other section with a problem says what it follows from
+        for section in report.values():
+            if section.key not in flagged and section.consequence_of is not None:
+                assert section.consequence_of in flagged
+                assert section.recommendation.startswith(f"follows from {flagged[0]}")
+
+
+def test_the_issues_dead_relu_network():
+    """nn.MLP([2, 32, 32, 2]), every bias −5, two Gaussian blobs, SGD(lr=0.1): the
+    answer is initialisation; the flat losses of the lr sweep are noise."""
+    model, X, y, _ = broken("dead ReLUs", 0)
+    report = diagnose(
+        model, F.cross_entropy, lambda p: optim.SGD(p, lr=0.1), (X, y), progress=False
+    )
+    assert report.flagged == ["initialisation"]
+    assert "dead ReLUs" in report["initialisation"].recommendation
+    lr = report["learning_rate"]
+    assert lr.verdict == "ok" and lr.evidence["noise"] is not None
+    assert report["architecture"].consequence_of == "initialisation"
+    findings = [s.key for s in report.findings()]
+    assert findings[0] == "initialisation" and "architecture" in findings
+    text = str(report)
+    assert text.index("what to change, root causes first") < text.index(
+        "(then architecture, underfitting: follows from initialisation)"
+    )
+
+
+def test_a_difference_within_the_noise_is_not_a_verdict():
+    """A repeat of your run with another shuffle measures the noise; the sweep's
+    winner must beat yours by more than 3 × noise."""
+    from tinygrad_edu.debug.diagnosis.learning_rate import behaviour
+
+    assert behaviour([0.6931, 0.6932, 0.6939], tolerance=0.007) == "converges"
+    assert behaviour([0.6931, 0.6932, 0.6939], tolerance=0.0) == "diverges"
+    assert behaviour([1.0, 0.5, 0.9, 0.4, 0.8, 0.3], tolerance=0.01) == "oscillates"
+    assert behaviour([1.0, float("nan")], tolerance=1.0) == "diverges"
