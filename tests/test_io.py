@@ -283,3 +283,74 @@ def test_failed_load_leaves_the_model_untouched(good_file, tmp_path):
     with pytest.raises(ValueError):
         model.load_state_dict(load(bad))
     _assert_same(before, model.state_dict())
+
+
+# ---- symlinks (issue 18.12): saving writes through the link, atomically --------------------
+
+
+def test_saving_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    store, links = tmp_path / "store", tmp_path / "links"
+    store.mkdir(), links.mkdir()
+    target, link = store / "real.npz", links / "latest.npz"
+    save({"w": np.zeros(2)}, target)
+    os.chmod(target, 0o640)
+    link.symlink_to(os.path.relpath(target, links))
+    old_inode = target.stat().st_ino
+    save({"w": np.ones(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == os.path.relpath(target, links)
+    assert target.stat().st_ino != old_inode  # replaced by rename, not rewritten in place
+    assert target.stat().st_mode & 0o777 == 0o640  # the old file's permissions are kept
+    assert load(target)["w"].tolist() == [1.0, 1.0] == load(link)["w"].tolist()
+    assert sorted(os.listdir(store)) == ["real.npz"] and sorted(os.listdir(links)) == ["latest.npz"]
+
+
+def test_saving_through_a_dangling_symlink_creates_its_target(tmp_path):
+    (tmp_path / "link.npz").symlink_to("made.npz")
+    save({"w": np.ones(1)}, tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink()
+    assert load(tmp_path / "made.npz")["w"].tolist() == [1.0]
+
+
+def test_saving_through_a_symlink_loop_fails_and_writes_nothing(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(OSError, match="symbolic links"):
+        save({"w": np.ones(1)}, tmp_path / "a")
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+    assert (tmp_path / "a").is_symlink() and (tmp_path / "b").is_symlink()
+
+
+# ---- failed loads close their file (issue 18.2) ----------------------------------------------
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))  # Linux, where the suite runs
+
+
+def test_failed_loads_close_their_files(good_file, tmp_path):
+    import warnings
+
+    from tests.reliability._zipcraft import npy_bytes, stored, zip_archive
+
+    data = good_file.read_bytes()
+    bad_files = {
+        "half.npz": data[: len(data) // 2],
+        "pickled.npz": zip_archive([stored("w.npy", npy_bytes(np.array([None, 1])))]),
+        "plain.npz": zip_archive([stored("w.npy", npy_bytes(np.ones(3)))]),
+        "bad_manifest.npz": zip_archive([stored(io.MARKER + ".npy", npy_bytes(np.array("[")))]),
+    }
+    for name, content in bad_files.items():
+        (tmp_path / name).write_bytes(content)
+    errors = []
+    before = _open_fds()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        for i in range(60):  # the exceptions (and their tracebacks) stay alive in the list
+            with pytest.raises(ValueError) as error:
+                load(tmp_path / sorted(bad_files)[i % len(bad_files)])
+            errors.append(error.value)
+        assert _open_fds() == before, "a failed load left its file open"
+        import gc
+
+        del errors
+        gc.collect()  # would emit ResourceWarning (an error here) for an unclosed file
