@@ -97,7 +97,8 @@ class NpzReader:
                 shape, _, dtype = read_header(member)
                 offset = member.tell()
         except ValueError as error:  # NumPy's answer to a bad magic string or header
-            raise ValueError(f"member {key!r:.80} is not a valid .npy array: {error}") from None
+            what = "is truncated" if str(error).startswith("EOF") else "is not a valid .npy array"
+            raise ValueError(f"member {key!r:.80} {what}: {error}") from None
         except MemoryError:
             raise
         except Exception as error:  # zlib, CRC, unsupported compression, ...

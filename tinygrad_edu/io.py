@@ -119,13 +119,11 @@ def _place(where: str) -> str:
     return repr(where) if where else "the top level"
 
 
-def _fields(node: Any, where: str, names: set[str]) -> dict:
-    if not isinstance(node, dict) or set(node) != names:
-        shown = sorted(node) if isinstance(node, dict) else type(node).__name__
+def _fields(node: dict, where: str, names: set[str]) -> dict:
+    if set(node) != names:
         raise ValueError(
-            f"corrupt manifest at {_place(where)}: a {node.get('type')!r} node needs the "
-            f"fields {sorted(names)}, got {shown}" if isinstance(node, dict)
-            else f"corrupt manifest at {_place(where)}: expected a node, got {shown}"
+            f"corrupt manifest at {_place(where)}: a {node['type']!r} node needs the "
+            f"fields {sorted(names)}, got {sorted(node)!r:.200}"
         )
     return node
 
@@ -134,7 +132,11 @@ def _unflatten(node: Any, read: Callable[..., np.ndarray], where: str = "",
                depth: int = 0) -> Any:
     """Rebuild the object from its manifest node; ``read(key, shape, dtype)`` returns
     a member's array after checking it against the manifest."""
-    kind = node.get("type") if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: expected a node, got {type(node).__name__}"
+        )
+    kind = node.get("type")
     if kind == "scalar":
         value = _fields(node, where, {"type", "value"})["value"]
         if not isinstance(value, _SCALARS):
@@ -143,8 +145,7 @@ def _unflatten(node: Any, read: Callable[..., np.ndarray], where: str = "",
     if kind in _ARRAY_KINDS:
         return _unflatten_array(node, kind, read, where)
     if kind not in ("dict", "list", "tuple"):
-        _fields(node, where, {"type"})  # not a node at all: say so
-        raise ValueError(f"corrupt manifest at {_place(where)}: unknown node type {kind!r}")
+        raise ValueError(f"corrupt manifest at {_place(where)}: unknown node type {kind!r:.40}")
     items = _fields(node, where, {"type", "items"})["items"]
     if not isinstance(items, list):
         raise ValueError(f"corrupt manifest at {_place(where)}: 'items' must be a list")
