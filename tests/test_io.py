@@ -553,3 +553,18 @@ def test_a_large_checkpoint_save_wrote_loads_by_default(tmp_path):
     save({"w": np.ones(300_000)}, path)  # 2.4 MB, far above the (patched) expansion
     with mock.patch("tinygrad_edu._npz.MAX_EXPANSION", 1000):
         assert load(path)["w"].sum() == 300_000
+
+
+def test_paths_that_are_not_paths_name_save_and_load(tmp_path):
+    for bad in [None, 3, 1.5, ["a"], object()]:
+        with pytest.raises(TypeError, match=r"save: path must be a str or os.PathLike"):
+            save({"w": np.ones(1)}, bad)
+        with pytest.raises(TypeError, match=r"load: path must be a str or os.PathLike"):
+            load(bad)
+    with pytest.raises(ValueError, match="save: the path .* contains a NUL byte"):
+        save({"w": np.ones(1)}, str(tmp_path / "a\x00b"))
+    with pytest.raises(ValueError, match="load: the path .* contains a NUL byte"):
+        load(str(tmp_path / "a\x00b"))
+    save({"w": np.ones(1)}, os.fsencode(tmp_path / "bytes.npz"))  # bytes paths work
+    assert load(os.fsencode(tmp_path / "bytes.npz"))["w"].tolist() == [1.0]
+    assert sorted(os.listdir(tmp_path)) == ["bytes.npz"]

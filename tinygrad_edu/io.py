@@ -224,6 +224,20 @@ def _parse_manifest(text: str) -> Any:
 # ---- save ------------------------------------------------------------------------------
 
 
+def _path(path: Any, function: str) -> str:
+    """``path`` as a str, or a TypeError/ValueError naming ``function``."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"{function}: path must be a str or os.PathLike, got {type(path).__name__}"
+        ) from None
+    path = os.fsdecode(path)
+    if "\x00" in path:
+        raise ValueError(f"{function}: the path {path!r} contains a NUL byte")
+    return path
+
+
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write a state dict, Tensor, array, or nested dict/list of them to ``path``.
 
@@ -246,7 +260,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     tree = _flatten(obj, "", arrays)  # fails (TypeError) before any file is touched
     manifest = {"format": FORMAT, "version": VERSION, "tree": tree}
     arrays[MARKER] = np.array(json.dumps(manifest))
-    atomic_write(os.fspath(path), lambda file: np.savez(file, **arrays))
+    atomic_write(_path(path, "save"), lambda file: np.savez(file, **arrays))
 
 
 # ---- load ------------------------------------------------------------------------------
@@ -277,7 +291,7 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
     """
     if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
         raise ValueError(f"load: max_bytes must be None or an int >= 0, got {max_bytes!r}")
-    path = os.fspath(path)
+    path = _path(path, "load")
     with open(path, "rb") as file:  # FileNotFoundError / PermissionError as usual
         magic = file.read(4)
         if magic != b"PK\x03\x04":  # every .npz is a zip archive
