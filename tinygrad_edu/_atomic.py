@@ -43,14 +43,20 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], object]) -> None:
     directory, name = os.path.split(target)
     remove_dead_temporaries(directory, name)
     mode = _mode_for(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=directory
+    )
     try:
         with os.fdopen(fd, "wb") as file:
             if fcntl is not None:
-                fcntl.flock(file.fileno(), fcntl.LOCK_EX)  # "a live writer owns this file"
+                fcntl.flock(
+                    file.fileno(), fcntl.LOCK_EX
+                )  # "a live writer owns this file"
             write(file)
             file.flush()
-            os.fsync(file.fileno())  # the bytes are on disk before the rename shows them
+            os.fsync(
+                file.fileno()
+            )  # the bytes are on disk before the rename shows them
             os.chmod(tmp, mode)  # mkstemp makes 0600; give the usual (or the old) mode
             if fcntl is not None:
                 os.replace(tmp, target)  # atomic; renamed while still locked
@@ -106,8 +112,11 @@ def remove_dead_temporaries(directory: str, name: str) -> list[str]:
         return []
     pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[A-Za-z0-9_]+\.tmp")
     try:
-        candidates = [entry for entry in os.listdir(directory)
-                      if entry.startswith(f".{name}.") and pattern.fullmatch(entry)]
+        candidates = [
+            entry
+            for entry in os.listdir(directory)
+            if entry.startswith(f".{name}.") and pattern.fullmatch(entry)
+        ]
     except OSError:
         return []
     removed = []

@@ -48,7 +48,9 @@ class NpzReader:
             ) from None
         try:
             self.members = self._directory(file, max_bytes)
-            self.headers = {key: self._header(key, info) for key, info in self.members.items()}
+            self.headers = {
+                key: self._header(key, info) for key, info in self.members.items()
+            }
         except BaseException:
             self.archive.close()
             raise
@@ -60,7 +62,9 @@ class NpzReader:
     def __exit__(self, *exc: object) -> None:
         self.archive.close()
 
-    def _directory(self, file: IO[bytes], max_bytes: int | None) -> dict[str, zipfile.ZipInfo]:
+    def _directory(
+        self, file: IO[bytes], max_bytes: int | None
+    ) -> dict[str, zipfile.ZipInfo]:
         members: dict[str, zipfile.ZipInfo] = {}
         for info in self.archive.infolist():
             key = info.filename[:-4]
@@ -74,7 +78,9 @@ class NpzReader:
         total = sum(info.file_size for info in members.values())
         if max_bytes is None:
             limit = os.fstat(file.fileno()).st_size + MAX_EXPANSION
-            allowed = f"the default limit of {limit} bytes (the file's size + MAX_EXPANSION)"
+            allowed = (
+                f"the default limit of {limit} bytes (the file's size + MAX_EXPANSION)"
+            )
         else:
             limit, allowed = max_bytes, f"max_bytes={max_bytes}"
         if total > limit:
@@ -92,24 +98,35 @@ class NpzReader:
                 version = fmt.read_magic(member)
                 if version not in ((1, 0), (2, 0)):
                     raise ValueError(f"unsupported .npy format version {version}")
-                read_header = fmt.read_array_header_1_0 if version == (1, 0) else \
-                    fmt.read_array_header_2_0
+                read_header = (
+                    fmt.read_array_header_1_0
+                    if version == (1, 0)
+                    else fmt.read_array_header_2_0
+                )
                 shape, _, dtype = read_header(member)
                 offset = member.tell()
         except ValueError as error:  # NumPy's answer to a bad magic string or header
-            what = "is truncated" if str(error).startswith("EOF") else "is not a valid .npy array"
+            what = (
+                "is truncated"
+                if str(error).startswith("EOF")
+                else "is not a valid .npy array"
+            )
             raise ValueError(f"member {key!r:.80} {what}: {error}") from None
         except MemoryError:
             raise
         except Exception as error:  # zlib, CRC, unsupported compression, ...
-            raise ValueError(f"member {key!r:.80} cannot be read (corrupt): {error}") from None
+            raise ValueError(
+                f"member {key!r:.80} cannot be read (corrupt): {error}"
+            ) from None
         if dtype.hasobject:
             raise ValueError(
                 f"member {key!r:.80} holds Python objects (dtype {dtype}), which cannot be read "
                 "without pickle (refused: unpickling can run code)"
             )
         if dtype.kind == "V" or dtype.subdtype is not None or any(n < 0 for n in shape):
-            raise ValueError(f"member {key!r:.80} has unsupported shape {shape} or dtype {dtype}")
+            raise ValueError(
+                f"member {key!r:.80} has unsupported shape {shape} or dtype {dtype}"
+            )
         need, have = math.prod(shape) * dtype.itemsize, info.file_size - offset
         if have < need:
             raise ValueError(
@@ -139,7 +156,9 @@ class NpzReader:
         """``read(key)`` for an array the manifest lists with ``shape`` and ``dtype``."""
         header = self.headers.get(key)
         if header is None:
-            raise ValueError(f"array {key!r:.80} is listed in the manifest but missing from the file")
+            raise ValueError(
+                f"array {key!r:.80} is listed in the manifest but missing from the file"
+            )
         if key not in self.unread:
             raise ValueError(f"array {key!r:.80} is used twice by the manifest")
         if header.shape != shape or header.dtype.str != dtype:

@@ -53,12 +53,18 @@ _ARRAY_KINDS = ("array", "tensor", "numpy_scalar")
 def _flatten(obj: Any, path: str, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
     """The manifest node for ``obj``; its arrays are added to ``arrays``."""
     if isinstance(obj, Tensor):
-        return {"type": "tensor", **_add_array(obj.data, path or "tensor", arrays),
-                "requires_grad": bool(obj.requires_grad)}
+        return {
+            "type": "tensor",
+            **_add_array(obj.data, path or "tensor", arrays),
+            "requires_grad": bool(obj.requires_grad),
+        }
     if isinstance(obj, np.ndarray):
         return {"type": "array", **_add_array(obj, path or "array", arrays)}
     if isinstance(obj, np.generic):  # a NumPy scalar keeps its dtype
-        return {"type": "numpy_scalar", **_add_array(np.asarray(obj), path or "scalar", arrays)}
+        return {
+            "type": "numpy_scalar",
+            **_add_array(np.asarray(obj), path or "scalar", arrays),
+        }
     if isinstance(obj, _SCALARS):
         return {"type": "scalar", "value": obj}
     if isinstance(obj, (dict, list, tuple)) and depth >= MAX_DEPTH:
@@ -75,10 +81,16 @@ def _flatten(obj: Any, path: str, arrays: dict[str, np.ndarray], depth: int = 0)
             items.append([key, _flatten(value, child, arrays, depth + 1)])
         return {"type": "dict", "items": items}
     if isinstance(obj, (list, tuple)):
-        items = [_flatten(v, f"{path}/{i}" if path else str(i), arrays, depth + 1)
-                 for i, v in enumerate(obj)]
+        items = [
+            _flatten(v, f"{path}/{i}" if path else str(i), arrays, depth + 1)
+            for i, v in enumerate(obj)
+        ]
         return {"type": "list" if isinstance(obj, list) else "tuple", "items": items}
-    hint = " (save model.state_dict(), not the model)" if hasattr(obj, "state_dict") else ""
+    hint = (
+        " (save model.state_dict(), not the model)"
+        if hasattr(obj, "state_dict")
+        else ""
+    )
     raise TypeError(
         f"save: cannot store a {type(obj).__name__} at {path or 'the top level'!r}; "
         f"expected arrays, Tensors, numbers, strings and dicts/lists of them{hint}"
@@ -128,8 +140,9 @@ def _fields(node: dict, where: str, names: set[str]) -> dict:
     return node
 
 
-def _unflatten(node: Any, read: Callable[..., np.ndarray], where: str = "",
-               depth: int = 0) -> Any:
+def _unflatten(
+    node: Any, read: Callable[..., np.ndarray], where: str = "", depth: int = 0
+) -> Any:
     """Rebuild the object from its manifest node; ``read(key, shape, dtype)`` returns
     a member's array after checking it against the manifest."""
     if not isinstance(node, dict):
@@ -140,25 +153,38 @@ def _unflatten(node: Any, read: Callable[..., np.ndarray], where: str = "",
     if kind == "scalar":
         value = _fields(node, where, {"type", "value"})["value"]
         if not isinstance(value, _SCALARS):
-            raise ValueError(f"corrupt manifest at {_place(where)}: a scalar cannot be {value!r}")
+            raise ValueError(
+                f"corrupt manifest at {_place(where)}: a scalar cannot be {value!r}"
+            )
         return value
     if kind in _ARRAY_KINDS:
         return _unflatten_array(node, kind, read, where)
     if kind not in ("dict", "list", "tuple"):
-        raise ValueError(f"corrupt manifest at {_place(where)}: unknown node type {kind!r:.40}")
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: unknown node type {kind!r:.40}"
+        )
     items = _fields(node, where, {"type", "items"})["items"]
     if not isinstance(items, list):
         raise ValueError(f"corrupt manifest at {_place(where)}: 'items' must be a list")
     if depth >= MAX_DEPTH:
-        raise ValueError(f"the manifest nests containers deeper than {MAX_DEPTH} levels")
+        raise ValueError(
+            f"the manifest nests containers deeper than {MAX_DEPTH} levels"
+        )
     if kind != "dict":
-        values = [_unflatten(v, read, f"{where}/{i}", depth + 1) for i, v in enumerate(items)]
+        values = [
+            _unflatten(v, read, f"{where}/{i}", depth + 1) for i, v in enumerate(items)
+        ]
         return values if kind == "list" else tuple(values)
     result: dict = {}
     for item in items:
         ok = isinstance(item, list) and len(item) == 2
         key = item[0] if ok else None
-        if not ok or not isinstance(key, (str, int)) or isinstance(key, bool) or key in result:
+        if (
+            not ok
+            or not isinstance(key, (str, int))
+            or isinstance(key, bool)
+            or key in result
+        ):
             raise ValueError(
                 f"corrupt manifest at {_place(where)}: a dict item must be a "
                 f"[str-or-int key, node] pair with a new key, got {item!r:.80}"
@@ -168,11 +194,16 @@ def _unflatten(node: Any, read: Callable[..., np.ndarray], where: str = "",
 
 
 def _unflatten_array(node: dict, kind: str, read: Callable, where: str) -> Any:
-    names = {"type", "key", "shape", "dtype"} | ({"requires_grad"} if kind == "tensor" else set())
+    names = {"type", "key", "shape", "dtype"} | (
+        {"requires_grad"} if kind == "tensor" else set()
+    )
     _fields(node, where, names)
     key, shape, dtype = node["key"], node["shape"], node["dtype"]
-    shape_ok = isinstance(shape, list) and all(
-        type(n) is int and n >= 0 for n in shape) and (kind != "numpy_scalar" or not shape)
+    shape_ok = (
+        isinstance(shape, list)
+        and all(type(n) is int and n >= 0 for n in shape)
+        and (kind != "numpy_scalar" or not shape)
+    )
     if not isinstance(key, str) or not isinstance(dtype, str) or not shape_ok:
         raise ValueError(
             f"corrupt manifest at {_place(where)}: bad key {key!r:.40}, shape {shape!r:.80} "
@@ -184,7 +215,9 @@ def _unflatten_array(node: dict, kind: str, read: Callable, where: str) -> Any:
     if kind == "array":
         return array
     if not isinstance(node["requires_grad"], bool):
-        raise ValueError(f"corrupt manifest at {_place(where)}: requires_grad must be true/false")
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: requires_grad must be true/false"
+        )
     try:
         return Tensor(array, requires_grad=node["requires_grad"])
     except (TypeError, ValueError) as error:  # e.g. an int tensor that requires grad
@@ -290,7 +323,9 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
     ValueError: load: '...big.npz': its arrays need ... bytes, more than max_bytes=100 ...
     """
     if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
-        raise ValueError(f"load: max_bytes must be None or an int >= 0, got {max_bytes!r}")
+        raise ValueError(
+            f"load: max_bytes must be None or an int >= 0, got {max_bytes!r}"
+        )
     path = _path(path, "load")
     with open(path, "rb") as file:  # FileNotFoundError / PermissionError as usual
         magic = file.read(4)
@@ -298,7 +333,9 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
             what = "empty" if not magic else "not an .npz (zip) archive"
             if magic[:1] == b"\x80":
                 what += "; it looks like a pickle, which is never loaded (it could run code)"
-            raise ValueError(f"load: {path!r} is not a tinygrad_edu checkpoint ({what})")
+            raise ValueError(
+                f"load: {path!r} is not a tinygrad_edu checkpoint ({what})"
+            )
         file.seek(0)
         try:
             with NpzReader(file, max_bytes) as reader:
@@ -315,7 +352,9 @@ def _read_checkpoint(reader: NpzReader) -> Any:
         )
     manifest = reader.read(MARKER)
     if manifest.dtype.kind != "U" or manifest.shape != ():
-        raise ValueError(f"the manifest is corrupt: a {manifest.dtype} array, not a string")
+        raise ValueError(
+            f"the manifest is corrupt: a {manifest.dtype} array, not a string"
+        )
     obj = _unflatten(_parse_manifest(str(manifest[()])), reader.read_listed)
     reader.check_all_read()
     return obj

@@ -42,7 +42,9 @@ class Returned:
         self.value = value
 
 
-class _TimeLimit(BaseException):  # not an Exception: the code under test cannot catch it
+class _TimeLimit(
+    BaseException
+):  # not an Exception: the code under test cannot catch it
     pass
 
 
@@ -50,7 +52,9 @@ def _alarm(signum, frame):
     raise _TimeLimit()
 
 
-def outcome(names: Iterable[str], call: Callable[[], Any], what: str = "") -> Returned | None:
+def outcome(
+    names: Iterable[str], call: Callable[[], Any], what: str = ""
+) -> Returned | None:
     """``Returned(value)``, or ``None`` after a documented, well-named exception;
     any other ending raises ``AssertionError`` describing it."""
     names = tuple(names)
@@ -74,9 +78,15 @@ def outcome(names: Iterable[str], call: Callable[[], Any], what: str = "") -> Re
         signal.signal(signal.SIGALRM, previous)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert peak < MEGABYTES * 2**20, f"{names[0]}({what}) allocated {peak / 2**20:.0f} MB"
+    assert (
+        peak < MEGABYTES * 2**20
+    ), f"{names[0]}({what}) allocated {peak / 2**20:.0f} MB"
     if error is not None:
-        message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+        message = (
+            str(error.args[0])
+            if isinstance(error, KeyError) and error.args
+            else str(error)
+        )
         assert any(re.search(rf"\b{re.escape(n)}\b", message, re.I) for n in names), (
             f"{names[0]}({what}) raised {type(error).__name__} without naming "
             f"{' or '.join(names)}: {message}"[:500]
@@ -87,7 +97,9 @@ def outcome(names: Iterable[str], call: Callable[[], Any], what: str = "") -> Re
 # ---- kinds of hostile values ------------------------------------------------------------
 
 # moderate magnitudes plus the IEEE specials: float32 overflow is another file's topic
-floats = st.one_of(st.floats(-1e6, 1e6), st.sampled_from([math.nan, math.inf, -math.inf]))
+floats = st.one_of(
+    st.floats(-1e6, 1e6), st.sampled_from([math.nan, math.inf, -math.inf])
+)
 KINDS: dict[str, st.SearchStrategy] = {
     "none": st.none(),
     "bool": st.booleans(),
@@ -100,17 +112,22 @@ KINDS: dict[str, st.SearchStrategy] = {
     "complex": st.complex_numbers(max_magnitude=10, allow_nan=False),
     "string": st.sampled_from(["", "a", "0", "1.5", "relu", "none", "\x00"]),
     "bytes": st.binary(max_size=3),
-    "mixed list": st.lists(st.one_of(st.integers(-2, 2), st.text(max_size=1), st.none()),
-                           min_size=1, max_size=3),
+    "mixed list": st.lists(
+        st.one_of(st.integers(-2, 2), st.text(max_size=1), st.none()),
+        min_size=1,
+        max_size=3,
+    ),
     "ragged list": st.sampled_from([[[1], [1, 2]], [[1.0, 2.0], 3.0], [[[1]], [2]]]),
     "dict": st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
     "object": st.builds(object),
     "empty array": st.sampled_from([np.zeros(0), np.zeros((0, 3)), np.zeros((2, 0))]),
     "0-d array": st.sampled_from([np.array(1.0), np.array(0), np.array(np.nan)]),
-    "int array": hnp.arrays(np.int64, hnp.array_shapes(max_dims=2, max_side=3),
-                            elements=st.integers(-3, 3)),
-    "float array": hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=3),
-                              elements=floats),
+    "int array": hnp.arrays(
+        np.int64, hnp.array_shapes(max_dims=2, max_side=3), elements=st.integers(-3, 3)
+    ),
+    "float array": hnp.arrays(
+        np.float64, hnp.array_shapes(max_dims=3, max_side=3), elements=floats
+    ),
     "tuple": st.tuples(st.integers(-3, 3), st.integers(-3, 3)),
 }
 

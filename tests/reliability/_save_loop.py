@@ -30,7 +30,11 @@ def versions(megabytes: float) -> tuple[dict, dict]:
                 "layers.0.bias": np.full(1000, fill, dtype=np.float32),
                 "layers.2.weight": np.full((n // 1000, 1000), -fill),
             },
-            "optimizer": {"lr": 0.1 * fill, "steps": v, "state": [{"velocity": np.full(7, fill)}]},
+            "optimizer": {
+                "lr": 0.1 * fill,
+                "steps": v,
+                "state": [{"velocity": np.full(7, fill)}],
+            },
             "step": v,
         }
 

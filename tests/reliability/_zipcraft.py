@@ -27,7 +27,9 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def deflate_bomb(header: bytes, zeros: int, chunk: int = 2**22) -> tuple[bytes, int, int]:
+def deflate_bomb(
+    header: bytes, zeros: int, chunk: int = 2**22
+) -> tuple[bytes, int, int]:
     """Raw deflate data of ``header`` + ``zeros`` zero bytes, with its CRC-32 and size.
 
     One chunk of zeros is compressed once and its (self-contained, byte-aligned after
@@ -51,15 +53,30 @@ def zip_archive(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
     out, central = io.BytesIO(), io.BytesIO()
     for name, data, crc, size, method in members:
         raw = name.encode()
+        # method, time, date, CRC, compressed size, size, name length: in both headers
+        common = (method, 0, 0, crc, len(data), size, len(raw))
         offset = out.tell()
-        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 0, crc,
-                              len(data), size, len(raw), 0) + raw + data)
-        central.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0,
-                                  crc, len(data), size, len(raw), 0, 0, 0, 0, 0, offset) + raw)
+        local = struct.pack("<4s2H3H3LHH", b"PK\x03\x04", 20, 0, *common, 0)
+        out.write(local + raw + data)
+        entry = struct.pack(
+            "<4s3H3H3LH4H2L", b"PK\x01\x02", 20, 20, 0, *common, 0, 0, 0, 0, 0, offset
+        )
+        central.write(entry + raw)
     start, directory = out.tell(), central.getvalue()
     out.write(directory)
-    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members),
-                          len(directory), start, 0))
+    out.write(
+        struct.pack(
+            "<4s4H2LH",
+            b"PK\x05\x06",
+            0,
+            0,
+            len(members),
+            len(members),
+            len(directory),
+            start,
+            0,
+        )
+    )
     return out.getvalue()
 
 

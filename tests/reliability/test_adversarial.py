@@ -47,7 +47,12 @@ def is_real(v: Any) -> bool:
 def same_values(got: Any, want: Any) -> bool:
     got, want = np.asarray(getattr(got, "data", got)), np.asarray(want)
     return got.shape == want.shape and np.allclose(
-        got.astype(np.float64), want.astype(np.float64), rtol=1e-5, atol=1e-6, equal_nan=True)
+        got.astype(np.float64),
+        want.astype(np.float64),
+        rtol=1e-5,
+        atol=1e-6,
+        equal_nan=True,
+    )
 
 
 def like_numpy(reference: Callable[[Any], Any]) -> Callable[[Any, Any], bool]:
@@ -92,8 +97,14 @@ def _softmax_shape(v):
 
 
 REDUCTIONS = {
-    "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
-    "var": np.var, "std": np.std, "logsumexp": lambda a, axis: np.sum(a, axis=axis),
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "min": np.min,
+    "prod": np.prod,
+    "var": np.var,
+    "std": np.std,
+    "logsumexp": lambda a, axis: np.sum(a, axis=axis),
 }
 
 # axis values each reduction is tried with; left out (failing today, see the report):
@@ -103,107 +114,261 @@ REDUCTIONS = {
 _AXIS_OK = kinds("small int", "negative int", "huge int", "none", "tuple")
 _VALID_AXES = st.sampled_from([None, 0, 1, -1, -2, (0, 1), (1, 0), (-1,)])
 AXES = {
-    **dict.fromkeys(["sum", "max", "min", "prod"], kinds("small int", "negative int",
-                                                         "huge int", "none", "tuple", "float",
-                                                         "nan/inf", "complex", "object")),
+    **dict.fromkeys(
+        ["sum", "max", "min", "prod"],
+        kinds(
+            "small int",
+            "negative int",
+            "huge int",
+            "none",
+            "tuple",
+            "float",
+            "nan/inf",
+            "complex",
+            "object",
+        ),
+    ),
     **dict.fromkeys(["mean", "var", "logsumexp", "softmax"], _AXIS_OK),
     **dict.fromkeys(["std", "log_softmax"], _VALID_AXES),
 }
 
 ROWS = [
     # ---- Tensor and creation ----
-    Row(("Tensor",), lambda v: Tensor(v), kinds("all"),
-        lambda r, v: same_values(r, np.asarray(v))),
-    Row(("Tensor",), lambda v: Tensor([1.0, 2.0], requires_grad=v), kinds("bool", "none"),
-        lambda r, v: r.requires_grad == bool(v)),
-    Row(("zeros",), lambda v: tg.zeros(2, v), kinds("size", "none", "dict"),
-        shape_like_numpy(lambda v: np.zeros((2, v)))),
-    Row(("ones",), lambda v: tg.ones(v), kinds("size", "none"),
-        shape_like_numpy(lambda v: np.ones(v))),
-    Row(("randn",), lambda v: tg.randn(v, 2), kinds("size", "none"),
-        shape_like_numpy(lambda v: np.zeros((v, 2)))),
-    Row(("full",), lambda v: tg.full((2,), v), kinds("small int", "float", "nan/inf", "bool"),
-        like_numpy(lambda v: np.full(2, v, dtype=np.float32))),
-    Row(("arange",), lambda v: tg.arange(v), kinds("small int", "float", "negative int"),
-        like_numpy(lambda v: np.arange(v))),
-    Row(("ones_like", "Tensor"), lambda v: tg.ones_like(v),
+    Row(
+        ("Tensor",),
+        lambda v: Tensor(v),
+        kinds("all"),
+        lambda r, v: same_values(r, np.asarray(v)),
+    ),
+    Row(
+        ("Tensor",),
+        lambda v: Tensor([1.0, 2.0], requires_grad=v),
+        kinds("bool", "none"),
+        lambda r, v: r.requires_grad == bool(v),
+    ),
+    Row(
+        ("zeros",),
+        lambda v: tg.zeros(2, v),
+        kinds("size", "none", "dict"),
+        shape_like_numpy(lambda v: np.zeros((2, v))),
+    ),
+    Row(
+        ("ones",),
+        lambda v: tg.ones(v),
+        kinds("size", "none"),
+        shape_like_numpy(lambda v: np.ones(v)),
+    ),
+    Row(
+        ("randn",),
+        lambda v: tg.randn(v, 2),
+        kinds("size", "none"),
+        shape_like_numpy(lambda v: np.zeros((v, 2))),
+    ),
+    Row(
+        ("full",),
+        lambda v: tg.full((2,), v),
+        kinds("small int", "float", "nan/inf", "bool"),
+        like_numpy(lambda v: np.full(2, v, dtype=np.float32)),
+    ),
+    Row(
+        ("arange",),
+        lambda v: tg.arange(v),
+        kinds("small int", "float", "negative int"),
+        like_numpy(lambda v: np.arange(v)),
+    ),
+    Row(
+        ("ones_like", "Tensor"),
+        lambda v: tg.ones_like(v),
         kinds("float array", "int array", "empty array", "0-d array", "small int"),
-        lambda r, v: r.shape == np.shape(v) and bool(np.all(r.data == 1))),
+        lambda r, v: r.shape == np.shape(v) and bool(np.all(r.data == 1)),
+    ),
     # ---- ops ----
-    *[Row((name,), lambda v, name=name: getattr(x(), name)(axis=v), AXES[name],
-          shape_like_numpy(lambda v, f=f: f(X, axis=v)))
-      for name, f in REDUCTIONS.items()],
-    *[Row((name,), lambda v, name=name: getattr(x(), name)(axis=v), AXES[name],
-          shape_like_numpy(_softmax_shape, tuple))
-      for name in ("softmax", "log_softmax")],
-    Row(("reshape",), lambda v: x().reshape(v), kinds("small int", "negative int", "tuple"),
-        like_numpy(lambda v: X.reshape(v))),
-    Row(("transpose",), lambda v: x().transpose(v), kinds("tuple"),
-        like_numpy(lambda v: X.transpose(v))),
-    Row(("getitem", "index"), lambda v: x()[v],
+    *[
+        Row(
+            (name,),
+            lambda v, name=name: getattr(x(), name)(axis=v),
+            AXES[name],
+            shape_like_numpy(lambda v, f=f: f(X, axis=v)),
+        )
+        for name, f in REDUCTIONS.items()
+    ],
+    *[
+        Row(
+            (name,),
+            lambda v, name=name: getattr(x(), name)(axis=v),
+            AXES[name],
+            shape_like_numpy(_softmax_shape, tuple),
+        )
+        for name in ("softmax", "log_softmax")
+    ],
+    Row(
+        ("reshape",),
+        lambda v: x().reshape(v),
+        kinds("small int", "negative int", "tuple"),
+        like_numpy(lambda v: X.reshape(v)),
+    ),
+    Row(
+        ("transpose",),
+        lambda v: x().transpose(v),
+        kinds("tuple"),
+        like_numpy(lambda v: X.transpose(v)),
+    ),
+    Row(
+        ("getitem", "index"),
+        lambda v: x()[v],
         kinds("small int", "negative int", "huge int", "tuple", "int array"),
-        like_numpy(lambda v: X[v])),
-    Row(("matmul",), lambda v: x() @ Tensor(v), kinds("float array", "empty array"),
-        like_numpy(lambda v: X.astype(np.float64) @ v)),
-    Row(("add", "Tensor"), lambda v: x() + v,
-        kinds("small int", "float", "nan/inf", "float array", "0-d array", "string", "none"),
-        like_numpy(lambda v: X + np.asarray(v, dtype=float))),
-    Row(("clip",), lambda v: x().clip(v, 1.0), kinds("small int", "float", "nan/inf"),
-        like_numpy(lambda v: np.clip(X, v, 1.0))),
-    Row(("concatenate",), lambda v: tg.concatenate([x(), Tensor(v)]),
-        kinds("float array", "empty array"), like_numpy(lambda v: np.concatenate([X, v]))),
+        like_numpy(lambda v: X[v]),
+    ),
+    Row(
+        ("matmul",),
+        lambda v: x() @ Tensor(v),
+        kinds("float array", "empty array"),
+        like_numpy(lambda v: X.astype(np.float64) @ v),
+    ),
+    Row(
+        ("add", "Tensor"),
+        lambda v: x() + v,
+        kinds(
+            "small int",
+            "float",
+            "nan/inf",
+            "float array",
+            "0-d array",
+            "string",
+            "none",
+        ),
+        like_numpy(lambda v: X + np.asarray(v, dtype=float)),
+    ),
+    Row(
+        ("clip",),
+        lambda v: x().clip(v, 1.0),
+        kinds("small int", "float", "nan/inf"),
+        like_numpy(lambda v: np.clip(X, v, 1.0)),
+    ),
+    Row(
+        ("concatenate",),
+        lambda v: tg.concatenate([x(), Tensor(v)]),
+        kinds("float array", "empty array"),
+        like_numpy(lambda v: np.concatenate([X, v])),
+    ),
     # ---- nn ----
-    Row(("Linear",), lambda v: nn.Linear(v, 2),
+    Row(
+        ("Linear",),
+        lambda v: nn.Linear(v, 2),
         kinds("small int", "negative int", "none", "dict", "string", "float"),
-        only_if(lambda v: is_int(v) and 0 <= v <= 2**20)),
-    Row(("Linear",), lambda v: nn.Linear(3, 2)(Tensor(v)), kinds("float array", "empty array"),
-        lambda r, v: np.shape(v)[-1:] == (3,) and r.shape == np.shape(v)[:-1] + (2,)),
-    Row(("MLP",), lambda v: nn.MLP([2, v, 1]),
+        only_if(lambda v: is_int(v) and 0 <= v <= 2**20),
+    ),
+    Row(
+        ("Linear",),
+        lambda v: nn.Linear(3, 2)(Tensor(v)),
+        kinds("float array", "empty array"),
+        lambda r, v: np.shape(v)[-1:] == (3,) and r.shape == np.shape(v)[:-1] + (2,),
+    ),
+    Row(
+        ("MLP",),
+        lambda v: nn.MLP([2, v, 1]),
         kinds("small int", "none", "negative int", "string", "float"),
-        only_if(lambda v: is_int(v) and v >= 0)),
-    Row(("Dropout",), lambda v: nn.Dropout(v), kinds("float", "small int", "nan/inf", "string"),
-        only_if(lambda v: is_real(v) and 0 <= v <= 1)),
+        only_if(lambda v: is_int(v) and v >= 0),
+    ),
+    Row(
+        ("Dropout",),
+        lambda v: nn.Dropout(v),
+        kinds("float", "small int", "nan/inf", "string"),
+        only_if(lambda v: is_real(v) and 0 <= v <= 1),
+    ),
     # ---- losses ----
-    Row(("mse_loss",), lambda v: F.mse_loss(x(), Tensor(v)), kinds("float array"),
-        lambda r, v: np.shape(v) == X.shape and same_values(r, np.mean((X - v) ** 2))),
-    Row(("cross_entropy",), lambda v: F.cross_entropy(x(), Tensor(v)),
+    Row(
+        ("mse_loss",),
+        lambda v: F.mse_loss(x(), Tensor(v)),
+        kinds("float array"),
+        lambda r, v: np.shape(v) == X.shape and same_values(r, np.mean((X - v) ** 2)),
+    ),
+    Row(
+        ("cross_entropy",),
+        lambda v: F.cross_entropy(x(), Tensor(v)),
         kinds("int array", "tuple"),
-        lambda r, v: np.shape(v) == (2,) and all(0 <= t < 3 for t in np.ravel(v))),
-    Row(("mse_loss",), lambda v: F.mse_loss(x(), x(), reduction=v), kinds("string", "none"),
-        only_if(lambda v: v in ("mean", "sum", "none"))),
+        lambda r, v: np.shape(v) == (2,) and all(0 <= t < 3 for t in np.ravel(v)),
+    ),
+    Row(
+        ("mse_loss",),
+        lambda v: F.mse_loss(x(), x(), reduction=v),
+        kinds("string", "none"),
+        only_if(lambda v: v in ("mean", "sum", "none")),
+    ),
     # ---- optim, data, train ----
-    *[Row((cls.__name__,), lambda v, cls=cls: cls([nn.Parameter([1.0])], lr=v),
-          kinds("float", "small int", "negative int", "string", "none"),
-          only_if(lambda v: is_real(v) and v >= 0))
-      for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad)],
-    Row(("DataLoader",), lambda v: DataLoader(np.ones((4, 2)), np.ones(4), batch_size=v),
+    *[
+        Row(
+            (cls.__name__,),
+            lambda v, cls=cls: cls([nn.Parameter([1.0])], lr=v),
+            kinds("float", "small int", "negative int", "string", "none"),
+            only_if(lambda v: is_real(v) and v >= 0),
+        )
+        for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad)
+    ],
+    Row(
+        ("DataLoader",),
+        lambda v: DataLoader(np.ones((4, 2)), np.ones(4), batch_size=v),
         kinds("small int", "negative int", "float", "string", "none"),
-        only_if(lambda v: is_int(v) and v >= 1)),
-    Row(("fit",), lambda v: train.fit(*_fit_args(), epochs=v, progress=False),
+        only_if(lambda v: is_int(v) and v >= 1),
+    ),
+    Row(
+        ("fit",),
+        lambda v: train.fit(*_fit_args(), epochs=v, progress=False),
         kinds("small int", "negative int", "float", "string", "none"),
-        only_if(lambda v: is_int(v) and v >= 0)),
-    Row(("DataLoader",), lambda v: DataLoader(v, np.ones(4)),
+        only_if(lambda v: is_int(v) and v >= 0),
+    ),
+    Row(
+        ("DataLoader",),
+        lambda v: DataLoader(v, np.ones(4)),
         kinds("float array", "int array", "empty array", "0-d array", "none", "string"),
-        only_if(lambda v: np.ndim(v) >= 1 and len(v) == 4)),
-    Row(("SGD",), lambda v: optim.SGD(v, lr=0.1), kinds("all"),
-        only_if(lambda v: False)),  # no hostile value is a list of parameters
-    Row(("SGD",), lambda v: optim.SGD([nn.Parameter([1.0])], lr=0.1, momentum=v),
+        only_if(lambda v: np.ndim(v) >= 1 and len(v) == 4),
+    ),
+    Row(
+        ("SGD",), lambda v: optim.SGD(v, lr=0.1), kinds("all"), only_if(lambda v: False)
+    ),  # no hostile value is a list of parameters
+    Row(
+        ("SGD",),
+        lambda v: optim.SGD([nn.Parameter([1.0])], lr=0.1, momentum=v),
         kinds("float", "small int", "negative int", "string", "none"),
-        only_if(lambda v: is_real(v) and 0 <= v)),
+        only_if(lambda v: is_real(v) and 0 <= v),
+    ),
     # ---- files, viz ----
-    Row(("save",), lambda v: tg.save(v, _SCRATCH["path"]), kinds("all"),
-        lambda r, v: _round_trips(v)),
-    Row(("save",), lambda v: tg.save({"w": np.ones(2)}, v), all_but("string", "bytes"),
-        only_if(lambda v: False)),  # none of them is a path
-    Row(("load",), lambda v: tg.load(v), all_but("string", "bytes"),
-        only_if(lambda v: False)),
-    Row(("load",), lambda v: tg.load(_saved(), max_bytes=v), kinds("all"),
-        only_if(lambda v: v is None or (is_int(v) and v >= 100))),
-    Row(("to_dot",), lambda v: viz.to_dot(v), all_but("empty array", "float array", "int array"),
-        only_if(lambda v: isinstance(v, Tensor))),
-    Row(("to_dot",), lambda v: viz.to_dot(x() * 2, rankdir=v),
+    Row(
+        ("save",),
+        lambda v: tg.save(v, _SCRATCH["path"]),
+        kinds("all"),
+        lambda r, v: _round_trips(v),
+    ),
+    Row(
+        ("save",),
+        lambda v: tg.save({"w": np.ones(2)}, v),
+        all_but("string", "bytes"),
+        only_if(lambda v: False),
+    ),  # none of them is a path
+    Row(
+        ("load",),
+        lambda v: tg.load(v),
+        all_but("string", "bytes"),
+        only_if(lambda v: False),
+    ),
+    Row(
+        ("load",),
+        lambda v: tg.load(_saved(), max_bytes=v),
+        kinds("all"),
+        only_if(lambda v: v is None or (is_int(v) and v >= 100)),
+    ),
+    Row(
+        ("to_dot",),
+        lambda v: viz.to_dot(v),
         all_but("empty array", "float array", "int array"),
-        only_if(lambda v: v in ("LR", "TB", "RL", "BT"))),
+        only_if(lambda v: isinstance(v, Tensor)),
+    ),
+    Row(
+        ("to_dot",),
+        lambda v: viz.to_dot(x() * 2, rankdir=v),
+        all_but("empty array", "float array", "int array"),
+        only_if(lambda v: v in ("LR", "TB", "RL", "BT")),
+    ),
 ]
 
 _SCRATCH: dict[str, Any] = {}
@@ -238,9 +403,9 @@ def test_hostile_argument_gives_a_right_answer_or_a_named_error(row, data, tmp_p
     _SCRATCH["path"] = tmp_path / "checkpoint.npz"
     result = outcome(row.names, lambda: row.call(v), what=repr(v)[:80])
     if isinstance(result, Returned):
-        assert row.check(result.value, v), (
-            f"{row.names[0]} accepted {v!r:.80} and returned {result.value!r:.200}"
-        )
+        assert row.check(
+            result.value, v
+        ), f"{row.names[0]} accepted {v!r:.80} and returned {result.value!r:.200}"
 
 
 def test_the_rule_fails_each_kind_of_bad_ending(monkeypatch):
@@ -256,9 +421,13 @@ def test_the_rule_fails_each_kind_of_bad_ending(monkeypatch):
         return np.empty(400 * 2**20, dtype=np.uint8)  # 400 MB, > MEGABYTES
 
     monkeypatch.setattr(_hostile_args, "SECONDS", 1.0)
-    bad = {"without naming add": numpy_error, "MemoryError": lambda: np.empty(2**50),
-           "took more than": lambda: time.sleep(30), "allocated 400 MB": big,
-           "KeyError": lambda: {}["k"]}
+    bad = {
+        "without naming add": numpy_error,
+        "MemoryError": lambda: np.empty(2**50),
+        "took more than": lambda: time.sleep(30),
+        "allocated 400 MB": big,
+        "KeyError": lambda: {}["k"],
+    }
     for says, call in bad.items():
         with pytest.raises(AssertionError, match=says):
             outcome(("add",), call)

@@ -31,28 +31,54 @@ from tinygrad_edu import io
 
 from ._zipcraft import npy_bytes, stored, zip_archive
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
-arrays = hnp.arrays(st.sampled_from([np.float32, np.float64, np.int64, np.bool_]),
-                    hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))
-states = st.dictionaries(st.sampled_from(["w", "b", "layers.0.weight", "x/y"]), arrays,
-                         min_size=1, max_size=3).map(
-    lambda d: {"model": d, "lr": 0.1, "state": [{"step": 3, "v": list(d.values())[0]}]})
+arrays = hnp.arrays(
+    st.sampled_from([np.float32, np.float64, np.int64, np.bool_]),
+    hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+)
+states = st.dictionaries(
+    st.sampled_from(["w", "b", "layers.0.weight", "x/y"]),
+    arrays,
+    min_size=1,
+    max_size=3,
+).map(
+    lambda d: {"model": d, "lr": 0.1, "state": [{"step": 3, "v": list(d.values())[0]}]}
+)
 
-FIELDS = ["type", "items", "key", "shape", "dtype", "value", "requires_grad", "format",
-          "version", "tree"]
+FIELDS = [
+    "type",
+    "items",
+    "key",
+    "shape",
+    "dtype",
+    "value",
+    "requires_grad",
+    "format",
+    "version",
+    "tree",
+]
 TYPES = ["scalar", "array", "tensor", "numpy_scalar", "dict", "list", "tuple", "pickle"]
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.sampled_from(TYPES),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from(TYPES),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
     st.sampled_from(["<f4", "<i8", "|O", "|b1", "<U3", "V8", "w", "model/w"]),
 )
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=4), inner, max_size=5),
+        st.dictionaries(
+            st.sampled_from(FIELDS) | st.text(max_size=4), inner, max_size=5
+        ),
     ),
     max_leaves=20,
 )
@@ -63,8 +89,9 @@ def checkpoint_members(state) -> list[tuple[str, bytes]]:
     buffer = std_io.BytesIO()
     arrays_: dict = {}
     tree = io._flatten(state, "", arrays_)
-    arrays_[io.MARKER] = np.array(json.dumps({"format": io.FORMAT, "version": io.VERSION,
-                                              "tree": tree}))
+    arrays_[io.MARKER] = np.array(
+        json.dumps({"format": io.FORMAT, "version": io.VERSION, "tree": tree})
+    )
     np.savez(buffer, **arrays_)
     with zipfile.ZipFile(buffer) as archive:
         return [(name, archive.read(name)) for name in archive.namelist()]
@@ -73,8 +100,11 @@ def checkpoint_members(state) -> list[tuple[str, bytes]]:
 def subtrees(node, path=()):
     """Every (path, subtree) of a JSON value."""
     yield path, node
-    children = node.items() if isinstance(node, dict) else enumerate(node) \
-        if isinstance(node, list) else ()
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node) if isinstance(node, list) else ()
+    )
     for key, child in children:
         yield from subtrees(child, path + (key,))
 
@@ -96,7 +126,9 @@ def load_bytes(tmp_path, data: bytes):
 def expect_value_error(tmp_path, data: bytes) -> None:
     with pytest.raises(ValueError) as error:
         load_bytes(tmp_path, data)
-    assert str(error.value).startswith(f"load: '{tmp_path / 'hostile.npz'}'"), error.value
+    assert str(error.value).startswith(
+        f"load: '{tmp_path / 'hostile.npz'}'"
+    ), error.value
 
 
 @SETTINGS
@@ -123,7 +155,9 @@ def _pad(name, body, n):
 
 def _retype(name, body, n):
     array = np.load(std_io.BytesIO(body))
-    other = np.zeros(array.shape, np.float16 if array.dtype != np.float16 else np.float32)
+    other = np.zeros(
+        array.shape, np.float16 if array.dtype != np.float16 else np.float32
+    )
     return [stored(name, npy_bytes(other if n % 2 else other.reshape(-1, 1)))]
 
 
@@ -180,8 +214,9 @@ def test_cut_files_raise_value_error(tmp_path, state, data):
 @given(state=states)
 def test_the_generated_checkpoints_are_valid(tmp_path, state):
     """Guard for the tests above: unbroken, the hand-assembled files load as saved."""
-    loaded = load_bytes(tmp_path, zip_archive([stored(n, b)
-                                               for n, b in checkpoint_members(state)]))
+    loaded = load_bytes(
+        tmp_path, zip_archive([stored(n, b) for n, b in checkpoint_members(state)])
+    )
     assert sorted(loaded["model"]) == sorted(state["model"])
     for key, array in state["model"].items():
         assert loaded["model"][key].dtype == array.dtype

@@ -26,13 +26,18 @@ SCRIPT = Path(__file__).with_name("_save_loop.py")
 
 def stalled_writer(path: Path) -> subprocess.Popen:
     """A child process in the middle of saving ``path`` (its temporary file exists)."""
-    child = subprocess.Popen([sys.executable, str(SCRIPT), str(path), "0.01", "stall"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(path), "0.01", "stall"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     ready, _, _ = select.select([child.stdout], [], [], 60)
     if not ready or child.stdout.readline().strip() != b"stalled":
         child.kill()
         child.wait(timeout=30)
-        raise AssertionError(f"the writer did not start: {child.stderr.read().decode()}")
+        raise AssertionError(
+            f"the writer did not start: {child.stderr.read().decode()}"
+        )
     return child
 
 
@@ -57,10 +62,14 @@ def test_a_save_removes_what_killed_saves_left_but_not_a_live_writers_file(tmp_p
         for child in writers[:3]:  # three of them killed mid-write
             kill(child)
         live = writers[3]
-        tg.save({"w": np.ones(3)}, path)  # cleans up the dead, leaves the live writer alone
-        assert temporaries(tmp_path) == [
-            name for name in temporaries(tmp_path) if f".{live.pid}." in name
-        ] and len(temporaries(tmp_path)) == 1
+        tg.save(
+            {"w": np.ones(3)}, path
+        )  # cleans up the dead, leaves the live writer alone
+        assert (
+            temporaries(tmp_path)
+            == [name for name in temporaries(tmp_path) if f".{live.pid}." in name]
+            and len(temporaries(tmp_path)) == 1
+        )
         assert load_w(path) == [1.0, 1.0, 1.0]
     finally:
         for child in writers:
@@ -101,5 +110,9 @@ def test_unlocked_files_go_when_their_pid_is_dead_or_they_are_stale(tmp_path):
     removed = remove_dead_temporaries(str(tmp_path), "m.npz")
     assert sorted(removed) == sorted([names["dead pid"], names["running pid, stale"]])
     kept = {k for k, v in names.items() if (tmp_path / v).exists()}
-    assert kept == {"running pid, fresh", "no pid (not ours)", "another checkpoint",
-                    "not a temporary"}
+    assert kept == {
+        "running pid, fresh",
+        "no pid (not ours)",
+        "another checkpoint",
+        "not a temporary",
+    }
