@@ -21,10 +21,6 @@ from typing import IO, NamedTuple
 
 import numpy as np
 
-# How much larger than the file itself its arrays may be by default (io.load's
-# max_bytes=None). save never compresses, so its files never come near this.
-MAX_EXPANSION = 256 * 2**20
-
 
 class Header(NamedTuple):
     shape: tuple[int, ...]
@@ -37,7 +33,7 @@ class NpzReader:
     A context manager: leaving it closes the zip structures (the caller owns ``file``).
     """
 
-    def __init__(self, file: IO[bytes], max_bytes: int | None) -> None:
+    def __init__(self, file: IO[bytes], max_bytes: int | None, expansion: int) -> None:
         try:
             self.archive = zipfile.ZipFile(file)
         except MemoryError:
@@ -47,7 +43,7 @@ class NpzReader:
                 f"truncated or corrupt (not a readable zip archive: {error})"
             ) from None
         try:
-            self.members = self._directory(file, max_bytes)
+            self.members = self._directory(file, max_bytes, expansion)
             self.headers = {
                 key: self._header(key, info) for key, info in self.members.items()
             }
@@ -63,7 +59,7 @@ class NpzReader:
         self.archive.close()
 
     def _directory(
-        self, file: IO[bytes], max_bytes: int | None
+        self, file: IO[bytes], max_bytes: int | None, expansion: int
     ) -> dict[str, zipfile.ZipInfo]:
         members: dict[str, zipfile.ZipInfo] = {}
         for info in self.archive.infolist():
@@ -77,7 +73,7 @@ class NpzReader:
             members[key] = info
         total = sum(info.file_size for info in members.values())
         if max_bytes is None:
-            limit = os.fstat(file.fileno()).st_size + MAX_EXPANSION
+            limit = os.fstat(file.fileno()).st_size + expansion
             allowed = (
                 f"the default limit of {limit} bytes (the file's size + MAX_EXPANSION)"
             )

@@ -27,6 +27,7 @@ Read next: ``optim/optimizer.py`` (what an optimizer's state dict holds).
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import re
 from typing import Any, Callable
@@ -34,13 +35,17 @@ from typing import Any, Callable
 import numpy as np
 
 from ._atomic import atomic_write
-from ._npz import MAX_EXPANSION, NpzReader
+from ._npz import NpzReader
 from .tensor import Tensor
 
 MARKER = "__tinygrad_edu__"
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1
 MAX_DEPTH = 64  # containers nested deeper than this are refused by save and load
+# How much larger than the file itself its arrays may be when load's max_bytes is None
+# (a setting: assign to tinygrad_edu.io.MAX_EXPANSION). save never compresses, so the
+# files it writes never come near this; a zip bomb does.
+MAX_EXPANSION = 256 * 2**20
 __all__ = ["save", "load", "MAX_DEPTH", "MAX_EXPANSION"]
 
 _SCALARS = (bool, int, float, str, type(None))
@@ -309,7 +314,8 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
     decompressed sizes), checked from the zip directory before anything is
     decompressed. The default, ``None``, allows the file's own size plus
     ``MAX_EXPANSION`` (256 MiB): a file ``save`` wrote (stored uncompressed) always
-    loads, while a compressed "zip bomb" is refused. Every member must also hold
+    loads, while a compressed "zip bomb" is refused. ``max_bytes`` that is not an int
+    is a ``TypeError``, a negative one a ``ValueError``. Every member must also hold
     exactly the bytes its ``.npy`` header's shape and dtype need: shorter is reported
     as truncated, longer is refused.
 
@@ -322,10 +328,14 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
     ...
     ValueError: load: '...big.npz': its arrays need ... bytes, more than max_bytes=100 ...
     """
-    if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
-        raise ValueError(
-            f"load: max_bytes must be None or an int >= 0, got {max_bytes!r}"
-        )
+    if max_bytes is not None:
+        if not isinstance(max_bytes, numbers.Integral) or isinstance(max_bytes, bool):
+            raise TypeError(
+                f"load: max_bytes must be None or an int, got {type(max_bytes).__name__}"
+            )
+        if max_bytes < 0:
+            raise ValueError(f"load: max_bytes must be >= 0, got {max_bytes}")
+        max_bytes = int(max_bytes)
     path = _path(path, "load")
     with open(path, "rb") as file:  # FileNotFoundError / PermissionError as usual
         magic = file.read(4)
@@ -338,7 +348,7 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
             )
         file.seek(0)
         try:
-            with NpzReader(file, max_bytes) as reader:
+            with NpzReader(file, max_bytes, MAX_EXPANSION) as reader:
                 return _read_checkpoint(reader)
         except ValueError as error:  # every check below says what; add which file
             raise ValueError(f"load: {path!r}: {error}") from None
