@@ -276,7 +276,43 @@ ROWS = [
         kinds("float", "small int", "nan/inf", "string"),
         only_if(lambda v: is_real(v) and 0 <= v <= 1),
     ),
+    Row(
+        ("Maxout",),
+        lambda v: nn.Maxout(2, 3, pieces=v),
+        kinds("small int", "negative int", "float", "string", "none"),
+        only_if(lambda v: is_int(v) and v >= 1),
+    ),
+    Row(
+        ("LeakyReLU",),
+        lambda v: nn.LeakyReLU(v)(x()),
+        kinds("small int", "float"),
+        lambda r, v: same_values(r, np.where(X > 0, X, X * v)),
+    ),
+    Row(
+        ("Linear",),
+        lambda v: nn.Linear(3, 2)(v),
+        kinds("float array", "empty array", "0-d array"),
+        lambda r, v: np.shape(v)[-1:] == (3,) and r.shape == np.shape(v)[:-1] + (2,),
+    ),
     # ---- losses ----
+    Row(
+        ("nll_loss",),
+        lambda v: F.nll_loss(x().log_softmax(), Tensor(v)),
+        kinds("int array", "tuple"),
+        lambda r, v: np.shape(v) == (2,) and all(0 <= t < 3 for t in np.ravel(v)),
+    ),
+    Row(
+        ("binary_cross_entropy",),
+        lambda v: F.binary_cross_entropy(x().sigmoid(), Tensor(v)),
+        kinds("float array", "empty array"),
+        lambda r, v: np.shape(v) == X.shape,
+    ),
+    Row(
+        ("hinge_loss",),
+        lambda v: F.hinge_loss(x(), Tensor(v)),
+        kinds("float array", "empty array"),
+        lambda r, v: np.shape(v) == X.shape,
+    ),
     Row(
         ("mse_loss",),
         lambda v: F.mse_loss(x(), Tensor(v)),
@@ -331,6 +367,12 @@ ROWS = [
         lambda v: optim.SGD([nn.Parameter([1.0])], lr=0.1, momentum=v),
         kinds("float", "small int", "negative int", "string", "none"),
         only_if(lambda v: is_real(v) and 0 <= v),
+    ),
+    Row(
+        ("Adam",),
+        lambda v: optim.Adam([nn.Parameter([1.0])], betas=v),
+        kinds("tuple", "float", "none", "string", "small int"),
+        only_if(lambda v: isinstance(v, tuple) and all(0 <= b < 1 for b in v)),
     ),
     # ---- files, viz ----
     Row(
