@@ -116,3 +116,29 @@ def test_unlocked_files_go_when_their_pid_is_dead_or_they_are_stale(tmp_path):
         "another checkpoint",
         "not a temporary",
     }
+
+
+def test_threads_saving_one_path_never_remove_each_others_files(tmp_path):
+    """Each save cleans up while others are writing: none may lose its file."""
+    import threading
+
+    path = tmp_path / "ckpt.npz"
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(15):
+                tg.save({"w": np.full(20_000, float(k)), "i": i}, path)
+        except BaseException as error:  # noqa: B036 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads)
+    loaded = tg.load(path)
+    assert loaded["i"] == 14 and len(set(loaded["w"].tolist())) == 1
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.npz"]
