@@ -159,7 +159,7 @@ def _unflatten(
         value = _fields(node, where, {"type", "value"})["value"]
         if not isinstance(value, _SCALARS):
             raise ValueError(
-                f"corrupt manifest at {_place(where)}: a scalar cannot be {value!r}"
+                f"corrupt manifest at {_place(where)}: a scalar cannot be {value!r:.80}"
             )
         return value
     if kind in _ARRAY_KINDS:
