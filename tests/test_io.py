@@ -56,7 +56,11 @@ def test_model_state_dict_round_trip(tmp_path):
 
 def test_nested_state_with_scalars_round_trips(tmp_path):
     state = {
-        "lr": 0.1, "steps": 7, "flag": True, "nothing": None, "name": "adam",
+        "lr": 0.1,
+        "steps": 7,
+        "flag": True,
+        "nothing": None,
+        "name": "adam",
         "hyper": {"betas": (0.9, 0.999), "eps": 1e-8, "inf": float("inf")},
         "state": [{"exp_avg": np.arange(6.0).reshape(2, 3), "step": 3}, {}],
         "ints": {0: np.int64(5), 1: np.array([1, 2], dtype=np.int32)},
@@ -130,7 +134,12 @@ def test_overwrite_replaces_and_leaves_no_temporary_files(tmp_path):
 def test_unsupported_object_fails_before_touching_the_file(tmp_path):
     path = tmp_path / "x.npz"
     save({"w": np.zeros(2)}, path)
-    for bad in [{"w": object()}, {"w": np.array([{}], dtype=object)}, nn.Linear(1, 1), {(1, 2): 3}]:
+    for bad in [
+        {"w": object()},
+        {"w": np.array([{}], dtype=object)},
+        nn.Linear(1, 1),
+        {(1, 2): 3},
+    ]:
         with pytest.raises(TypeError):
             save(bad, path)
     assert load(path)["w"].tolist() == [0.0, 0.0]
@@ -198,7 +207,9 @@ def test_corrupted_bytes_are_detected(good_file, tmp_path):
         except ValueError:
             continue  # detected (CRC, header, manifest...)
         # a flip in zip metadata that nothing depends on may load: then intact
-        np.testing.assert_array_equal(loaded["layer.weight"], np.arange(1000, dtype=np.float32))
+        np.testing.assert_array_equal(
+            loaded["layer.weight"], np.arange(1000, dtype=np.float32)
+        )
 
 
 def test_random_bytes(tmp_path):
@@ -247,7 +258,11 @@ def _rewrite(src, dst, edit):
 
 def test_missing_member_and_shape_mismatch_name_the_key(good_file, tmp_path):
     missing = tmp_path / "missing.npz"
-    _rewrite(good_file, missing, lambda name, data: None if name == "layer.weight.npy" else data)
+    _rewrite(
+        good_file,
+        missing,
+        lambda name, data: None if name == "layer.weight.npy" else data,
+    )
     _expect_value_error(missing, "'layer.weight'.*missing")
 
     def swap(name, data):
@@ -283,3 +298,97 @@ def test_failed_load_leaves_the_model_untouched(good_file, tmp_path):
     with pytest.raises(ValueError):
         model.load_state_dict(load(bad))
     _assert_same(before, model.state_dict())
+
+
+# ---- symlinks (issue 18.12): saving writes through the link, atomically --------------------
+
+
+def test_saving_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    store, links = tmp_path / "store", tmp_path / "links"
+    store.mkdir(), links.mkdir()
+    target, link = store / "real.npz", links / "latest.npz"
+    save({"w": np.zeros(2)}, target)
+    os.chmod(target, 0o640)
+    link.symlink_to(os.path.relpath(target, links))
+    old_inode = target.stat().st_ino
+    save({"w": np.ones(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == os.path.relpath(target, links)
+    assert (
+        target.stat().st_ino != old_inode
+    )  # replaced by rename, not rewritten in place
+    assert target.stat().st_mode & 0o777 == 0o640  # the old file's permissions are kept
+    assert load(target)["w"].tolist() == [1.0, 1.0] == load(link)["w"].tolist()
+    assert sorted(os.listdir(store)) == ["real.npz"] and sorted(os.listdir(links)) == [
+        "latest.npz"
+    ]
+
+
+def test_saving_through_a_dangling_symlink_creates_its_target(tmp_path):
+    (tmp_path / "link.npz").symlink_to("made.npz")
+    save({"w": np.ones(1)}, tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink()
+    assert load(tmp_path / "made.npz")["w"].tolist() == [1.0]
+
+
+def test_saving_through_a_symlink_loop_fails_and_writes_nothing(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(OSError, match="symbolic links"):
+        save({"w": np.ones(1)}, tmp_path / "a")
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+    assert (tmp_path / "a").is_symlink() and (tmp_path / "b").is_symlink()
+
+
+# ---- failed loads close their file (issue 18.2) ----------------------------------------------
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))  # Linux, where the suite runs
+
+
+def test_failed_loads_close_their_files(good_file, tmp_path):
+    import warnings
+
+    from tests.reliability._zipcraft import npy_bytes, stored, zip_archive
+
+    data = good_file.read_bytes()
+    bad_files = {
+        "half.npz": data[: len(data) // 2],
+        "pickled.npz": zip_archive([stored("w.npy", npy_bytes(np.array([None, 1])))]),
+        "plain.npz": zip_archive([stored("w.npy", npy_bytes(np.ones(3)))]),
+        "bad_manifest.npz": zip_archive(
+            [stored(io.MARKER + ".npy", npy_bytes(np.array("[")))]
+        ),
+    }
+    for name, content in bad_files.items():
+        (tmp_path / name).write_bytes(content)
+    errors = []
+    before = _open_fds()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        for i in range(
+            60
+        ):  # the exceptions (and their tracebacks) stay alive in the list
+            with pytest.raises(ValueError) as error:
+                load(tmp_path / sorted(bad_files)[i % len(bad_files)])
+            errors.append(error.value)
+        assert _open_fds() == before, "a failed load left its file open"
+        import gc
+
+        del errors
+        gc.collect()  # would emit ResourceWarning (an error here) for an unclosed file
+
+
+def test_paths_that_are_not_paths_name_save_and_load(tmp_path):
+    for bad in [None, 3, 1.5, ["a"], object()]:
+        with pytest.raises(TypeError, match=r"save: path must be a str or os.PathLike"):
+            save({"w": np.ones(1)}, bad)
+        with pytest.raises(TypeError, match=r"load: path must be a str or os.PathLike"):
+            load(bad)
+    with pytest.raises(ValueError, match="save: the path .* contains a NUL byte"):
+        save({"w": np.ones(1)}, str(tmp_path / "a\x00b"))
+    with pytest.raises(ValueError, match="load: the path .* contains a NUL byte"):
+        load(str(tmp_path / "a\x00b"))
+    save({"w": np.ones(1)}, os.fsencode(tmp_path / "bytes.npz"))  # bytes paths work
+    assert load(os.fsencode(tmp_path / "bytes.npz"))["w"].tolist() == [1.0]
+    assert sorted(os.listdir(tmp_path)) == ["bytes.npz"]

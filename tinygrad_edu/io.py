@@ -6,9 +6,13 @@ Safe and portable:
   ``allow_pickle=False``, so loading a file cannot run code;
 - atomic: the file is written to a temporary file in the same directory, flushed to
   disk (``fsync``) and renamed over the target (``os.replace``), so a crash mid-write
-  leaves the old checkpoint, never half a new one;
-- checked: a truncated, corrupt or foreign file raises ``ValueError`` saying what is
-  wrong (and which key), and nothing is half-loaded.
+  leaves the old checkpoint, never half a new one; a temporary file left by a killed
+  save is removed by the next save of the same path (see ``_atomic.py``);
+- symlinks: saving to a symbolic link writes (atomically) to the file it points to,
+  and the link stays a link;
+- checked: a truncated, corrupt, hostile or foreign file raises ``ValueError`` naming
+  the file and what is wrong (and which key); nothing is half-loaded, sizes are checked
+  before anything is decompressed, and the file is closed on every path.
 
 Format. Nested containers (dicts, lists, tuples) of arrays, Tensors and plain
 scalars are flattened: every array becomes one member named by its path
@@ -23,45 +27,75 @@ Read next: ``optim/optimizer.py`` (what an optimizer's state dict holds).
 from __future__ import annotations
 
 import json
+import numbers
 import os
-import tempfile
-import zipfile
-from typing import Any
+import re
+from typing import Any, Callable
 
 import numpy as np
 
+from ._atomic import atomic_write
+from ._npz import NpzReader
 from .tensor import Tensor
 
 MARKER = "__tinygrad_edu__"
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1
+MAX_DEPTH = 64  # containers nested deeper than this are refused by save and load
+# How much larger than the file itself its arrays may be when load's max_bytes is None
+# (a setting: assign to tinygrad_edu.io.MAX_EXPANSION). save never compresses, so the
+# files it writes never come near this; a zip bomb does.
+MAX_EXPANSION = 256 * 2**20
+__all__ = ["save", "load", "MAX_DEPTH", "MAX_EXPANSION"]
+
+_SCALARS = (bool, int, float, str, type(None))
+_ARRAY_KINDS = ("array", "tensor", "numpy_scalar")
 
 
 # ---- flattening ------------------------------------------------------------------------
 
 
-def _flatten(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
+def _flatten(obj: Any, path: str, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
     """The manifest node for ``obj``; its arrays are added to ``arrays``."""
     if isinstance(obj, Tensor):
-        return {"type": "tensor", **_add_array(obj.data, path or "tensor", arrays),
-                "requires_grad": bool(obj.requires_grad)}
+        return {
+            "type": "tensor",
+            **_add_array(obj.data, path or "tensor", arrays),
+            "requires_grad": bool(obj.requires_grad),
+        }
     if isinstance(obj, np.ndarray):
         return {"type": "array", **_add_array(obj, path or "array", arrays)}
     if isinstance(obj, np.generic):  # a NumPy scalar keeps its dtype
-        return {"type": "numpy_scalar", **_add_array(np.asarray(obj), path or "scalar", arrays)}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {
+            "type": "numpy_scalar",
+            **_add_array(np.asarray(obj), path or "scalar", arrays),
+        }
+    if isinstance(obj, _SCALARS):
         return {"type": "scalar", "value": obj}
+    if isinstance(obj, (dict, list, tuple)) and depth >= MAX_DEPTH:
+        raise ValueError(
+            f"save: containers nested deeper than {MAX_DEPTH} levels at {path!r} "
+            "(does a container hold itself?)"
+        )
     if isinstance(obj, dict):
         items = []
         for key, value in obj.items():
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise TypeError(f"save: dict keys must be str or int, got {key!r}")
-            items.append([key, _flatten(value, f"{path}/{key}" if path else str(key), arrays)])
+            child = f"{path}/{key}" if path else str(key)
+            items.append([key, _flatten(value, child, arrays, depth + 1)])
         return {"type": "dict", "items": items}
     if isinstance(obj, (list, tuple)):
-        items = [_flatten(v, f"{path}/{i}" if path else str(i), arrays) for i, v in enumerate(obj)]
+        items = [
+            _flatten(v, f"{path}/{i}" if path else str(i), arrays, depth + 1)
+            for i, v in enumerate(obj)
+        ]
         return {"type": "list" if isinstance(obj, list) else "tuple", "items": items}
-    hint = " (save model.state_dict(), not the model)" if hasattr(obj, "state_dict") else ""
+    hint = (
+        " (save model.state_dict(), not the model)"
+        if hasattr(obj, "state_dict")
+        else ""
+    )
     raise TypeError(
         f"save: cannot store a {type(obj).__name__} at {path or 'the top level'!r}; "
         f"expected arrays, Tensors, numbers, strings and dicts/lists of them{hint}"
@@ -95,51 +129,161 @@ def _member_name(path: str) -> str:
     return "/".join(parts) or "array"
 
 
-def _unflatten(node: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
-    """Rebuild the object from its manifest node, checking every array against it."""
-    if not isinstance(node, dict) or "type" not in node:
-        raise ValueError(f"corrupt manifest at {where!r}: expected a node, got {node!r}")
-    kind = node["type"]
+# ---- unflattening: every node is checked against the schema save writes --------------
+
+
+def _place(where: str) -> str:
+    return repr(where) if where else "the top level"
+
+
+def _fields(node: dict, where: str, names: set[str]) -> dict:
+    if set(node) != names:
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: a {node['type']!r} node needs the "
+            f"fields {sorted(names)}, got {sorted(node)!r:.200}"
+        )
+    return node
+
+
+def _unflatten(
+    node: Any, read: Callable[..., np.ndarray], where: str = "", depth: int = 0
+) -> Any:
+    """Rebuild the object from its manifest node; ``read(key, shape, dtype)`` returns
+    a member's array after checking it against the manifest."""
+    if not isinstance(node, dict):
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: expected a node, got {type(node).__name__}"
+        )
+    kind = node.get("type")
     if kind == "scalar":
-        return node.get("value")
-    if kind in ("array", "tensor", "numpy_scalar"):
-        key = node.get("key")
-        if key not in arrays:
-            raise ValueError(f"array {key!r} is listed in the manifest but missing from the file")
-        array = arrays[key]
-        if list(array.shape) != node.get("shape") or array.dtype.str != node.get("dtype"):
+        value = _fields(node, where, {"type", "value"})["value"]
+        if not isinstance(value, _SCALARS):
             raise ValueError(
-                f"array {key!r} has shape {array.shape} and dtype {array.dtype.str}, but "
-                f"the manifest says shape {tuple(node.get('shape') or ())} and dtype "
-                f"{node.get('dtype')}"
+                f"corrupt manifest at {_place(where)}: a scalar cannot be {value!r:.80}"
             )
-        if kind == "tensor":
-            return Tensor(array, requires_grad=bool(node.get("requires_grad")))
-        if kind == "numpy_scalar":
-            return array[()]
+        return value
+    if kind in _ARRAY_KINDS:
+        return _unflatten_array(node, kind, read, where)
+    if kind not in ("dict", "list", "tuple"):
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: unknown node type {kind!r:.40}"
+        )
+    items = _fields(node, where, {"type", "items"})["items"]
+    if not isinstance(items, list):
+        raise ValueError(f"corrupt manifest at {_place(where)}: 'items' must be a list")
+    if depth >= MAX_DEPTH:
+        raise ValueError(
+            f"the manifest nests containers deeper than {MAX_DEPTH} levels"
+        )
+    if kind != "dict":
+        values = [
+            _unflatten(v, read, f"{where}/{i}", depth + 1) for i, v in enumerate(items)
+        ]
+        return values if kind == "list" else tuple(values)
+    result: dict = {}
+    for item in items:
+        ok = isinstance(item, list) and len(item) == 2
+        key = item[0] if ok else None
+        if (
+            not ok
+            or not isinstance(key, (str, int))
+            or isinstance(key, bool)
+            or key in result
+        ):
+            raise ValueError(
+                f"corrupt manifest at {_place(where)}: a dict item must be a "
+                f"[str-or-int key, node] pair with a new key, got {item!r:.80}"
+            )
+        result[key] = _unflatten(item[1], read, f"{where}/{key}", depth + 1)
+    return result
+
+
+def _unflatten_array(node: dict, kind: str, read: Callable, where: str) -> Any:
+    names = {"type", "key", "shape", "dtype"} | (
+        {"requires_grad"} if kind == "tensor" else set()
+    )
+    _fields(node, where, names)
+    key, shape, dtype = node["key"], node["shape"], node["dtype"]
+    shape_ok = (
+        isinstance(shape, list)
+        and all(type(n) is int and n >= 0 for n in shape)
+        and (kind != "numpy_scalar" or not shape)
+    )
+    if not isinstance(key, str) or not isinstance(dtype, str) or not shape_ok:
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: bad key {key!r:.40}, shape {shape!r:.80} "
+            f"or dtype {dtype!r:.40} for a {kind}"
+        )
+    array = read(key, tuple(shape), dtype)
+    if kind == "numpy_scalar":
+        return array[()]
+    if kind == "array":
         return array
-    if kind == "dict":
-        return {k: _unflatten(v, arrays, f"{where}/{k}") for k, v in node.get("items", [])}
-    if kind in ("list", "tuple"):
-        items = [_unflatten(v, arrays, f"{where}/{i}") for i, v in enumerate(node.get("items", []))]
-        return items if kind == "list" else tuple(items)
-    raise ValueError(f"corrupt manifest at {where!r}: unknown node type {kind!r}")
+    if not isinstance(node["requires_grad"], bool):
+        raise ValueError(
+            f"corrupt manifest at {_place(where)}: requires_grad must be true/false"
+        )
+    try:
+        return Tensor(array, requires_grad=node["requires_grad"])
+    except (TypeError, ValueError) as error:  # e.g. an int tensor that requires grad
+        raise ValueError(f"corrupt manifest at {_place(where)}: {error}") from None
+
+
+def _json_depth(text: str) -> int:
+    """How deeply the JSON ``text`` nests brackets (outside strings), found without
+    parsing, so a hostile manifest cannot exhaust the parser's recursion."""
+    bare = re.sub(r'"[^"\\]*(?:\\.[^"\\]*)*"', '""', text)
+    codes = np.frombuffer(bare.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+    steps -= np.isin(codes, (ord("]"), ord("}")))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _parse_manifest(text: str) -> Any:
+    # a dict level is 3 JSON levels (node, items, pair), plus the manifest object
+    if _json_depth(text) > 3 * MAX_DEPTH + 4:
+        raise ValueError(f"the manifest nests deeper than {MAX_DEPTH} containers")
+    try:
+        manifest = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"the manifest is corrupt: {error}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError("unknown format in the manifest")
+    if manifest.get("version") != VERSION:
+        raise ValueError(
+            f"format version {manifest.get('version')!r:.40}, this tinygrad_edu reads "
+            f"version {VERSION}"
+        )
+    if set(manifest) != {"format", "version", "tree"}:
+        raise ValueError(f"the manifest has unexpected fields {sorted(manifest)}")
+    return manifest["tree"]
 
 
 # ---- save ------------------------------------------------------------------------------
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _path(path: Any, function: str) -> str:
+    """``path`` as a str, or a TypeError/ValueError naming ``function``."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(
+            f"{function}: path must be a str or os.PathLike, got {type(path).__name__}"
+        ) from None
+    path = os.fsdecode(path)
+    if "\x00" in path:
+        raise ValueError(f"{function}: the path {path!r} contains a NUL byte")
+    return path
 
 
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write a state dict, Tensor, array, or nested dict/list of them to ``path``.
 
     The exact ``path`` is used (no ``.npz`` is appended). The write is atomic: the
-    previous file at ``path``, if any, stays intact until the new one is complete.
+    previous file at ``path``, if any, stays intact until the new one is complete. If
+    ``path`` is a symbolic link, the file it points to is replaced (atomically) and the
+    link stays. Temporary files left beside ``path`` by saves that were killed are
+    removed. Containers may nest up to ``MAX_DEPTH`` (64) levels.
 
     >>> import os, tempfile, numpy as np, tinygrad_edu as tg
     >>> from tinygrad_edu import nn
@@ -154,92 +298,73 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     tree = _flatten(obj, "", arrays)  # fails (TypeError) before any file is touched
     manifest = {"format": FORMAT, "version": VERSION, "tree": tree}
     arrays[MARKER] = np.array(json.dumps(manifest))
-
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)  # atomic on POSIX and Windows
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (POSIX; not possible on Windows)
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    atomic_write(_path(path, "save"), lambda file: np.savez(file, **arrays))
 
 
 # ---- load ------------------------------------------------------------------------------
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
     """Read what ``save`` wrote: a dict of arrays for a state dict, a Tensor for a Tensor.
 
-    Raises ``ValueError`` naming the problem for a truncated, corrupt, pickled or
-    foreign file (``FileNotFoundError`` when there is no file).
+    Raises ``ValueError`` naming the file and the problem for a truncated, corrupt,
+    pickled, hostile or foreign file (``FileNotFoundError`` when there is no file).
+
+    ``max_bytes`` limits the memory the arrays may take (the sum of the members'
+    decompressed sizes), checked from the zip directory before anything is
+    decompressed. The default, ``None``, allows the file's own size plus
+    ``MAX_EXPANSION`` (256 MiB): a file ``save`` wrote (stored uncompressed) always
+    loads, while a compressed "zip bomb" is refused. ``max_bytes`` that is not an int
+    is a ``TypeError``, a negative one a ``ValueError``. Every member must also hold
+    exactly the bytes its ``.npy`` header's shape and dtype need: shorter is reported
+    as truncated, longer is refused.
+
+    >>> import os, tempfile, numpy as np
+    >>> from tinygrad_edu.io import save, load
+    >>> path = os.path.join(tempfile.mkdtemp(), "big.npz")
+    >>> save({"w": np.zeros(1000)}, path)
+    >>> load(path, max_bytes=100)
+    Traceback (most recent call last):
+    ...
+    ValueError: load: '...big.npz': its arrays need ... bytes, more than max_bytes=100 ...
     """
-    path = os.fspath(path)
-    with open(path, "rb") as f:  # FileNotFoundError / PermissionError as usual
-        magic = f.read(4)
-    if magic != b"PK\x03\x04":  # every .npz is a zip archive
-        what = "empty" if not magic else "not an .npz (zip) archive"
-        if magic[:1] == b"\x80":
-            what += "; it looks like a pickle, which is never loaded (it could run code)"
-        raise ValueError(f"load: {path!r} is not a tinygrad_edu checkpoint ({what})")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as error:  # np.load's answer to anything that is not .npy/.npz
+    if max_bytes is not None:
+        if not isinstance(max_bytes, numbers.Integral) or isinstance(max_bytes, bool):
+            raise TypeError(
+                f"load: max_bytes must be None or an int, got {type(max_bytes).__name__}"
+            )
+        if max_bytes < 0:
+            raise ValueError(f"load: max_bytes must be >= 0, got {max_bytes}")
+        max_bytes = int(max_bytes)
+    path = _path(path, "load")
+    with open(path, "rb") as file:  # FileNotFoundError / PermissionError as usual
+        magic = file.read(4)
+        if magic != b"PK\x03\x04":  # every .npz is a zip archive
+            what = "empty" if not magic else "not an .npz (zip) archive"
+            if magic[:1] == b"\x80":
+                what += "; it looks like a pickle, which is never loaded (it could run code)"
+            raise ValueError(
+                f"load: {path!r} is not a tinygrad_edu checkpoint ({what})"
+            )
+        file.seek(0)
+        try:
+            with NpzReader(file, max_bytes, MAX_EXPANSION) as reader:
+                return _read_checkpoint(reader)
+        except ValueError as error:  # every check below says what; add which file
+            raise ValueError(f"load: {path!r}: {error}") from None
+
+
+def _read_checkpoint(reader: NpzReader) -> Any:
+    if MARKER not in reader.headers:
         raise ValueError(
-            f"load: {path!r} is not a tinygrad_edu checkpoint (not an .npz archive; "
-            f"pickled files are refused): {error}"
-        ) from None
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
-        raise ValueError(f"load: {path!r} is truncated or corrupt: {error}") from None
-    with archive:
-        arrays = {}
-        for key in archive.files:
-            try:
-                arrays[key] = archive[key]  # reads and CRC-checks the member
-            except ValueError as error:
-                raise ValueError(
-                    f"load: {path!r}: member {key!r} cannot be read without pickle "
-                    f"(refused): {error}"
-                ) from None
-            except Exception as error:  # zlib, CRC, truncated member, bad header...
-                raise ValueError(
-                    f"load: {path!r} is corrupt: member {key!r} cannot be read: {error}"
-                ) from None
-    if MARKER not in arrays:
-        raise ValueError(
-            f"load: {path!r} is an .npz archive but not a tinygrad_edu checkpoint (no "
-            f"{MARKER!r} manifest); read it with np.load"
+            f"an .npz archive but not a tinygrad_edu checkpoint (no {MARKER!r} manifest); "
+            "read it with np.load"
         )
-    try:
-        manifest = json.loads(str(arrays.pop(MARKER)[()]))
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"load: {path!r}: the manifest is corrupt: {error}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ValueError(f"load: {path!r}: unknown format in the manifest")
-    if manifest.get("version") != VERSION:
+    manifest = reader.read(MARKER)
+    if manifest.dtype.kind != "U" or manifest.shape != ():
         raise ValueError(
-            f"load: {path!r} has format version {manifest.get('version')}, this "
-            f"tinygrad_edu reads version {VERSION}"
+            f"the manifest is corrupt: a {manifest.dtype} array, not a string"
         )
-    try:
-        return _unflatten(manifest.get("tree"), arrays, "")
-    except ValueError as error:
-        raise ValueError(f"load: {path!r}: {error}") from None
+    obj = _unflatten(_parse_manifest(str(manifest[()])), reader.read_listed)
+    reader.check_all_read()
+    return obj

@@ -1,12 +1,18 @@
-"""Helper for test_checkpoints.py: save two large state dicts over one path, forever.
+"""Helper for the checkpoint tests: save large state dicts over one path.
 
-Run as ``python _save_loop.py PATH MEGABYTES``. Prints ``ready`` once the first
-save is complete; the test then kills it with SIGKILL at a random moment.
+``python _save_loop.py PATH MEGABYTES`` saves two versions over PATH forever and
+prints ``ready`` once the first save is complete; the test kills it with SIGKILL at
+a random moment.
+
+``python _save_loop.py PATH MEGABYTES stall`` starts one save that stops half-way
+through writing its temporary file (a live writer, as seen from outside), prints
+``stalled`` and waits to be killed.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 
@@ -24,11 +30,24 @@ def versions(megabytes: float) -> tuple[dict, dict]:
                 "layers.0.bias": np.full(1000, fill, dtype=np.float32),
                 "layers.2.weight": np.full((n // 1000, 1000), -fill),
             },
-            "optimizer": {"lr": 0.1 * fill, "steps": v, "state": [{"velocity": np.full(7, fill)}]},
+            "optimizer": {
+                "lr": 0.1 * fill,
+                "steps": v,
+                "state": [{"velocity": np.full(7, fill)}],
+            },
             "step": v,
         }
 
     return version(0), version(1)
+
+
+def stall_mid_write(file, **arrays) -> None:
+    """Stands in for np.savez: writes some bytes, then hangs until killed."""
+    file.write(b"PK\x03\x04" + bytes(1000))
+    file.flush()
+    print("stalled", flush=True)
+    while True:
+        time.sleep(1)
 
 
 def main(argv: list[str]) -> None:
@@ -36,6 +55,9 @@ def main(argv: list[str]) -> None:
 
     path, megabytes = argv[1], float(argv[2])
     states = versions(megabytes)
+    if argv[3:] == ["stall"]:
+        np.savez = stall_mid_write  # this process only
+        tg.save(states[0], path)
     i = 0
     while True:
         tg.save(states[i % 2], path)

@@ -1,0 +1,477 @@
+"""Every public entry point, given hostile arguments by hypothesis: a right answer or a
+documented exception that names the function — never NumPy's bare error, a hang, a
+huge allocation or a silently wrong value (see ``_hostile_args.outcome``).
+
+One table, ``ROWS``: the entry point (the names its errors may use), the call with the
+hostile value ``v`` in one argument, which kinds of values that argument is tried
+with, and how a returned value is checked (against NumPy, or the rule for when the
+call may succeed at all). A row's kinds leave out only what is known to fail today
+in code other helpers are fixing; the report of issue 18 lists each such case.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu import Tensor, nn, optim, train, viz
+from tinygrad_edu.data import DataLoader
+from tinygrad_edu.nn import functional as F
+
+from ._hostile_args import Returned, all_but, kinds, numpy_or_none, outcome
+
+X = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]], dtype=np.float32)
+
+
+def x() -> Tensor:
+    return Tensor(X.copy(), requires_grad=True)
+
+
+def is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def is_real(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def same_values(got: Any, want: Any) -> bool:
+    got, want = np.asarray(getattr(got, "data", got)), np.asarray(want)
+    return got.shape == want.shape and np.allclose(
+        got.astype(np.float64),
+        want.astype(np.float64),
+        rtol=1e-5,
+        atol=1e-6,
+        equal_nan=True,
+    )
+
+
+def like_numpy(reference: Callable[[Any], Any]) -> Callable[[Any, Any], bool]:
+    """Check: NumPy accepts ``v`` too and gives the same values."""
+
+    def check(result: Any, v: Any) -> bool:
+        expected = numpy_or_none(lambda: reference(v))
+        return expected is not None and same_values(result, expected.value)
+
+    return check
+
+
+def shape_like_numpy(reference: Callable[[Any], Any], shape_of=lambda r: r.shape):
+    """Check: NumPy accepts ``v`` too and gives a result of the same shape."""
+
+    def check(result: Any, v: Any) -> bool:
+        expected = numpy_or_none(lambda: reference(v))
+        return expected is not None and tuple(result.shape) == shape_of(expected.value)
+
+    return check
+
+
+def only_if(rule: Callable[[Any], bool]) -> Callable[[Any, Any], bool]:
+    """Check: the call may succeed only for values obeying ``rule``."""
+    return lambda result, v: rule(v)
+
+
+@dataclass(frozen=True)
+class Row:
+    names: tuple[str, ...]  # the function, as its error messages must name it
+    call: Callable[[Any], Any]
+    values: st.SearchStrategy
+    check: Callable[[Any, Any], bool]
+
+    def __str__(self) -> str:
+        return self.names[0]
+
+
+def _softmax_shape(v):
+    np.sum(X, axis=v)  # NumPy's verdict on the axis
+    return X.shape
+
+
+REDUCTIONS = {
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "min": np.min,
+    "prod": np.prod,
+    "var": np.var,
+    "std": np.std,
+    "logsumexp": lambda a, axis: np.sum(a, axis=axis),
+}
+
+# axis values each reduction is tried with; left out (failing today, see the report):
+# bool, "", b"", {}, lists and arrays accepted as axes; float/complex/object/0-d axes
+# failing with "'float' object is not iterable"; std and log_softmax naming var and
+# logsumexp in their axis errors (so they get valid axes only, checked against NumPy)
+_AXIS_OK = kinds("small int", "negative int", "huge int", "none", "tuple")
+_VALID_AXES = st.sampled_from([None, 0, 1, -1, -2, (0, 1), (1, 0), (-1,)])
+AXES = {
+    **dict.fromkeys(
+        ["sum", "max", "min", "prod"],
+        kinds(
+            "small int",
+            "negative int",
+            "huge int",
+            "none",
+            "tuple",
+            "float",
+            "nan/inf",
+            "complex",
+            "object",
+        ),
+    ),
+    **dict.fromkeys(["mean", "var", "logsumexp", "softmax"], _AXIS_OK),
+    **dict.fromkeys(["std", "log_softmax"], _VALID_AXES),
+}
+
+ROWS = [
+    # ---- Tensor and creation ----
+    Row(
+        ("Tensor",),
+        lambda v: Tensor(v),
+        kinds("all"),
+        lambda r, v: same_values(r, np.asarray(v)),
+    ),
+    Row(
+        ("Tensor",),
+        lambda v: Tensor([1.0, 2.0], requires_grad=v),
+        kinds("bool", "none"),
+        lambda r, v: r.requires_grad == bool(v),
+    ),
+    Row(
+        ("zeros",),
+        lambda v: tg.zeros(2, v),
+        kinds("size", "none", "dict"),
+        shape_like_numpy(lambda v: np.zeros((2, v))),
+    ),
+    Row(
+        ("ones",),
+        lambda v: tg.ones(v),
+        kinds("size", "none"),
+        shape_like_numpy(lambda v: np.ones(v)),
+    ),
+    Row(
+        ("randn",),
+        lambda v: tg.randn(v, 2),
+        kinds("size", "none"),
+        shape_like_numpy(lambda v: np.zeros((v, 2))),
+    ),
+    Row(
+        ("full",),
+        lambda v: tg.full((2,), v),
+        kinds("small int", "float", "nan/inf", "bool"),
+        like_numpy(lambda v: np.full(2, v, dtype=np.float32)),
+    ),
+    Row(
+        ("arange",),
+        lambda v: tg.arange(v),
+        kinds("small int", "float", "negative int"),
+        like_numpy(lambda v: np.arange(v)),
+    ),
+    Row(
+        ("ones_like", "Tensor"),
+        lambda v: tg.ones_like(v),
+        kinds("float array", "int array", "empty array", "0-d array", "small int"),
+        lambda r, v: r.shape == np.shape(v) and bool(np.all(r.data == 1)),
+    ),
+    # ---- ops ----
+    *[
+        Row(
+            (name,),
+            lambda v, name=name: getattr(x(), name)(axis=v),
+            AXES[name],
+            shape_like_numpy(lambda v, f=f: f(X, axis=v)),
+        )
+        for name, f in REDUCTIONS.items()
+    ],
+    *[
+        Row(
+            (name,),
+            lambda v, name=name: getattr(x(), name)(axis=v),
+            AXES[name],
+            shape_like_numpy(_softmax_shape, tuple),
+        )
+        for name in ("softmax", "log_softmax")
+    ],
+    Row(
+        ("reshape",),
+        lambda v: x().reshape(v),
+        kinds("small int", "negative int", "tuple"),
+        like_numpy(lambda v: X.reshape(v)),
+    ),
+    Row(
+        ("transpose",),
+        lambda v: x().transpose(v),
+        kinds("tuple"),
+        like_numpy(lambda v: X.transpose(v)),
+    ),
+    Row(
+        ("getitem", "index"),
+        lambda v: x()[v],
+        kinds("small int", "negative int", "huge int", "tuple", "int array"),
+        like_numpy(lambda v: X[v]),
+    ),
+    Row(
+        ("matmul",),
+        lambda v: x() @ Tensor(v),
+        kinds("float array", "empty array"),
+        like_numpy(lambda v: X.astype(np.float64) @ v),
+    ),
+    Row(
+        ("add", "Tensor"),
+        lambda v: x() + v,
+        kinds(
+            "small int",
+            "float",
+            "nan/inf",
+            "float array",
+            "0-d array",
+            "string",
+            "none",
+        ),
+        like_numpy(lambda v: X + np.asarray(v, dtype=float)),
+    ),
+    Row(
+        ("clip",),
+        lambda v: x().clip(v, 1.0),
+        kinds("small int", "float", "nan/inf"),
+        like_numpy(lambda v: np.clip(X, v, 1.0)),
+    ),
+    Row(
+        ("concatenate",),
+        lambda v: tg.concatenate([x(), Tensor(v)]),
+        kinds("float array", "empty array"),
+        like_numpy(lambda v: np.concatenate([X, v])),
+    ),
+    # ---- nn ----
+    Row(
+        ("Linear",),
+        lambda v: nn.Linear(v, 2),
+        kinds("small int", "negative int", "none", "dict", "string", "float"),
+        only_if(lambda v: is_int(v) and 0 <= v <= 2**20),
+    ),
+    Row(
+        ("Linear",),
+        lambda v: nn.Linear(3, 2)(Tensor(v)),
+        kinds("float array", "empty array"),
+        lambda r, v: np.shape(v)[-1:] == (3,) and r.shape == np.shape(v)[:-1] + (2,),
+    ),
+    Row(
+        ("MLP",),
+        lambda v: nn.MLP([2, v, 1]),
+        kinds("small int", "none", "negative int", "string", "float"),
+        only_if(lambda v: is_int(v) and v >= 0),
+    ),
+    Row(
+        ("Dropout",),
+        lambda v: nn.Dropout(v),
+        kinds("float", "small int", "nan/inf", "string"),
+        only_if(lambda v: is_real(v) and 0 <= v <= 1),
+    ),
+    Row(
+        ("Maxout",),
+        lambda v: nn.Maxout(2, 3, pieces=v),
+        kinds("small int", "negative int", "float", "string", "none"),
+        only_if(lambda v: is_int(v) and v >= 1),
+    ),
+    Row(
+        ("LeakyReLU",),
+        lambda v: nn.LeakyReLU(v)(x()),
+        kinds("small int", "float"),
+        lambda r, v: same_values(r, np.where(X > 0, X, X * v)),
+    ),
+    Row(
+        ("Linear",),
+        lambda v: nn.Linear(3, 2)(v),
+        kinds("float array", "empty array", "0-d array"),
+        lambda r, v: np.shape(v)[-1:] == (3,) and r.shape == np.shape(v)[:-1] + (2,),
+    ),
+    # ---- losses ----
+    Row(
+        ("nll_loss",),
+        lambda v: F.nll_loss(x().log_softmax(), Tensor(v)),
+        kinds("int array", "tuple"),
+        lambda r, v: np.shape(v) == (2,) and all(0 <= t < 3 for t in np.ravel(v)),
+    ),
+    Row(
+        ("binary_cross_entropy",),
+        lambda v: F.binary_cross_entropy(x().sigmoid(), Tensor(v)),
+        kinds("float array", "empty array"),
+        lambda r, v: np.shape(v) == X.shape,
+    ),
+    Row(
+        ("hinge_loss",),
+        lambda v: F.hinge_loss(x(), Tensor(v)),
+        kinds("float array", "empty array"),
+        lambda r, v: np.shape(v) == X.shape,
+    ),
+    Row(
+        ("mse_loss",),
+        lambda v: F.mse_loss(x(), Tensor(v)),
+        kinds("float array"),
+        lambda r, v: np.shape(v) == X.shape and same_values(r, np.mean((X - v) ** 2)),
+    ),
+    Row(
+        ("cross_entropy",),
+        lambda v: F.cross_entropy(x(), Tensor(v)),
+        kinds("int array", "tuple"),
+        lambda r, v: np.shape(v) == (2,) and all(0 <= t < 3 for t in np.ravel(v)),
+    ),
+    Row(
+        ("mse_loss",),
+        lambda v: F.mse_loss(x(), x(), reduction=v),
+        kinds("string", "none"),
+        only_if(lambda v: v in ("mean", "sum", "none")),
+    ),
+    # ---- optim, data, train ----
+    *[
+        Row(
+            (cls.__name__,),
+            lambda v, cls=cls: cls([nn.Parameter([1.0])], lr=v),
+            kinds("float", "small int", "negative int", "string", "none"),
+            only_if(lambda v: is_real(v) and v >= 0),
+        )
+        for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad)
+    ],
+    Row(
+        ("DataLoader",),
+        lambda v: DataLoader(np.ones((4, 2)), np.ones(4), batch_size=v),
+        kinds("small int", "negative int", "float", "string", "none"),
+        only_if(lambda v: is_int(v) and v >= 1),
+    ),
+    Row(
+        ("fit",),
+        lambda v: train.fit(*_fit_args(), epochs=v, progress=False),
+        kinds("small int", "negative int", "float", "string", "none"),
+        only_if(lambda v: is_int(v) and v >= 0),
+    ),
+    Row(
+        ("DataLoader",),
+        lambda v: DataLoader(v, np.ones(4)),
+        kinds("float array", "int array", "empty array", "0-d array", "none", "string"),
+        only_if(lambda v: np.ndim(v) >= 1 and len(v) == 4),
+    ),
+    Row(
+        ("SGD",), lambda v: optim.SGD(v, lr=0.1), kinds("all"), only_if(lambda v: False)
+    ),  # no hostile value is a list of parameters
+    Row(
+        ("SGD",),
+        lambda v: optim.SGD([nn.Parameter([1.0])], lr=0.1, momentum=v),
+        kinds("float", "small int", "negative int", "string", "none"),
+        only_if(lambda v: is_real(v) and 0 <= v),
+    ),
+    Row(
+        ("Adam",),
+        lambda v: optim.Adam([nn.Parameter([1.0])], betas=v),
+        kinds("tuple", "float", "none", "string", "small int"),
+        only_if(lambda v: isinstance(v, tuple) and all(0 <= b < 1 for b in v)),
+    ),
+    # ---- files, viz ----
+    Row(
+        ("save",),
+        lambda v: tg.save(v, _SCRATCH["path"]),
+        kinds("all"),
+        lambda r, v: _round_trips(v),
+    ),
+    Row(
+        ("save",),
+        lambda v: tg.save({"w": np.ones(2)}, v),
+        all_but("string", "bytes"),
+        only_if(lambda v: False),
+    ),  # none of them is a path
+    Row(
+        ("load",),
+        lambda v: tg.load(v),
+        all_but("string", "bytes"),
+        only_if(lambda v: False),
+    ),
+    Row(
+        ("load",),
+        lambda v: tg.load(_saved(), max_bytes=v),
+        kinds("all"),
+        only_if(lambda v: v is None or (is_int(v) and v >= 100)),
+    ),
+    Row(
+        ("to_dot",),
+        lambda v: viz.to_dot(v),
+        all_but("empty array", "float array", "int array"),
+        only_if(lambda v: isinstance(v, Tensor)),
+    ),
+    Row(
+        ("to_dot",),
+        lambda v: viz.to_dot(x() * 2, rankdir=v),
+        all_but("empty array", "float array", "int array"),
+        only_if(lambda v: v in ("LR", "TB", "RL", "BT")),
+    ),
+]
+
+_SCRATCH: dict[str, Any] = {}
+
+
+def _fit_args():
+    model = nn.Linear(2, 1)
+    data = DataLoader(np.ones((4, 2)), np.ones((4, 1)), batch_size=2, seed=0)
+    return model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), data
+
+
+def _saved():
+    """A small checkpoint (100 bytes of data) in this example's directory."""
+    tg.save({"w": np.ones(10)}, _SCRATCH["path"])
+    return _SCRATCH["path"]
+
+
+def _round_trips(v: Any) -> bool:
+    loaded = tg.load(_SCRATCH["path"])
+    if isinstance(v, np.ndarray):
+        return loaded.dtype == v.dtype and same_values(loaded, v)
+    if isinstance(v, float) and math.isnan(v):
+        return isinstance(loaded, float) and math.isnan(loaded)
+    return type(loaded) is type(v) and loaded == v
+
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_hostile_argument_gives_a_right_answer_or_a_named_error(row, data, tmp_path):
+    v = data.draw(row.values, label="v")
+    _SCRATCH["path"] = tmp_path / "checkpoint.npz"
+    result = outcome(row.names, lambda: row.call(v), what=repr(v)[:80])
+    if isinstance(result, Returned):
+        assert row.check(
+            result.value, v
+        ), f"{row.names[0]} accepted {v!r:.80} and returned {result.value!r:.200}"
+
+
+def test_the_rule_fails_each_kind_of_bad_ending(monkeypatch):
+    """Guard for the table: ``outcome`` rejects every ending the suite is about."""
+    import time
+
+    from . import _hostile_args
+
+    def numpy_error():
+        return np.zeros(2) + np.zeros(3)  # "operands could not be broadcast together"
+
+    def big():
+        return np.empty(400 * 2**20, dtype=np.uint8)  # 400 MB, > MEGABYTES
+
+    monkeypatch.setattr(_hostile_args, "SECONDS", 1.0)
+    bad = {
+        "without naming add": numpy_error,
+        "MemoryError": lambda: np.empty(2**50),
+        "took more than": lambda: time.sleep(30),
+        "allocated 400 MB": big,
+        "KeyError": lambda: {}["k"],
+    }
+    for says, call in bad.items():
+        with pytest.raises(AssertionError, match=says):
+            outcome(("add",), call)
+    assert outcome(("f",), lambda: 3).value == 3
+    assert outcome(("reshape",), lambda: Tensor([1.0]).reshape(3)) is None
