@@ -325,3 +325,4 @@ NON_DIFFERENTIABLE = {
     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
     "argmax", "argmin",
 }
+SPECS += __import__("tests.ops.specs_conv", fromlist=["_"]).CONV_SPECS  # conv nets
