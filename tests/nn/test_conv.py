@@ -480,3 +480,51 @@ def test_bad_input_raises_a_value_error_naming_the_op(call, match):
 def test_bad_types_raise_a_type_error_naming_the_op(call, match):
     with pytest.raises(TypeError, match=match):
         call()
+
+
+# ---- the digits dataset ----------------------------------------------------------
+
+
+def test_digits_are_the_font_glyphs_at_random_positions():
+    from tinygrad_edu.data import datasets
+
+    X, y = datasets.digits(n=50, seed=4, noise=0.0)
+    assert X.shape == (50, 1, 12, 12) and X.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [5] * 10  # balanced
+    font = np.array(
+        [[[c == "#" for c in row] for row in glyph] for glyph in datasets.DIGIT_GLYPHS]
+    )
+    for image, label in zip(X[:, 0], y):
+        # the ink is the label's glyph at some position (a few stroke pixels missing)
+        assert any(_fits(image, font[label], r, c) for r in range(6) for c in range(8))
+        assert np.all((image == 0) | ((image >= 0.6 - 1e-6) & (image <= 1.0)))
+    again, _ = datasets.digits(n=50, seed=4, noise=0.0)
+    np.testing.assert_array_equal(X, again)
+    noisy, clean = (
+        datasets.digits(n=200, seed=4, noise=0.5)[0],
+        datasets.digits(n=200, seed=4, noise=0.0)[0],
+    )
+    assert 0.45 < (noisy - clean).std() < 0.55
+
+
+def _fits(image, glyph, top, left):
+    placed = np.zeros(image.shape, dtype=bool)
+    placed[top : top + 7, left : left + 5] = glyph
+    ink = image != 0
+    return np.all(ink <= placed) and ink.sum() >= 0.6 * glyph.sum()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"n": 0}, ValueError),
+        ({"size": 6}, ValueError),
+        ({"noise": -1.0}, ValueError),
+        ({"n": 2.5}, TypeError),
+    ],
+)
+def test_digits_checks_its_arguments(kwargs, error):
+    from tinygrad_edu.data import datasets
+
+    with pytest.raises(error):
+        datasets.digits(**kwargs)
