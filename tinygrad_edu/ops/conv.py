@@ -129,10 +129,12 @@ class Conv2d(Function):
             cols_grad = (w.swapaxes(-1, -2) @ grad_groups).reshape(n, -1, length)
             grad_x = _fold_any(cols_grad, x.shape[-2:], ctx.window)
         if needs[1]:
-            # under create_graph the columns must be a function of x the graph can see
-            cols = (
-                _unfold_any(x, ctx.window) if ctx.tensor_mode else ctx.saved_tensors[0]
-            )
+            # under create_graph (Tensors) the columns must be recomputed from x, so
+            # that the graph sees them depend on x; otherwise forward's copy serves
+            if isinstance(grad, Tensor):
+                cols = _unfold_any(x, ctx.window)
+            else:
+                cols = ctx.saved_tensors[0]
             cols = cols.reshape(n, groups, -1, length)
             grad_w = (
                 (grad_groups @ cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape)
