@@ -55,7 +55,7 @@ def _check(name: str, ours: np.ndarray, theirs: np.ndarray) -> float:
 
 
 def conv_impls(torch: Any) -> tuple[dict[str, Callable[[], Any]], float | None]:
-    """The timed callables, and the largest difference from PyTorch (None without it)."""
+    """The timed callables, and the largest difference from PyTorch (or None)."""
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((32, 3, 32, 32)).astype(np.float32)
     w0 = (rng.standard_normal((16, 3, 3, 3)) * 0.2).astype(np.float32)

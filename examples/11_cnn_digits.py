@@ -32,7 +32,8 @@ n_train = 3000 if args.quick else 6000
 X, y = datasets.digits(n=n_train + 500)
 X_train, y_train, X_test, y_test = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 print(
-    f"digits: {len(X_train)} training and {len(X_test)} test images of shape {X.shape[1:]}"
+    f"digits: {len(X_train)} training and {len(X_test)} test images of shape "
+    f"{X.shape[1:]}"
 )
 
 # ---- the network: 12×12 → 6×6 → 3×3 feature maps, then 10 scores ----

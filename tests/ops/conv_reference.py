@@ -31,7 +31,8 @@ def out_size(size, kernel, stride, padding, dilation):
 
 
 def ref_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """out[n, o, y, x] = b[o] + Σ_{c in o's group, i, j} x_pad[n, c, y·s + i·d, x·s + j·d] w[o, c, i, j]"""
+    """out[n, o, y, x] = b[o] + Σ_{c in o's group, i, j}
+    x_pad[n, c, y·s + i·d, x·s + j·d] · w[o, c, i, j]"""
     (sh, sw), (dh, dw) = pair(stride), pair(dilation)
     n_, c_in, h, wd = x.shape
     c_out, c_group, kh, kw = w.shape
@@ -51,7 +52,8 @@ def ref_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def ref_conv_transpose2d(
     x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
-    """Every input pixel scatters x[n, c, y, x]·w[c, o, i, j] to (y·s − p + i·d, x·s − p + j·d)."""
+    """Every input pixel scatters x[n, c, y, x]·w[c, o, i, j] to the output pixel
+    (y·s − p + i·d, x·s − p + j·d)."""
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     eh, ew = pair(output_padding)
     n_, c_in, h, wd = x.shape

@@ -571,7 +571,8 @@ def grid_of(case: Case, dtype, bound):
 
 
 def draw_image(data, dtype, bound):
-    shape = tuple(data.draw(st.integers(lo, hi)) for lo, hi in ((1, 2), (1, 2), (2, 4), (2, 4)))
+    sides = ((1, 2), (1, 2), (2, 4), (2, 4))  # N, C, H, W
+    shape = tuple(data.draw(st.integers(lo, hi)) for lo, hi in sides)
     return [draw_array(data, dtype, shape, -bound, bound)], {}
 
 

@@ -355,7 +355,8 @@ DIGIT_GLYPHS: tuple[tuple[str, ...], ...] = (
 
 def _glyph_bitmaps() -> np.ndarray:
     """The font as a (10, 7, 5) array of 0/1."""
-    return np.array([[[c == "#" for c in row] for row in glyph] for glyph in DIGIT_GLYPHS])
+    rows = [[[c == "#" for c in row] for row in glyph] for glyph in DIGIT_GLYPHS]
+    return np.array(rows)
 
 
 def digits(

@@ -30,7 +30,7 @@ from .module import Buffer, Module
 class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share: settings, parameters, PyTorch's init."""
 
-    #: weight (in_channels, out_channels/groups, kH, kW) instead of (out, in/groups, ...)
+    #: weight (in_channels, out_channels/groups, kH, kW), not (out, in/groups, ...)
     transposed = False
 
     def __init__(
@@ -186,7 +186,8 @@ class _Pool2d(Module):
         return self.pool(x, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        kernel, stride, padding = self.kernel_size, self.stride, self.padding
+        return f"kernel_size={kernel}, stride={stride}, padding={padding}"
 
 
 class MaxPool2d(_Pool2d):
@@ -249,8 +250,9 @@ class _BatchNorm(Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in self.ranks:
             raise ValueError(
-                f"{type(self).__name__}: expected a {' or '.join(map(str, self.ranks))}-D "
-                f"input (N, C{', L' if 3 in self.ranks else ', H, W'}), got shape {x.shape}"
+                f"{type(self).__name__}: expected a "
+                f"{' or '.join(map(str, self.ranks))}-D input "
+                f"(N, C{', L' if 3 in self.ranks else ', H, W'}), got shape {x.shape}"
             )
         if x.shape[1] != self.num_features:
             raise ValueError(
@@ -317,8 +319,8 @@ class Flatten(Module):
         (end,) = normalize_axes(self.end_dim, x.ndim, "Flatten")
         if start > end:
             raise ValueError(
-                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
-                f"for an input of shape {x.shape}"
+                f"Flatten: start_dim {self.start_dim} comes after end_dim "
+                f"{self.end_dim} for an input of shape {x.shape}"
             )
         return x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :])
 

@@ -40,7 +40,8 @@ class Window(NamedTuple):
 
     def span(self) -> tuple[int, int]:
         """The extent of one dilated kernel: d·(k − 1) + 1."""
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))  # type: ignore
+        spans = (d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+        return tuple(spans)  # type: ignore[return-value]
 
 
 def pair(value: Any, what: str, op: str, minimum: int) -> tuple[int, int]:
@@ -156,8 +157,8 @@ def check_groups(
         ok = weight.shape[1] * groups == c_in
     if c_in % groups or c_out % groups:
         raise ValueError(
-            f"{op}: groups={groups} must divide both input channels ({c_in}) and output "
-            f"channels ({c_out})"
+            f"{op}: groups={groups} must divide both input channels ({c_in}) and "
+            f"output channels ({c_out})"
         )
     if not ok:
         raise ValueError(

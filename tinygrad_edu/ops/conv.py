@@ -152,7 +152,7 @@ def unfold(
     x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
 ) -> Tensor:
     """im2col: every sliding window of a (N, C, H, W) batch as a column of
-    (N, C·kH·kW, L), L = the number of window positions (``torch.nn.functional.unfold``).
+    (N, C·kH·kW, L), L = the number of window positions (PyTorch's ``F.unfold``).
 
     >>> import tinygrad_edu as tg
     >>> tg.unfold(tg.ones(2, 3, 5, 5), kernel_size=3).shape
@@ -268,8 +268,8 @@ def conv_transpose2d(
     size = tuple(f - 2 * p + e for f, p, e in zip(full, window.padding, extra))
     if min(size) < 1:
         raise ValueError(
-            f"{op}: input {(h, w)} with kernel {window.kernel}, stride {window.stride} and "
-            f"padding {window.padding} gives an empty output {size}"
+            f"{op}: input {(h, w)} with kernel {window.kernel}, stride "
+            f"{window.stride} and padding {window.padding} gives an empty output {size}"
         )
     per_group = weight.reshape(groups, c_in // groups, -1).swapaxes(-1, -2)
     cols = per_group @ x.reshape(

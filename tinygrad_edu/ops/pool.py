@@ -132,8 +132,8 @@ def _running(value: Any, channels: int, what: str) -> np.ndarray | None:
     if not isinstance(array, np.ndarray) or array.shape != (channels,):
         shape = getattr(array, "shape", type(array).__name__)
         raise ValueError(
-            f"batch_norm: {what} must be an array or Tensor of shape ({channels},), got "
-            f"{shape}"
+            f"batch_norm: {what} must be an array or Tensor of shape ({channels},), "
+            f"got {shape}"
         )
     return array
 
@@ -167,7 +167,8 @@ def batch_norm(
     x = as_tensor(x)
     if x.ndim not in (2, 3, 4):
         raise ValueError(
-            f"batch_norm: input must be (N, C), (N, C, L) or (N, C, H, W), got shape {x.shape}"
+            "batch_norm: input must be (N, C), (N, C, L) or (N, C, H, W), got shape "
+            f"{x.shape}"
         )
     channels = x.shape[1]
     mean_array = _running(running_mean, channels, "running_mean")
@@ -193,7 +194,8 @@ def batch_norm(
     else:
         if mean_array is None or var_array is None:
             raise ValueError(
-                "batch_norm: evaluation (training=False) needs running_mean and running_var"
+                "batch_norm: evaluation (training=False) needs running_mean and "
+                "running_var"
             )
         # copies: a later in-place update must not change what this graph computed
         mean = Tensor(mean_array.reshape(stat_shape).astype(x.dtype))
