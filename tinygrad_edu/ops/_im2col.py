@@ -90,22 +90,15 @@ def check_images(op: str, x: Tensor, what: str = "input") -> None:
 
 def windows(x: np.ndarray, window: Window, fill: float = 0.0) -> np.ndarray:
     """A read-only view (N, C, kH, kW, oH, oW) of x's windows, padded with ``fill``."""
+    oh, ow = window.out_size(x.shape[-2:])
     ph, pw = window.padding
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
     (sh, sw), (dh, dw) = window.stride, window.dilation
-    oh, ow = _positions(x.shape[-2:], window)
     n_str, c_str, h_str, w_str = x.strides
     shape = x.shape[:2] + window.kernel + (oh, ow)
     strides = (n_str, c_str, dh * h_str, dw * w_str, sh * h_str, sw * w_str)
     return as_strided(x, shape, strides, writeable=False)
-
-
-def _positions(padded: tuple[int, int], window: Window) -> tuple[int, int]:
-    """Window positions along each axis of an input that is already padded."""
-    return tuple(  # type: ignore[return-value]
-        (n - span) // s + 1 for n, span, s in zip(padded, window.span(), window.stride)
-    )
 
 
 def unfold_array(x: np.ndarray, window: Window) -> np.ndarray:
