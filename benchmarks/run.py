@@ -2,7 +2,7 @@
 
 Options: ``--quick`` (a smoke run, under a minute on 2 cores), ``--json PATH``
 (write every result and the environment), ``--only NAME ...`` (a subset of the
-workloads: chain, deep, mlp, scalar, memory, fit, optim).
+workloads: chain, deep, mlp, scalar, memory, fit, optim, conv).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import floor  # noqa: E402
 from benchmarks.chain import deep_chain, op_overhead  # noqa: E402
+from benchmarks.conv import CONV_CASE, conv_nets  # noqa: E402  (issue 16)
 from benchmarks.common import (  # noqa: E402
     Peers,
     Row,
@@ -43,6 +44,7 @@ WORKLOADS: dict[str, tuple[str, Workload]] = {
     "memory": ("5. memory: batch-128 step peak, RSS over many steps", memory),
     "fit": ("6. fit(): one epoch against a bare loop of the same steps", fit_epoch),
     "optim": ("7. optimizer step: per parameter element, against NumPy", optimizer_step),
+    "conv": ("8. conv nets: conv2d and a LeNet-5 step against PyTorch", conv_nets),
 }
 
 
@@ -163,6 +165,12 @@ def targets(rows: list[Row]) -> list[str]:
             lambda v: v < 0.01,
             "{:.3f} B/element",
         )
+    add(  # issue 16
+        "conv2d fwd+bwd (32,3,32,32), 16 3x3 <= 1.5x torch",
+        ratios(CONV_CASE, "torch"),
+        lambda v: v <= 1.5,
+        "{:.2f}x",
+    )
     return checks
 
 

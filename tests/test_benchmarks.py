@@ -14,6 +14,7 @@ WORKLOADS = [
     "memory",
     "fit(): one epoch",
     "optimizer step",
+    "conv nets",
 ]
 
 

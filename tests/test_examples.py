@@ -163,6 +163,12 @@ def check_10(out: str) -> None:
     assert mlp_auc > lr_auc + 0.05
 
 
+def check_11(out: str) -> None:
+    assert number(r"trained \d+ epochs .* test accuracy (\S+)", out) >= 0.9
+    first = number(r"trained \d+ epochs .*: loss (\S+) →", out)
+    assert number(r"trained \d+ epochs .*: loss \S+ → (\S+),", out) < 0.5 * first
+
+
 CHECKS = {
     "00_autograd_from_scratch": check_00,
     "01_linear_regression": check_01,
@@ -175,6 +181,7 @@ CHECKS = {
     "08_mlp_training": check_08,
     "09_debugging": check_09,
     "10_species_distribution": check_10,
+    "11_cnn_digits": check_11,
 }
 
 

@@ -343,7 +343,8 @@ NON_DIFFERENTIABLE = {
     "argmax", "argmin",
 }
 
-# losses, penalties and the layers of nn.functional (their fused ops: ops/losses.py)
-from .specs_losses import LOSS_SPECS  # noqa: E402  (needs OpSpec, defined above)
+# the op families tested in their own files (they need OpSpec, defined above)
+from .specs_conv import CONV_SPECS  # noqa: E402  conv nets (ops/conv.py, ops/pool.py)
+from .specs_losses import LOSS_SPECS  # noqa: E402  losses and nn.functional's layers
 
-SPECS += LOSS_SPECS
+SPECS += LOSS_SPECS + CONV_SPECS

@@ -567,6 +567,68 @@ def grid_of(case: Case, dtype, bound):
     return grid(dtype, bound)
 
 
+# ---- conv nets (issue 16): images at the bound, weights in [-1, 1] ------------------------
+
+
+def draw_image(data, dtype, bound):
+    sides = ((1, 2), (1, 2), (2, 4), (2, 4))  # N, C, H, W
+    shape = tuple(data.draw(st.integers(lo, hi)) for lo, hi in sides)
+    return [draw_array(data, dtype, shape, -bound, bound)], {}
+
+
+def draw_conv(data, dtype, bound):
+    [x], _ = draw_image(data, dtype, bound)
+    return [x, draw_array(data, dtype, (2, x.shape[1], 2, 2), -1.0, 1.0)], {}
+
+
+def draw_batch_norm(data, dtype, bound):
+    x = draw_array(data, dtype, (data.draw(st.integers(2, 4)), 2), -bound, bound)
+    w, b = (draw_array(data, dtype, (2,), -1.0, 1.0) for _ in range(2))
+    return [x, w, b], {"training": data.draw(st.booleans())}
+
+
+def fin_batch_norm(arrays, params, dtype):
+    """Training squares the deviations (as var); evaluation only scales."""
+    ok = fin_sum_squares(arrays[:1], params, dtype)[0] if params["training"] else True
+    return ok, [ok] * 3
+
+
+def _image_grid(dtype, bound):
+    return grid_rows(dtype, bound)[None, None]  # (1, 1, n, 2)
+
+
+draw_image.grid = lambda dtype, bound: [([_image_grid(dtype, bound)], {})]
+draw_conv.grid = lambda dtype, bound: [
+    ([_image_grid(dtype, bound), _square(dtype, 1.0)[None, None]], {})
+]
+draw_batch_norm.grid = lambda dtype, bound: [
+    ([grid_rows(dtype, bound), _square(dtype, 1.0)[0], _square(dtype, 1.0)[1]],
+     {"training": training})
+    for training in (True, False)
+]
+
+
+def _batch_norm(x, w, b, training):
+    return tg.batch_norm(x, np.zeros(2), np.ones(2), w, b, training=training)
+
+
+CASES += [
+    Case("conv2d", lambda x, w: tg.conv2d(x, w, padding=1), draw=draw_conv),
+    Case(
+        "conv_transpose2d", lambda x, w: tg.conv_transpose2d(x, w.swapaxes(0, 1)),
+        draw=draw_conv,
+    ),
+    Case("unfold", lambda x: tg.unfold(x, 2, padding=1), draw=draw_image),
+    Case(
+        "fold", lambda x: tg.fold(tg.unfold(x, 2, padding=1), x.shape[-2:], 2, padding=1),
+        draw=draw_image,
+    ),
+    Case("max_pool2d", lambda x: tg.max_pool2d(x, 2, 1, 1), draw=draw_image),
+    Case("avg_pool2d", lambda x: tg.avg_pool2d(x, 2, 1, 1), draw=draw_image),
+    Case("batch_norm", _batch_norm, draw=draw_batch_norm, finite=fin_batch_norm),
+]
+
+
 # ---- the check ---------------------------------------------------------------------------
 
 

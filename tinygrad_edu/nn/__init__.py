@@ -23,10 +23,18 @@ from .layers import (
     ELU, GELU, MLP, Dropout, Identity, LeakyReLU, Linear, Maxout, Perceptron, ReLU,
     Sigmoid, Softmax, Softplus, Step, Tanh,
 )
-from .module import Module, ModuleList, Parameter, Sequential
+from .module import Buffer, Module, ModuleList, Parameter, Sequential
+
+# conv nets (issue 16)
+from .conv import (  # noqa: E402
+    AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Flatten, MaxPool2d,
+)
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "Sequential", "Linear", "MLP", "Perceptron",
     "Maxout", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus", "GELU",
     "Softmax", "Identity", "Step", "init", "functional",
+    # conv nets
+    "Buffer", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d",
+    "BatchNorm2d", "Flatten",
 ]

@@ -392,3 +392,6 @@ __all__ = [
     "l2_penalty", "dropout", "heaviside", "relu", "sigmoid", "tanh", "leaky_relu", "elu",
     "softplus", "gelu", "softmax", "log_softmax", "logsumexp", "linear",
 ]
+from ..ops import (  # noqa: E402,F401  conv nets (issue 16)
+    avg_pool2d, batch_norm, conv2d, conv_transpose2d, fold, max_pool2d, unfold,
+)

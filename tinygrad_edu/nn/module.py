@@ -47,6 +47,21 @@ class Parameter(Tensor):
         return "Parameter" + super().__repr__()[len("Tensor"):]
 
 
+class Buffer(Tensor):
+    """A Tensor a Module keeps and saves in its ``state_dict`` but does not train
+    (BatchNorm's running statistics): discovered like a Parameter, never given to
+    an optimizer.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import nn
+    >>> nn.Buffer(np.zeros(3)).requires_grad
+    False
+    """
+
+    def __repr__(self) -> str:
+        return "Buffer" + super().__repr__()[len("Tensor"):]
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(strict=False)`` skipped (as PyTorch reports it)."""
 
@@ -58,9 +73,9 @@ class IncompatibleKeys(NamedTuple):
 
 
 def _members(value: Any, name: str) -> Iterator[tuple[str, Any]]:
-    """(name, Parameter or Module) found in one attribute value; lists, tuples and
-    dicts are searched too, their items named ``name.0``, ``name.key``."""
-    if isinstance(value, (Parameter, Module)):
+    """(name, Parameter, Buffer or Module) found in one attribute value; lists, tuples
+    and dicts are searched too, their items named ``name.0``, ``name.key``."""
+    if isinstance(value, (Parameter, Buffer, Module)):
         yield name, value
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
@@ -138,6 +153,12 @@ class Module:
                 seen.add(id(value))
                 yield name, value
 
+    def named_buffers(self) -> Iterator[tuple[str, Buffer]]:
+        """(dotted name, buffer) pairs in assignment order, each buffer once."""
+        for name, value in self._named_state().items():
+            if isinstance(value, Buffer):
+                yield name, value
+
     def parameters(self) -> Iterator[Parameter]:
         """Every parameter of this module and its sub-modules, each once."""
         for _, p in self.named_parameters():
@@ -190,17 +211,28 @@ class Module:
 
     # ---- state dicts -------------------------------------------------------------
 
+    def _named_state(self) -> dict[str, Tensor]:
+        """Parameters and buffers by dotted name, in assignment order, each once."""
+        seen: set[int] = set()
+        state = {}
+        for name, value in _walk(self, "", set()):
+            if isinstance(value, (Parameter, Buffer)) and id(value) not in seen:
+                seen.add(id(value))
+                state[name] = value
+        return state
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """``{dotted name: copy of the parameter's array}``, in ``parameters()`` order.
+        """``{dotted name: copy of the array}`` for every parameter and buffer
+        (running statistics such as BatchNorm's), in assignment order as PyTorch.
 
         >>> from tinygrad_edu import nn
         >>> list(nn.Linear(2, 1).state_dict())
         ['weight', 'bias']
         """
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: t.data.copy() for name, t in self._named_state().items()}
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy the arrays of ``state_dict`` into the parameters (in place).
+        """Copy the arrays of ``state_dict`` into the parameters and buffers (in place).
 
         With ``strict`` (the default) the keys must match exactly; every shape must
         match always. Errors are ``ValueError``s that name the keys and shapes.
@@ -210,7 +242,7 @@ class Module:
             raise TypeError(
                 f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}"
             )
-        own = dict(self.named_parameters())
+        own = self._named_state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []

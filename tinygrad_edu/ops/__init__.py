@@ -2,7 +2,7 @@
 
 ``binary`` (+ - * / ** maximum minimum where, comparisons), ``elementwise`` (exp,
 log, the activations), ``reduce`` (sum, max, mean, softmax, ...), ``shape``
-(reshape, indexing, concatenate, ...), ``linalg`` (matmul, linear).
+(reshape, indexing, concatenate, ...), ``linalg`` (matmul, linear), ``conv`` and ``pool`` (conv nets).
 """
 
 from . import shape  # noqa: F401  (Tensor.__setitem__ uses shape.normalize_index)
@@ -17,6 +17,9 @@ from .elementwise import (
     softplus, sqrt, square, tanh,
 )
 from .linalg import linear, matmul
+# conv nets (issue 16): im2col/col2im, convolutions, pooling, batch norm
+from .conv import conv2d, conv_transpose2d, fold, unfold
+from .pool import avg_pool2d, batch_norm, max_pool2d
 from .reduce import (
     argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, std, sum, var,
 )
@@ -40,4 +43,7 @@ __all__ = [
     "stack", "pad", "squeeze", "expand_dims", "flatten", "astype",
     # linalg
     "matmul", "linear",
+    # conv nets
+    "unfold", "fold", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
+    "batch_norm",
 ]

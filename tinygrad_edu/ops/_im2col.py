@@ -1,0 +1,171 @@
+"""Window geometry and im2col / col2im on NumPy arrays (the machinery of ``conv.py``
+and ``pool.py``), with the argument checks the conv-net ops share.
+
+A ``Window`` is kernel, stride, padding and dilation as (h, w) pairs. ``windows``
+views every window of a padded batch through ``as_strided`` (no copy, no Python
+loop over pixels); ``unfold_array`` copies that view into columns once;
+``fold_array`` adds columns back with one strided ``+=`` per kernel offset.
+
+Read next: ``ops/conv.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..tensor import Tensor, as_tensor
+
+# ---- window geometry -------------------------------------------------------------
+
+
+class Window(NamedTuple):
+    """A sliding window over the last two axes: each field is an (h, w) pair."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+
+    def out_size(self, size: tuple[int, int]) -> tuple[int, int]:
+        """How many window positions fit along each axis (PyTorch's formula)."""
+        return tuple(  # type: ignore[return-value]
+            (n + 2 * p - d * (k - 1) - 1) // s + 1
+            for n, k, s, p, d in zip(
+                size, self.kernel, self.stride, self.padding, self.dilation
+            )
+        )
+
+    def span(self) -> tuple[int, int]:
+        """The extent of one dilated kernel: d·(k − 1) + 1."""
+        spans = (d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+        return tuple(spans)  # type: ignore[return-value]
+
+
+def pair(value: Any, what: str, op: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints as an (h, w) pair, each at least ``minimum``."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items
+    ):
+        raise TypeError(f"{op}: {what} must be an int or a pair of ints, got {value!r}")
+    if min(items) < minimum:
+        raise ValueError(f"{op}: {what} must be >= {minimum}, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def make_window(
+    op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any
+) -> Window:
+    """Check the four window arguments (int or pair each) and bundle them."""
+    return Window(
+        pair(kernel_size, "kernel_size", op, 1),
+        pair(stride, "stride", op, 1),
+        pair(padding, "padding", op, 0),
+        pair(dilation, "dilation", op, 1),
+    )
+
+
+def check_fits(op: str, size: tuple[int, int], window: Window) -> tuple[int, int]:
+    """The output size, or a ValueError when the kernel exceeds the padded input."""
+    padded = tuple(n + 2 * p for n, p in zip(size, window.padding))
+    if any(s > n for s, n in zip(window.span(), padded)):
+        raise ValueError(
+            f"{op}: kernel {window.kernel} (spanning {window.span()} with dilation "
+            f"{window.dilation}) is larger than the padded input {padded} (input "
+            f"{tuple(size)} with padding {window.padding})"
+        )
+    return window.out_size(size)
+
+
+def check_images(op: str, x: Tensor, what: str = "input") -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: {what} must be 4-D (N, C, H, W), got shape {x.shape}")
+
+
+# ---- im2col / col2im on arrays ----------------------------------------------------
+
+
+def windows(x: np.ndarray, window: Window, fill: float = 0.0) -> np.ndarray:
+    """A read-only view (N, C, kH, kW, oH, oW) of x's windows, padded with ``fill``."""
+    oh, ow = window.out_size(x.shape[-2:])
+    ph, pw = window.padding
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    (sh, sw), (dh, dw) = window.stride, window.dilation
+    n_str, c_str, h_str, w_str = x.strides
+    shape = x.shape[:2] + window.kernel + (oh, ow)
+    strides = (n_str, c_str, dh * h_str, dw * w_str, sh * h_str, sw * w_str)
+    return as_strided(x, shape, strides, writeable=False)
+
+
+def unfold_array(x: np.ndarray, window: Window) -> np.ndarray:
+    """im2col: (N, C, H, W) → (N, C·kH·kW, L), rows ordered (c, i, j) as PyTorch."""
+    view = windows(x, window)
+    n, c, kh, kw, oh, ow = view.shape
+    return view.reshape(n, c * kh * kw, oh * ow)  # the one copy
+
+
+def fold_array(cols: np.ndarray, size: tuple[int, int], window: Window) -> np.ndarray:
+    """col2im: (N, C·kH·kW, L) → (N, C, H, W), overlapping windows adding up."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = window
+    oh, ow = window.out_size(size)
+    n = cols.shape[0]
+    c = cols.shape[1] // (kh * kw)
+    blocks = cols.reshape(n, c, kh, kw, oh, ow)
+    out = np.zeros((n, c, size[0] + 2 * ph, size[1] + 2 * pw), dtype=cols.dtype)
+    # one strided += per kernel offset (kH·kW of them), never one per pixel
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+        for j in range(kw):
+            out[:, :, rows, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += blocks[
+                :, :, i, j
+            ]
+    return out[:, :, ph : ph + size[0], pw : pw + size[1]]
+
+
+# ---- argument checks -------------------------------------------------------------
+
+
+def check_groups(
+    op: str, x: Tensor, weight: Tensor, groups: Any, transposed: bool
+) -> int:
+    """Validate shapes of input and weight against ``groups``; returns groups."""
+    check_images(op, x)
+    check_images(op, weight, "weight")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"{op}: groups must be a positive int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups}")
+    c_in = x.shape[1]
+    if transposed:  # weight (C_in, C_out/groups, kH, kW)
+        expected = f"weight.shape[0] == C_in = {c_in}"
+        c_out = weight.shape[1] * groups
+        ok = weight.shape[0] == c_in
+    else:  # weight (C_out, C_in/groups, kH, kW)
+        expected = f"weight.shape[1] · groups == C_in = {c_in}"
+        c_out = weight.shape[0]
+        ok = weight.shape[1] * groups == c_in
+    if c_in % groups or c_out % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide both input channels ({c_in}) and "
+            f"output channels ({c_out})"
+        )
+    if not ok:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} has {c_in} channels but weight of shape "
+            f"{weight.shape} with groups={groups} expects {expected}"
+        )
+    return int(groups)
+
+
+def check_bias(op: str, bias: Any, channels: int) -> Tensor:
+    bias = as_tensor(bias)
+    if bias.shape != (channels,):
+        raise ValueError(
+            f"{op}: bias must have shape ({channels},) (one per output channel), got "
+            f"{bias.shape}"
+        )
+    return bias
