@@ -260,8 +260,8 @@ def sinc(x: Any) -> Tensor:
     """The normalised sinc sin(πx)/(πx) (1 at 0), as ``np.sinc``.
 
     >>> import tinygrad_edu as tg
-    >>> tg.sinc(tg.Tensor([0.0, 1.0])).tolist()
-    [1.0, 0.0]
+    >>> tg.sinc(tg.Tensor([0.0, 0.5])).tolist()  # 2/π at 0.5
+    [1.0, 0.636...]
     """
     return Sinc.apply(x)
 
