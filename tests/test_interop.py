@@ -22,25 +22,37 @@ def leaf(*shape):
     [
         (lambda t, u: np.exp(t), lambda t, u: tg.exp(t)),
         (lambda t, u: np.sum(t, axis=0), lambda t, u: tg.sum(t, axis=0)),
-        (lambda t, u: np.mean(t * u, axis=1, keepdims=True), lambda t, u: tg.mean(t * u, 1, True)),
+        (
+            lambda t, u: np.mean(t * u, axis=1, keepdims=True),
+            lambda t, u: tg.mean(t * u, 1, True),
+        ),
         (lambda t, u: np.concatenate([t, u]), lambda t, u: tg.concatenate([t, u])),
         (lambda t, u: np.stack([t, u], axis=1), lambda t, u: tg.stack([t, u], axis=1)),
         (lambda t, u: np.matmul(t, u.T), lambda t, u: tg.matmul(t, u.T)),
-        (lambda t, u: np.where(t.data > 1, t, u), lambda t, u: tg.where(t.data > 1, t, u)),
+        (
+            lambda t, u: np.where(t.data > 1, t, u),
+            lambda t, u: tg.where(t.data > 1, t, u),
+        ),
         (lambda t, u: np.maximum(t, u), lambda t, u: tg.maximum(t, u)),
-        (lambda t, u: np.power(t, u), lambda t, u: t ** u),
+        (lambda t, u: np.power(t, u), lambda t, u: t**u),
         (lambda t, u: np.einsum("ij,kj->ik", t, u), lambda t, u: t @ u.T),
         (lambda t, u: np.tensordot(t, u, 2), lambda t, u: (t * u).sum()),
         (lambda t, u: np.reshape(t, (3, 2)), lambda t, u: t.reshape(3, 2)),
         (lambda t, u: np.transpose(t), lambda t, u: t.T),
         (lambda t, u: np.clip(t, 0.8, 1.2), lambda t, u: tg.clip(t, 0.8, 1.2)),
-        (lambda t, u: np.pad(t, 1, constant_values=2.0), lambda t, u: tg.pad(t, 1, 2.0)),
+        (
+            lambda t, u: np.pad(t, 1, constant_values=2.0),
+            lambda t, u: tg.pad(t, 1, 2.0),
+        ),
         (lambda t, u: np.cumsum(t, axis=1), lambda t, u: tg.cumsum(t, 1)),
         (lambda t, u: np.sort(t * u), lambda t, u: tg.sort(t * u)),
         (lambda t, u: np.trace(np.dot(t, u.T)), lambda t, u: tg.trace(tg.dot(t, u.T))),
         (lambda t, u: np.add.reduce(t), lambda t, u: t.sum(axis=0)),
         (lambda t, u: np.multiply.accumulate(t, axis=1), lambda t, u: tg.cumprod(t, 1)),
-        (lambda t, u: np.hypot(t, u) + np.arctan2(t, u), lambda t, u: tg.hypot(t, u) + tg.arctan2(t, u)),
+        (
+            lambda t, u: np.hypot(t, u) + np.arctan2(t, u),
+            lambda t, u: tg.hypot(t, u) + tg.arctan2(t, u),
+        ),
     ],
 )
 def test_numpy_functions_record_the_graph(numpy_call, tinygrad_call):
@@ -55,7 +67,7 @@ def test_numpy_functions_record_the_graph(numpy_call, tinygrad_call):
 def test_ndarray_on_the_left_returns_a_tensor_with_gradients():
     t = leaf(3)
     a = RNG.standard_normal(3)
-    for out in (a + t, a - t, a * t, a / t, a ** t, a @ t, a % t):
+    for out in (a + t, a - t, a * t, a / t, a**t, a @ t, a % t):
         assert isinstance(out, tg.Tensor) and out.requires_grad
     (a * t).sum().backward()
     np.testing.assert_allclose(t.grad.data, a)
@@ -82,9 +94,13 @@ def test_out_must_not_be_a_tensor():
 
 def test_functions_without_an_op_name_themselves_and_point_at_the_data():
     t = leaf(4)
-    with pytest.raises(TypeError, match=r"numpy.median has no tinygrad_edu op.*t\.data"):
+    with pytest.raises(
+        TypeError, match=r"numpy.median has no tinygrad_edu op.*t\.data"
+    ):
         np.median(t)
-    with pytest.raises(TypeError, match=r"numpy.cbrt has no tinygrad_edu op.*numpy.cbrt\(t\.data\)"):
+    with pytest.raises(
+        TypeError, match=r"numpy.cbrt has no tinygrad_edu op.*numpy.cbrt\(t\.data\)"
+    ):
         np.cbrt(t)
     with pytest.raises(TypeError, match=r"numpy.add.outer has no tinygrad_edu op"):
         np.add.outer(t, t)

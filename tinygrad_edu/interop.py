@@ -62,9 +62,13 @@ def _clip(a: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
     return ops.clip(a, a_min, a_max)
 
 
-def _pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0.0):
+def _pad(
+    array: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0.0
+):
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' has a tinygrad_edu op, got {mode!r}")
+        raise ValueError(
+            f"pad: only mode='constant' has a tinygrad_edu op, got {mode!r}"
+        )
     return ops.pad(array, pad_width, constant_values)
 
 
@@ -85,6 +89,7 @@ def _accumulate(op: Callable) -> Callable[..., Tensor]:
 
 
 # NumPy ufunc / function (ufunc methods other than __call__: (ufunc, method)) → op
+# fmt: off
 TABLE: dict[Any, Any] = {
     # ---- arithmetic ufuncs ----
     np.add: ops.add, np.subtract: ops.subtract, np.multiply: ops.multiply,
@@ -150,6 +155,7 @@ TABLE: dict[Any, Any] = {
     np.argsort: ON_DATA, np.any: ON_DATA, np.all: ON_DATA, np.iscomplexobj: ON_DATA,
     np.isrealobj: ON_DATA, np.may_share_memory: ON_DATA, np.shares_memory: ON_DATA,
 }
+# fmt: on
 
 
 def _no_op_error(name: str) -> TypeError:

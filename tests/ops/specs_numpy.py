@@ -23,8 +23,10 @@ HALVES = tuple(i + 0.5 for i in range(-4, 4))
 
 
 def _array(data, min_dims=0, max_dims=3, max_side=3, lo=-3.0, hi=3.0, shape=None):
-    shape = shape if shape is not None else tst.shapes(
-        min_dims=min_dims, max_dims=max_dims, max_side=max_side
+    shape = (
+        shape
+        if shape is not None
+        else tst.shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side)
     )
     return data.draw(tst.arrays(shape, elements=tst.floats(lo, hi)))
 
@@ -46,13 +48,18 @@ def draw_away_from_origin(data, spec):
 
 
 def draw_remainder(data, spec):
-    """mod/fmod jump where a / b is an integer; b stays away from 0."""
-    arrays, params = draw_broadcastable(data, spec)
-    a, b = np.broadcast_arrays(*arrays)
-    assume(np.all(np.abs(b) > 0.5))
+    """mod/fmod jump where a / b is an integer: built away from there (not filtered).
+
+    a has the broadcast shape, so each a can be nudged off the jump on its own; b
+    (|b| ≥ 0.5) takes a suffix of a's shape with some axes 1 (broadcast).
+    """
+    a = _array(data)
+    kept = a.shape[len(a.shape) - data.draw(st.integers(0, a.ndim)) :]
+    b = _array(data, shape=tuple(n if data.draw(st.booleans()) else 1 for n in kept))
+    b = np.where(b >= 0, b + 0.5, b - 0.5)
     ratio = a / b
-    assume(np.all(np.abs(ratio - np.round(ratio)) > 0.05))
-    return arrays, params
+    a = np.where(np.abs(ratio - np.round(ratio)) < 0.05, a + 0.1 * b, a)
+    return [a, b], dict(spec.params)
 
 
 def draw_axis_or_none(data, spec, lo=-3.0, hi=3.0, distinct=False):
@@ -75,7 +82,10 @@ def draw_cumprod_with_zeros(data, spec):
 
 def draw_diff(data, spec):
     x = _array(data, min_dims=1, max_side=4)
-    return [x], {"n": data.draw(st.integers(0, 3)), "axis": data.draw(st.integers(-x.ndim, x.ndim - 1))}
+    return [x], {
+        "n": data.draw(st.integers(0, 3)),
+        "axis": data.draw(st.integers(-x.ndim, x.ndim - 1)),
+    }
 
 
 def draw_nan_to_num(data, spec):
@@ -92,7 +102,9 @@ def draw_sort(data, spec):
 
 def draw_tile(data, spec):
     x = _array(data)
-    reps = data.draw(st.one_of(st.integers(0, 3), st.lists(st.integers(1, 2), max_size=4).map(tuple)))
+    reps = data.draw(
+        st.one_of(st.integers(0, 3), st.lists(st.integers(1, 2), max_size=4).map(tuple))
+    )
     return [x], {"reps": reps}
 
 
@@ -100,7 +112,11 @@ def draw_repeat(data, spec):
     x = _array(data, min_dims=1)
     axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)))
     n = x.size if axis is None else x.shape[axis]
-    repeats = data.draw(st.one_of(st.integers(0, 3), st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    repeats = data.draw(
+        st.one_of(
+            st.integers(0, 3), st.lists(st.integers(0, 3), min_size=n, max_size=n)
+        )
+    )
     return [x], {"repeats": repeats, "axis": axis}
 
 
@@ -109,7 +125,10 @@ def draw_roll(data, spec):
     shift = data.draw(st.integers(-4, 4))
     axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)))
     if axis is not None and x.ndim > 1 and data.draw(st.booleans()):
-        shift, axis = (shift, data.draw(st.integers(-3, 3))), (axis, (axis + 1) % x.ndim)
+        shift, axis = (shift, data.draw(st.integers(-3, 3))), (
+            axis,
+            (axis + 1) % x.ndim,
+        )
     return [x], {"shift": shift, "axis": axis}
 
 
@@ -121,7 +140,9 @@ def draw_flip(data, spec):
 
 def draw_rot90(data, spec):
     x = _array(data, min_dims=2)
-    a, b = data.draw(st.lists(st.integers(0, x.ndim - 1), min_size=2, max_size=2, unique=True))
+    a, b = data.draw(
+        st.lists(st.integers(0, x.ndim - 1), min_size=2, max_size=2, unique=True)
+    )
     return [x], {"k": data.draw(st.integers(-2, 5)), "axes": (a, b - x.ndim)}
 
 
@@ -133,7 +154,9 @@ def draw_triangle(data, spec):
 def _sections(data, size, equal):
     if data.draw(st.booleans()):  # a number of sections
         if equal:
-            return data.draw(st.sampled_from([n for n in range(1, size + 1) if size % n == 0]))
+            return data.draw(
+                st.sampled_from([n for n in range(1, size + 1) if size % n == 0])
+            )
         return data.draw(st.integers(1, size + 1))
     return sorted(data.draw(st.lists(st.integers(0, size), max_size=3)))
 
@@ -148,8 +171,10 @@ def _split_spec(name, axis_of, min_dims, equal):
     def draw(data, spec):
         x = _array(data, min_dims=min_dims, max_side=4)
         axis = axis_of(x, data)
-        return [x], {"sections": _sections(data, x.shape[axis], equal), **(
-            {"axis": axis} if name in ("split", "array_split") else {})}
+        return [x], {
+            "sections": _sections(data, x.shape[axis], equal),
+            **({"axis": axis} if name in ("split", "array_split") else {}),
+        }
 
     def fn(x, sections, **kw):
         return _joined(getattr(tg, name)(x, sections, **kw), tg.concatenate)
@@ -195,8 +220,14 @@ def draw_joinable(min_dims, axis):
 def draw_moveaxis(data, spec):
     x = _array(data, min_dims=1, max_dims=4)
     count = data.draw(st.integers(1, x.ndim))
-    source = data.draw(st.lists(st.integers(0, x.ndim - 1), min_size=count, max_size=count, unique=True))
-    dest = data.draw(st.lists(st.integers(-x.ndim, -1), min_size=count, max_size=count, unique=True))
+    source = data.draw(
+        st.lists(
+            st.integers(0, x.ndim - 1), min_size=count, max_size=count, unique=True
+        )
+    )
+    dest = data.draw(
+        st.lists(st.integers(-x.ndim, -1), min_size=count, max_size=count, unique=True)
+    )
     if count == 1 and data.draw(st.booleans()):
         return [x], {"source": source[0], "destination": dest[0]}
     return [x], {"source": source, "destination": dest}
@@ -205,22 +236,43 @@ def draw_moveaxis(data, spec):
 # ---- contractions ----------------------------------------------------------------
 
 EINSUM_CASES = [
-    "ij,jk->ik", "ij,jk", "ii->i", "ii", "i,i", "...ij,...jk", "ij->", "ij", "ijk->kji",
-    "i,j->ij", "bij,bjk->bik", "iij->ji", "ab,bc,cd->ad", "i...->...", "...i,...i->...",
-    "ij,j", "ij->j", "iji->j", "ij,ij->ij", "i...i", "a,b,c", "...->...",
+    "ij,jk->ik",
+    "ij,jk",
+    "ii->i",
+    "ii",
+    "i,i",
+    "...ij,...jk",
+    "ij->",
+    "ij",
+    "ijk->kji",
+    "i,j->ij",
+    "bij,bjk->bik",
+    "iij->ji",
+    "ab,bc,cd->ad",
+    "i...->...",
+    "...i,...i->...",
+    "ij,j",
+    "ij->j",
+    "iji->j",
+    "ij,ij->ij",
+    "i...i",
+    "a,b,c",
+    "...->...",
 ]
 
 
 def draw_einsum(data, spec):
     subscripts = data.draw(st.sampled_from(EINSUM_CASES))
-    sizes = {c: data.draw(st.integers(1, 3)) for c in sorted(set(subscripts) - set(".,->"))}
+    sizes = {
+        c: data.draw(st.integers(1, 3)) for c in sorted(set(subscripts) - set(".,->"))
+    }
     batch = data.draw(tst.shapes(max_dims=2, max_side=3))
     arrays = []
     for term in subscripts.split("->")[0].split(","):
         head, _, tail = term.partition("...")
         shape = [sizes[c] for c in head]
         if "..." in term:
-            kept = batch[len(batch) - data.draw(st.integers(0, len(batch))):]
+            kept = batch[len(batch) - data.draw(st.integers(0, len(batch))) :]
             shape += [n if data.draw(st.booleans()) else 1 for n in kept]
             shape += [sizes[c] for c in tail]
         arrays.append(_array(data, shape=tuple(shape), lo=-2, hi=2))
@@ -236,15 +288,23 @@ def draw_tensordot(data, spec):
     order = data.draw(st.permutations(range(len(b_axes))))
     b = _array(data, shape=tuple(b_axes[i] for i in order), lo=-2, hi=2)
     where_in_b = [order.index(i) for i in range(count)]
-    if data.draw(st.booleans()) and contracted == list(range(a.ndim - count, a.ndim)) \
-            and where_in_b == list(range(count)):
+    if (
+        data.draw(st.booleans())
+        and contracted == list(range(a.ndim - count, a.ndim))
+        and where_in_b == list(range(count))
+    ):
         return [a, b], {"axes": count}
     return [a, b], {"axes": (list(contracted), where_in_b)}
 
 
 def draw_dot(data, spec):
     k = data.draw(st.integers(1, 3))
-    a = _array(data, shape=tuple(data.draw(tst.shapes(max_dims=2, max_side=3))) + (k,), lo=-2, hi=2)
+    a = _array(
+        data,
+        shape=tuple(data.draw(tst.shapes(max_dims=2, max_side=3))) + (k,),
+        lo=-2,
+        hi=2,
+    )
     if data.draw(st.booleans()):
         b = _array(data, shape=(k,), lo=-2, hi=2)
     else:
@@ -257,7 +317,9 @@ def draw_dot(data, spec):
 
 def draw_inner(data, spec):
     k = data.draw(st.integers(1, 3))
-    shapes = [tuple(data.draw(tst.shapes(max_dims=2, max_side=3))) + (k,) for _ in range(2)]
+    shapes = [
+        tuple(data.draw(tst.shapes(max_dims=2, max_side=3))) + (k,) for _ in range(2)
+    ]
     return [_array(data, shape=s, lo=-2, hi=2) for s in shapes], {}
 
 
@@ -278,8 +340,11 @@ def draw_cross(data, spec):
 
 def draw_diagonal(data, spec):
     x = _array(data, min_dims=2)
-    a, b = data.draw(st.lists(st.integers(-x.ndim, x.ndim - 1), min_size=2, max_size=2).filter(
-        lambda ab: ab[0] % x.ndim != ab[1] % x.ndim))
+    a, b = data.draw(
+        st.lists(st.integers(-x.ndim, x.ndim - 1), min_size=2, max_size=2).filter(
+            lambda ab: ab[0] % x.ndim != ab[1] % x.ndim
+        )
+    )
     return [x], {"offset": data.draw(st.integers(-2, 2)), "axis1": a, "axis2": b}
 
 
@@ -316,8 +381,12 @@ NUMPY_SPECS = [
     OpSpec("trunc", tg.trunc, np.trunc, kinks=INTEGERS),
     OpSpec("round", tg.round, np.round, kinks=HALVES),
     OpSpec(
-        "round_decimals", tg.round, np.round, kinks=tuple(h / 10 for h in range(-35, 35, 10)),
-        domain=(-0.3, 0.3), params={"decimals": 1},
+        "round_decimals",
+        tg.round,
+        np.round,
+        kinks=tuple((2 * k + 1) / 20 for k in range(-4, 4)),
+        domain=(-0.3, 0.3),
+        params={"decimals": 1},
     ),
     # ---- remainders and extrema ----
     OpSpec("mod", tg.mod, np.mod, arity=2, draw=draw_remainder),
@@ -337,8 +406,12 @@ NUMPY_SPECS = [
     OpSpec("repeat", tg.repeat, np.repeat, draw=draw_repeat),
     OpSpec("roll", tg.roll, np.roll, draw=draw_roll),
     OpSpec("flip", tg.flip, np.flip, draw=draw_flip),
-    OpSpec("fliplr", tg.fliplr, np.fliplr, draw=lambda d, s: ([_array(d, min_dims=2)], {})),
-    OpSpec("flipud", tg.flipud, np.flipud, draw=lambda d, s: ([_array(d, min_dims=1)], {})),
+    OpSpec(
+        "fliplr", tg.fliplr, np.fliplr, draw=lambda d, s: ([_array(d, min_dims=2)], {})
+    ),
+    OpSpec(
+        "flipud", tg.flipud, np.flipud, draw=lambda d, s: ([_array(d, min_dims=1)], {})
+    ),
     OpSpec("rot90", tg.rot90, np.rot90, draw=draw_rot90),
     OpSpec("tril", tg.tril, np.tril, draw=draw_triangle),
     OpSpec("triu", tg.triu, np.triu, draw=draw_triangle),
@@ -349,19 +422,27 @@ NUMPY_SPECS = [
     _split_spec("dsplit", lambda x, d: 2, 3, equal=True),
     OpSpec("append", tg.append, np.append, draw=draw_append),
     OpSpec(
-        "hstack", lambda *xs: tg.hstack(xs), lambda *xs: np.hstack(xs),
+        "hstack",
+        lambda *xs: tg.hstack(xs),
+        lambda *xs: np.hstack(xs),
         draw=draw_joinable(1, 1),
     ),
     OpSpec(
-        "vstack", lambda *xs: tg.vstack(xs), lambda *xs: np.vstack(xs),
+        "vstack",
+        lambda *xs: tg.vstack(xs),
+        lambda *xs: np.vstack(xs),
         draw=draw_joinable(2, 0),
     ),
     OpSpec(
-        "dstack", lambda *xs: tg.dstack(xs), lambda *xs: np.dstack(xs),
+        "dstack",
+        lambda *xs: tg.dstack(xs),
+        lambda *xs: np.dstack(xs),
         draw=draw_joinable(3, 2),
     ),
     OpSpec(
-        "column_stack", lambda *xs: tg.column_stack(xs), lambda *xs: np.column_stack(xs),
+        "column_stack",
+        lambda *xs: tg.column_stack(xs),
+        lambda *xs: np.column_stack(xs),
         draw=draw_joinable(2, 1),
     ),
     OpSpec("ravel", tg.ravel, np.ravel),
@@ -371,8 +452,10 @@ NUMPY_SPECS = [
     OpSpec("atleast_3d", tg.atleast_3d, np.atleast_3d),
     # ---- contractions ----
     OpSpec(
-        "einsum", lambda *xs, subscripts: tg.einsum(subscripts, *xs),
-        lambda *xs, subscripts: np.einsum(subscripts, *xs), draw=draw_einsum,
+        "einsum",
+        lambda *xs, subscripts: tg.einsum(subscripts, *xs),
+        lambda *xs, subscripts: np.einsum(subscripts, *xs),
+        draw=draw_einsum,
     ),
     OpSpec("tensordot", tg.tensordot, np.tensordot, draw=draw_tensordot),
     OpSpec("dot", tg.dot, np.dot, draw=draw_dot),

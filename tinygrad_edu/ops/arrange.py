@@ -36,7 +36,9 @@ def _along(axis: int, index: Any) -> tuple:
     return (slice(None),) * axis + (index,)
 
 
-def _axes_order(ndim: int, source: Sequence[int], destination: Sequence[int]) -> list[int]:
+def _axes_order(
+    ndim: int, source: Sequence[int], destination: Sequence[int]
+) -> list[int]:
     """The transpose order that moves ``source`` axes to ``destination`` (np.moveaxis)."""
     order = [i for i in range(ndim) if i not in source]
     for dest, src in sorted(zip(destination, source)):
@@ -111,7 +113,9 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     n = x.shape[axis]
     if counts.ndim == 0:
         r = int(counts)
-        wide = broadcast_to(x.expand_dims(axis + 1), x.shape[: axis + 1] + (r,) + x.shape[axis + 1 :])
+        wide = broadcast_to(
+            x.expand_dims(axis + 1), x.shape[: axis + 1] + (r,) + x.shape[axis + 1 :]
+        )
         return reshape(wide, x.shape[:axis] + (n * r,) + x.shape[axis + 1 :])
     if counts.size not in (1, n):
         raise ValueError(
@@ -132,14 +136,21 @@ def flip(x: Any, axis: Any = None) -> Tensor:
     """
     x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "flip")
-    return getitem(x, tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)))
+    return getitem(
+        x,
+        tuple(
+            slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)
+        ),
+    )
 
 
 def fliplr(x: Any) -> Tensor:
     """Reverse the columns (axis 1; needs ≥ 2 dims), as ``np.fliplr``."""
     x = as_tensor(x)
     if x.ndim < 2:
-        raise ValueError(f"fliplr: needs a tensor of at least 2 dims, got shape {x.shape}")
+        raise ValueError(
+            f"fliplr: needs a tensor of at least 2 dims, got shape {x.shape}"
+        )
     return flip(x, 1)
 
 
@@ -189,14 +200,19 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
         return reshape(roll(reshape(x, -1), shift, 0), x.shape)
     shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
     if shifts.dtype.kind not in "iu" or axes.dtype.kind not in "iu" or shifts.ndim > 1:
-        raise TypeError(f"roll: shift and axis must be ints or sequences of ints, got {shift!r}, {axis!r}")
+        raise TypeError(
+            f"roll: shift and axis must be ints or sequences of ints, got {shift!r}, {axis!r}"
+        )
     for s, ax in zip(shifts.reshape(-1), axes.reshape(-1)):
         ax = _axis(x, int(ax), "roll")
         n = x.shape[ax]
         s = int(s) % n if n else 0
         if s:
             x = concatenate(
-                [getitem(x, _along(ax, slice(n - s, None))), getitem(x, _along(ax, slice(None, n - s)))],
+                [
+                    getitem(x, _along(ax, slice(n - s, None))),
+                    getitem(x, _along(ax, slice(None, n - s))),
+                ],
                 axis=ax,
             )
     return x
@@ -209,8 +225,14 @@ def _triangle(x: Any, k: int, op: str, lower: bool) -> Tensor:
     x = as_tensor(x)
     if x.ndim < 1:
         raise ValueError(f"{op}: needs a tensor of at least 1 dim, got a 0-d one")
-    rows, cols = (x.shape[-2], x.shape[-1]) if x.ndim >= 2 else (x.shape[-1], x.shape[-1])
-    keep = np.tri(rows, cols, k, dtype=bool) if lower else ~np.tri(rows, cols, k - 1, dtype=bool)
+    rows, cols = (
+        (x.shape[-2], x.shape[-1]) if x.ndim >= 2 else (x.shape[-1], x.shape[-1])
+    )
+    keep = (
+        np.tri(rows, cols, k, dtype=bool)
+        if lower
+        else ~np.tri(rows, cols, k - 1, dtype=bool)
+    )
     return where(keep, x, 0)
 
 
@@ -235,7 +257,9 @@ def triu(x: Any, k: int = 0) -> Tensor:
 
 def _split_at(x: Tensor, bounds: Sequence[int], axis: int) -> list[Tensor]:
     edges = [0, *bounds, x.shape[axis]]
-    return [getitem(x, _along(axis, slice(lo, hi))) for lo, hi in zip(edges[:-1], edges[1:])]
+    return [
+        getitem(x, _along(axis, slice(lo, hi))) for lo, hi in zip(edges[:-1], edges[1:])
+    ]
 
 
 def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
@@ -288,7 +312,9 @@ def vsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
     """Split along rows (axis 0; needs ≥ 2 dims), as ``np.vsplit``."""
     x = as_tensor(x)
     if x.ndim < 2:
-        raise ValueError(f"vsplit: only works on tensors of 2 or more dims, got shape {x.shape}")
+        raise ValueError(
+            f"vsplit: only works on tensors of 2 or more dims, got shape {x.shape}"
+        )
     return _split(x, indices_or_sections, 0, "vsplit", equal=True)
 
 
@@ -296,7 +322,9 @@ def dsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
     """Split along depth (axis 2; needs ≥ 3 dims), as ``np.dsplit``."""
     x = as_tensor(x)
     if x.ndim < 3:
-        raise ValueError(f"dsplit: only works on tensors of 3 or more dims, got shape {x.shape}")
+        raise ValueError(
+            f"dsplit: only works on tensors of 3 or more dims, got shape {x.shape}"
+        )
     return _split(x, indices_or_sections, 2, "dsplit", equal=True)
 
 
@@ -350,7 +378,9 @@ def dstack(tensors: Sequence[Any]) -> Tensor:
 
 def column_stack(tensors: Sequence[Any]) -> Tensor:
     """1-D inputs become columns, 2-D ones are joined as they are, as ``np.column_stack``."""
-    parts = [reshape(t, -1, 1) if t.ndim < 2 else t for t in _joined(tensors, "column_stack")]
+    parts = [
+        reshape(t, -1, 1) if t.ndim < 2 else t for t in _joined(tensors, "column_stack")
+    ]
     return concatenate(parts, axis=1)
 
 
@@ -371,9 +401,15 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
     """
     x = as_tensor(x)
     single = isinstance(source, (int, np.integer))
-    src = [normalize_axes(a, x.ndim, "moveaxis")[0] for a in ((source,) if single else source)]
+    src = [
+        normalize_axes(a, x.ndim, "moveaxis")[0]
+        for a in ((source,) if single else source)
+    ]
     single = isinstance(destination, (int, np.integer))
-    dst = [normalize_axes(a, x.ndim, "moveaxis")[0] for a in ((destination,) if single else destination)]
+    dst = [
+        normalize_axes(a, x.ndim, "moveaxis")[0]
+        for a in ((destination,) if single else destination)
+    ]
     if len(src) != len(dst):
         raise ValueError(
             f"moveaxis: source {source!r} and destination {destination!r} must have the "
@@ -439,5 +475,7 @@ def linspace(
         raise ValueError(f"linspace: num must be a non-negative int, got {num!r}")
     start, stop = np.asarray(start), np.asarray(stop)  # a Tensor gives its data
     values, step = np.linspace(start, stop, num, endpoint, retstep=True, axis=axis)
-    out = Tensor(values.astype(dtype or get_default_dtype()), requires_grad=requires_grad)
+    out = Tensor(
+        values.astype(dtype or get_default_dtype()), requires_grad=requires_grad
+    )
     return (out, step) if retstep else out

@@ -25,7 +25,6 @@ from ._util import backend, normalize_axes
 from .arrange import moveaxis, ravel
 from .shape import ScatterAdd, concatenate, getitem, reshape, transpose
 
-
 # ---- einsum ----------------------------------------------------------------------
 
 
@@ -35,7 +34,8 @@ def _from_sublists(args: Sequence[Any]) -> tuple[str, list]:
     def letters(sublist: Any) -> str:
         try:
             return "".join(
-                "..." if s is Ellipsis else string.ascii_letters[int(s)] for s in sublist
+                "..." if s is Ellipsis else string.ascii_letters[int(s)]
+                for s in sublist
             )
         except (TypeError, ValueError, IndexError):
             raise ValueError(
@@ -87,7 +87,9 @@ def _parse(subscripts: str, shapes: tuple) -> tuple[tuple[str, ...], str]:
     ellipsis = "".join(fresh[: max(ranks, default=0)])
     if len(fresh) < len(ellipsis):
         raise ValueError(f"einsum: too many axes for 52 labels in {subscripts!r}")
-    labels = tuple(t.replace("...", ellipsis[len(ellipsis) - r :]) for t, r in zip(terms, ranks))
+    labels = tuple(
+        t.replace("...", ellipsis[len(ellipsis) - r :]) for t, r in zip(terms, ranks)
+    )
     if arrow:
         output = output.replace("...", ellipsis)
     else:  # implicit mode: labels seen once, sorted, after the broadcast axes
@@ -120,7 +122,9 @@ def _check_sizes(subscripts: str, labels: tuple, shapes: tuple) -> None:
 def _operand_gradient(ctx: Context, grad: Any, k: int) -> Any:
     """d out / d x_k contracted with grad: an einsum of grad with the other operands."""
     values, labels = ctx.values, ctx.labels
-    terms = [(grad, ctx.output)] + [(v, s) for j, (v, s) in enumerate(zip(values, labels)) if j != k]
+    terms = [(grad, ctx.output)] + [
+        (v, s) for j, (v, s) in enumerate(zip(values, labels)) if j != k
+    ]
     target, seen = [], set()
     used = set("".join(labels)) | set(ctx.output)
     fresh = iter(c for c in string.ascii_letters if c not in used)
@@ -150,7 +154,9 @@ class Einsum(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Context, *xs: np.ndarray, subscripts: str = "", optimize: Any = False):
+    def forward(
+        ctx: Context, *xs: np.ndarray, subscripts: str = "", optimize: Any = False
+    ):
         labels, output = _parse(subscripts, tuple(x.shape for x in xs))
         ctx.labels, ctx.output, ctx.optimize = labels, output, optimize
         return np.einsum(",".join(labels) + "->" + output, *xs, optimize=optimize)
@@ -201,13 +207,19 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     a, b = as_tensor(a), as_tensor(b)
     if isinstance(axes, (int, np.integer)):
         if not 0 <= axes <= min(a.ndim, b.ndim):
-            raise ValueError(f"tensordot: axes={axes} for shapes {a.shape} and {b.shape}")
+            raise ValueError(
+                f"tensordot: axes={axes} for shapes {a.shape} and {b.shape}"
+            )
         axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
         try:
-            axes_a, axes_b = ([x] if isinstance(x, (int, np.integer)) else list(x) for x in axes)
+            axes_a, axes_b = (
+                [x] if isinstance(x, (int, np.integer)) else list(x) for x in axes
+            )
         except (TypeError, ValueError):
-            raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}") from None
+            raise ValueError(
+                f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}"
+            ) from None
         axes_a = [normalize_axes(x, a.ndim, "tensordot")[0] for x in axes_a]
         axes_b = [normalize_axes(x, b.ndim, "tensordot")[0] for x in axes_b]
     if len(axes_a) != len(axes_b):
@@ -332,7 +344,9 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     a = normalize_axes(axis1, x.ndim, "diagonal")[0]
     b = normalize_axes(axis2, x.ndim, "diagonal")[0]
     if a == b:
-        raise ValueError(f"diagonal: axis1 and axis2 cannot be the same ({axis1}, {axis2})")
+        raise ValueError(
+            f"diagonal: axis1 and axis2 cannot be the same ({axis1}, {axis2})"
+        )
     moved = transpose(x, *[i for i in range(x.ndim) if i not in (a, b)], a, b)
     rows, cols = _diagonal_index(x.shape[a], x.shape[b], int(offset))
     return getitem(moved, (Ellipsis, rows, cols))
@@ -363,4 +377,3 @@ def diag(v: Any, k: int = 0) -> Tensor:
         raise ValueError(f"diag: input must be 1-D or 2-D, got shape {v.shape}")
     n = v.shape[0] + abs(int(k))
     return ScatterAdd.apply(v, index=_diagonal_index(n, n, int(k)), shape=(n, n))
-

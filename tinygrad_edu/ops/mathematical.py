@@ -139,7 +139,9 @@ class Mod(_Binary):
 
     @classmethod
     def forward(cls, ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):  # b == 0 gives nan, as NumPy
+        with np.errstate(
+            divide="ignore", invalid="ignore"
+        ):  # b == 0 gives nan, as NumPy
             out = cls.ufunc(a, b)
             # the integer quotient that out was reduced by: locally constant in a and b
             ctx.save_for_backward(np.round((a - out) / b).astype(out.dtype, copy=False))
@@ -393,6 +395,7 @@ def diff(x: Any, n: int = 1, axis: int = -1) -> Tensor:
     (axis,) = normalize_axes(axis, x.ndim, "diff")
     before = (slice(None),) * axis
     for _ in range(n):
-        x = getitem(x, before + (slice(1, None),)) - getitem(x, before + (slice(None, -1),))
+        x = getitem(x, before + (slice(1, None),)) - getitem(
+            x, before + (slice(None, -1),)
+        )
     return x
-

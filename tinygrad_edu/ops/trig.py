@@ -39,7 +39,9 @@ class _Elementwise(Function):
 
     @staticmethod
     def derivative(x: Any, out: Any) -> Any:
-        raise NotImplementedError("abstract: an _Elementwise subclass defines derivative")
+        raise NotImplementedError(
+            "abstract: an _Elementwise subclass defines derivative"
+        )
 
 
 class Tan(_Elementwise):
@@ -168,7 +170,7 @@ class Sinc(Function):
 
 
 class Arctan2(_Binary):
-    """out = arctan2(y, x);   grad_y = grad * x / (x² + y²),   grad_x = -grad * y / (x² + y²)"""
+    """out = arctan2(y, x);   grad_y = grad * x / r²,   grad_x = -grad * y / r²  (r = hypot(x, y))"""
 
     name = "arctan2"
     differentiable_backward = True
@@ -181,8 +183,12 @@ class Arctan2(_Binary):
     def backward(ctx: Context, grad: Any) -> tuple:
         y, x = ctx.values
         need_y, need_x = ctx.needs_input_grad
-        scaled = grad / (x * x + y * y)
-        return (scaled * x if need_y else None), (-scaled * y if need_x else None)
+        # (x / r) / r with r = hypot(y, x), not x / (x² + y²): x² + y² under- or
+        # overflows (1e-30² = 0 in float32) where the gradient itself is representable
+        r = backend(x).hypot(y, x)
+        return (grad * (x / r) / r if need_y else None), (
+            -grad * (y / r) / r if need_x else None
+        )
 
 
 class Hypot(_Binary):
@@ -199,8 +205,8 @@ class Hypot(_Binary):
     def backward(ctx: Context, grad: Any) -> tuple:
         a, b = ctx.values
         need_a, need_b = ctx.needs_input_grad
-        scaled = grad / ctx.out
-        return (scaled * a if need_a else None), (scaled * b if need_b else None)
+        out = ctx.out  # a / out ≤ 1: no overflow on the way to the gradient
+        return (grad * (a / out) if need_a else None), (grad * (b / out) if need_b else None)
 
 
 # ---- the functional API ----------------------------------------------------------
