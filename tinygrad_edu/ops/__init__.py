@@ -42,12 +42,14 @@ __all__ = [
 
 # ---- NumPy's differentiable surface (issue 16): more math, arrangement, contractions
 from .arrange import (  # noqa: E402
-    append, array_split, atleast_1d, atleast_2d, atleast_3d, column_stack, dsplit,
-    dstack, flip, fliplr, flipud, hsplit, hstack, moveaxis, ravel, repeat,
-    roll, rot90, sort, split, tile, tril, triu, vsplit, vstack,
+    flip, fliplr, flipud, moveaxis, ravel, repeat, roll, rot90, sort, tile, tril, triu,
 )
 from .contract import (  # noqa: E402
     cross, diag, diagonal, dot, einsum, inner, kron, outer, tensordot, trace,
+)
+from .joining import (  # noqa: E402
+    append, array_split, atleast_1d, atleast_2d, atleast_3d, column_stack, dsplit,
+    dstack, hsplit, hstack, split, vsplit, vstack,
 )
 from .mathematical import (  # noqa: E402
     ceil, cumprod, cumsum, diff, exp2, expm1, floor, fmax, fmin, fmod, log10, log1p,
@@ -66,7 +68,7 @@ __all__ += [
     "log2", "log10", "log1p", "expm1", "exp2", "logaddexp", "sign", "floor", "ceil",
     "round", "trunc", "mod", "fmod", "fmax", "fmin", "nan_to_num", "cumsum", "cumprod",
     "diff",
-    # arrange
+    # arrange, joining
     "sort", "tile", "repeat", "roll", "flip", "fliplr", "flipud", "rot90", "tril",
     "triu", "split", "array_split", "hsplit", "vsplit", "dsplit", "append", "hstack",
     "vstack", "dstack", "column_stack", "ravel", "moveaxis", "atleast_1d",
