@@ -325,4 +325,4 @@ NON_DIFFERENTIABLE = {
     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
     "argmax", "argmin",
 }
-from .specs_numpy import NUMPY_SPECS; SPECS += NUMPY_SPECS  # noqa: E402,E702 (issue 16)
+from .specs_numpy import numpy_specs; SPECS += numpy_specs()  # noqa: E402,E702 (issue 16)

@@ -1,7 +1,7 @@
 """Rows of the op table for NumPy's differentiable surface (issue 16): the trig and
 mathematical families, the arrangement family, the contractions.
 
-``specs.py`` appends ``NUMPY_SPECS`` to ``SPECS``, so ``test_gradients.py`` (forward
+``specs.py`` appends ``numpy_specs()`` to ``SPECS``, so ``test_gradients.py`` (forward
 == NumPy, gradcheck, gradgradcheck) and ``test_float16.py`` run every row. The
 piecewise-constant ops (sign, floor, ...) are rows too: their inputs are kept away
 from the jumps, where central differences give exactly the 0 that backward gives.
@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu.testing import strategies as tst
-
-from .specs import OpSpec, away_from_kinks, draw_broadcastable, draw_distinct
 
 INTEGERS = tuple(float(i) for i in range(-4, 5))
 HALVES = tuple(i + 0.5 for i in range(-4, 4))
@@ -41,6 +39,8 @@ def _distinct(x, margin=1e-3):
 
 def draw_away_from_origin(data, spec):
     """arctan2 and hypot: no derivative at (0, 0); arctan2 also jumps on y = 0, x < 0."""
+    from .specs import draw_broadcastable
+
     arrays, params = draw_broadcastable(data, spec)
     a, b = np.broadcast_arrays(*arrays)
     assume(np.all(np.hypot(a, b) > 0.3) and np.all(np.abs(a) > 1e-2))
@@ -63,6 +63,8 @@ def draw_remainder(data, spec):
 
 
 def draw_axis_or_none(data, spec, lo=-3.0, hi=3.0, distinct=False):
+    from .specs import away_from_kinks
+
     x = _array(data, min_dims=1, lo=lo, hi=hi)
     away_from_kinks([x], spec.kinks)
     if distinct:
@@ -72,6 +74,8 @@ def draw_axis_or_none(data, spec, lo=-3.0, hi=3.0, distinct=False):
 
 
 def draw_cumprod_with_zeros(data, spec):
+    from .specs import away_from_kinks
+
     x = _array(data, min_dims=1)
     away_from_kinks([x], (0.0,))  # zeros only where placed: tiny x is ill-conditioned
     zeros = data.draw(tst.arrays(x.shape, dtype=bool, elements=st.booleans()))
@@ -168,6 +172,8 @@ def _joined(parts, concatenate):
 
 
 def _split_spec(name, axis_of, min_dims, equal):
+    from .specs import OpSpec
+
     def draw(data, spec):
         x = _array(data, min_dims=min_dims, max_side=4)
         axis = axis_of(x, data)
@@ -353,117 +359,132 @@ def draw_diag(data, spec):
     return [x], {"k": data.draw(st.integers(-2, 2))}
 
 
-NUMPY_SPECS = [
-    # ---- trig ----
-    OpSpec("tan", tg.tan, np.tan, domain=(-1.2, 1.2)),
-    OpSpec("sinh", tg.sinh, np.sinh),
-    OpSpec("cosh", tg.cosh, np.cosh),
-    OpSpec("arcsin", tg.arcsin, np.arcsin, domain=(-0.9, 0.9)),
-    OpSpec("arccos", tg.arccos, np.arccos, domain=(-0.9, 0.9)),
-    OpSpec("arctan", tg.arctan, np.arctan),
-    OpSpec("arcsinh", tg.arcsinh, np.arcsinh),
-    OpSpec("arccosh", tg.arccosh, np.arccosh, domain=(1.1, 4.0)),
-    OpSpec("arctanh", tg.arctanh, np.arctanh, domain=(-0.9, 0.9)),
-    OpSpec("sinc", tg.sinc, np.sinc, kinks=(0.0,)),
-    OpSpec("arctan2", tg.arctan2, np.arctan2, arity=2, draw=draw_away_from_origin),
-    OpSpec("hypot", tg.hypot, np.hypot, arity=2, draw=draw_away_from_origin),
-    # ---- exponents and logarithms ----
-    OpSpec("log1p", tg.log1p, np.log1p, domain=(-0.5, 3.0)),
-    OpSpec("expm1", tg.expm1, np.expm1),
-    OpSpec("log2", tg.log2, np.log2, domain=(0.1, 10.0)),
-    OpSpec("log10", tg.log10, np.log10, domain=(0.1, 10.0)),
-    OpSpec("exp2", tg.exp2, np.exp2),
-    OpSpec("logaddexp", tg.logaddexp, np.logaddexp, arity=2, domain=(-10.0, 10.0)),
-    # ---- rounding: gradient 0, checked away from the jumps ----
-    OpSpec("sign", tg.sign, np.sign, kinks=(0.0,)),
-    OpSpec("floor", tg.floor, np.floor, kinks=INTEGERS),
-    OpSpec("ceil", tg.ceil, np.ceil, kinks=INTEGERS),
-    OpSpec("trunc", tg.trunc, np.trunc, kinks=INTEGERS),
-    OpSpec("round", tg.round, np.round, kinks=HALVES),
-    OpSpec(
-        "round_decimals",
-        tg.round,
-        np.round,
-        kinks=tuple((2 * k + 1) / 20 for k in range(-4, 4)),
-        domain=(-0.3, 0.3),
-        params={"decimals": 1},
-    ),
-    # ---- remainders and extrema ----
-    OpSpec("mod", tg.mod, np.mod, arity=2, draw=draw_remainder),
-    OpSpec("mod_operator", lambda a, b: a % b, np.mod, arity=2, draw=draw_remainder),
-    OpSpec("fmod", tg.fmod, np.fmod, arity=2, draw=draw_remainder),
-    OpSpec("fmax", tg.fmax, np.fmax, arity=2, draw=draw_distinct),
-    OpSpec("fmin", tg.fmin, np.fmin, arity=2, draw=draw_distinct),
-    OpSpec("nan_to_num", tg.nan_to_num, np.nan_to_num, draw=draw_nan_to_num),
-    # ---- sums, products, differences ----
-    OpSpec("cumsum", tg.cumsum, np.cumsum, draw=draw_axis_or_none),
-    OpSpec("cumprod", tg.cumprod, np.cumprod, kinks=(0.0,), draw=draw_axis_or_none),
-    OpSpec("cumprod_with_zeros", tg.cumprod, np.cumprod, draw=draw_cumprod_with_zeros),
-    OpSpec("diff", tg.diff, np.diff, draw=draw_diff),
-    # ---- arrangement ----
-    OpSpec("sort", tg.sort, np.sort, draw=draw_sort),
-    OpSpec("tile", tg.tile, np.tile, draw=draw_tile),
-    OpSpec("repeat", tg.repeat, np.repeat, draw=draw_repeat),
-    OpSpec("roll", tg.roll, np.roll, draw=draw_roll),
-    OpSpec("flip", tg.flip, np.flip, draw=draw_flip),
-    OpSpec(
-        "fliplr", tg.fliplr, np.fliplr, draw=lambda d, s: ([_array(d, min_dims=2)], {})
-    ),
-    OpSpec(
-        "flipud", tg.flipud, np.flipud, draw=lambda d, s: ([_array(d, min_dims=1)], {})
-    ),
-    OpSpec("rot90", tg.rot90, np.rot90, draw=draw_rot90),
-    OpSpec("tril", tg.tril, np.tril, draw=draw_triangle),
-    OpSpec("triu", tg.triu, np.triu, draw=draw_triangle),
-    _split_spec("split", _any_axis, 1, equal=True),
-    _split_spec("array_split", _any_axis, 1, equal=False),
-    _split_spec("hsplit", lambda x, d: 1 if x.ndim > 1 else 0, 1, equal=True),
-    _split_spec("vsplit", lambda x, d: 0, 2, equal=True),
-    _split_spec("dsplit", lambda x, d: 2, 3, equal=True),
-    OpSpec("append", tg.append, np.append, draw=draw_append),
-    OpSpec(
-        "hstack",
-        lambda *xs: tg.hstack(xs),
-        lambda *xs: np.hstack(xs),
-        draw=draw_joinable(1, 1),
-    ),
-    OpSpec(
-        "vstack",
-        lambda *xs: tg.vstack(xs),
-        lambda *xs: np.vstack(xs),
-        draw=draw_joinable(2, 0),
-    ),
-    OpSpec(
-        "dstack",
-        lambda *xs: tg.dstack(xs),
-        lambda *xs: np.dstack(xs),
-        draw=draw_joinable(3, 2),
-    ),
-    OpSpec(
-        "column_stack",
-        lambda *xs: tg.column_stack(xs),
-        lambda *xs: np.column_stack(xs),
-        draw=draw_joinable(2, 1),
-    ),
-    OpSpec("ravel", tg.ravel, np.ravel),
-    OpSpec("moveaxis", tg.moveaxis, np.moveaxis, draw=draw_moveaxis),
-    OpSpec("atleast_1d", tg.atleast_1d, np.atleast_1d),
-    OpSpec("atleast_2d", tg.atleast_2d, np.atleast_2d),
-    OpSpec("atleast_3d", tg.atleast_3d, np.atleast_3d),
-    # ---- contractions ----
-    OpSpec(
-        "einsum",
-        lambda *xs, subscripts: tg.einsum(subscripts, *xs),
-        lambda *xs, subscripts: np.einsum(subscripts, *xs),
-        draw=draw_einsum,
-    ),
-    OpSpec("tensordot", tg.tensordot, np.tensordot, draw=draw_tensordot),
-    OpSpec("dot", tg.dot, np.dot, draw=draw_dot),
-    OpSpec("inner", tg.inner, np.inner, draw=draw_inner),
-    OpSpec("outer", tg.outer, np.outer, draw=draw_two),
-    OpSpec("kron", tg.kron, np.kron, draw=draw_two),
-    OpSpec("cross", tg.cross, np.cross, draw=draw_cross),
-    OpSpec("diagonal", tg.diagonal, np.diagonal, draw=draw_diagonal),
-    OpSpec("trace", tg.trace, np.trace, draw=draw_diagonal),
-    OpSpec("diag", tg.diag, np.diag, draw=draw_diag),
-]
+def numpy_specs() -> list:
+    """The rows (called by specs.py once OpSpec exists: the two modules import each
+    other, and this way either may be imported first)."""
+    from .specs import OpSpec, draw_distinct
+
+    return [
+        # ---- trig ----
+        OpSpec("tan", tg.tan, np.tan, domain=(-1.2, 1.2)),
+        OpSpec("sinh", tg.sinh, np.sinh),
+        OpSpec("cosh", tg.cosh, np.cosh),
+        OpSpec("arcsin", tg.arcsin, np.arcsin, domain=(-0.9, 0.9)),
+        OpSpec("arccos", tg.arccos, np.arccos, domain=(-0.9, 0.9)),
+        OpSpec("arctan", tg.arctan, np.arctan),
+        OpSpec("arcsinh", tg.arcsinh, np.arcsinh),
+        OpSpec("arccosh", tg.arccosh, np.arccosh, domain=(1.1, 4.0)),
+        OpSpec("arctanh", tg.arctanh, np.arctanh, domain=(-0.9, 0.9)),
+        OpSpec("sinc", tg.sinc, np.sinc, kinks=(0.0,)),
+        OpSpec("arctan2", tg.arctan2, np.arctan2, arity=2, draw=draw_away_from_origin),
+        OpSpec("hypot", tg.hypot, np.hypot, arity=2, draw=draw_away_from_origin),
+        # ---- exponents and logarithms ----
+        OpSpec("log1p", tg.log1p, np.log1p, domain=(-0.5, 3.0)),
+        OpSpec("expm1", tg.expm1, np.expm1),
+        OpSpec("log2", tg.log2, np.log2, domain=(0.1, 10.0)),
+        OpSpec("log10", tg.log10, np.log10, domain=(0.1, 10.0)),
+        OpSpec("exp2", tg.exp2, np.exp2),
+        OpSpec("logaddexp", tg.logaddexp, np.logaddexp, arity=2, domain=(-10.0, 10.0)),
+        # ---- rounding: gradient 0, checked away from the jumps ----
+        OpSpec("sign", tg.sign, np.sign, kinks=(0.0,)),
+        OpSpec("floor", tg.floor, np.floor, kinks=INTEGERS),
+        OpSpec("ceil", tg.ceil, np.ceil, kinks=INTEGERS),
+        OpSpec("trunc", tg.trunc, np.trunc, kinks=INTEGERS),
+        OpSpec("round", tg.round, np.round, kinks=HALVES),
+        OpSpec(
+            "round_decimals",
+            tg.round,
+            np.round,
+            kinks=tuple((2 * k + 1) / 20 for k in range(-4, 4)),
+            domain=(-0.3, 0.3),
+            params={"decimals": 1},
+        ),
+        # ---- remainders and extrema ----
+        OpSpec("mod", tg.mod, np.mod, arity=2, draw=draw_remainder),
+        OpSpec(
+            "mod_operator", lambda a, b: a % b, np.mod, arity=2, draw=draw_remainder
+        ),
+        OpSpec("fmod", tg.fmod, np.fmod, arity=2, draw=draw_remainder),
+        OpSpec("fmax", tg.fmax, np.fmax, arity=2, draw=draw_distinct),
+        OpSpec("fmin", tg.fmin, np.fmin, arity=2, draw=draw_distinct),
+        OpSpec("nan_to_num", tg.nan_to_num, np.nan_to_num, draw=draw_nan_to_num),
+        # ---- sums, products, differences ----
+        OpSpec("cumsum", tg.cumsum, np.cumsum, draw=draw_axis_or_none),
+        OpSpec("cumprod", tg.cumprod, np.cumprod, kinks=(0.0,), draw=draw_axis_or_none),
+        OpSpec(
+            "cumprod_with_zeros", tg.cumprod, np.cumprod, draw=draw_cumprod_with_zeros
+        ),
+        OpSpec("diff", tg.diff, np.diff, draw=draw_diff),
+        # ---- arrangement ----
+        OpSpec("sort", tg.sort, np.sort, draw=draw_sort),
+        OpSpec("tile", tg.tile, np.tile, draw=draw_tile),
+        OpSpec("repeat", tg.repeat, np.repeat, draw=draw_repeat),
+        OpSpec("roll", tg.roll, np.roll, draw=draw_roll),
+        OpSpec("flip", tg.flip, np.flip, draw=draw_flip),
+        OpSpec(
+            "fliplr",
+            tg.fliplr,
+            np.fliplr,
+            draw=lambda d, s: ([_array(d, min_dims=2)], {}),
+        ),
+        OpSpec(
+            "flipud",
+            tg.flipud,
+            np.flipud,
+            draw=lambda d, s: ([_array(d, min_dims=1)], {}),
+        ),
+        OpSpec("rot90", tg.rot90, np.rot90, draw=draw_rot90),
+        OpSpec("tril", tg.tril, np.tril, draw=draw_triangle),
+        OpSpec("triu", tg.triu, np.triu, draw=draw_triangle),
+        _split_spec("split", _any_axis, 1, equal=True),
+        _split_spec("array_split", _any_axis, 1, equal=False),
+        _split_spec("hsplit", lambda x, d: 1 if x.ndim > 1 else 0, 1, equal=True),
+        _split_spec("vsplit", lambda x, d: 0, 2, equal=True),
+        _split_spec("dsplit", lambda x, d: 2, 3, equal=True),
+        OpSpec("append", tg.append, np.append, draw=draw_append),
+        OpSpec(
+            "hstack",
+            lambda *xs: tg.hstack(xs),
+            lambda *xs: np.hstack(xs),
+            draw=draw_joinable(1, 1),
+        ),
+        OpSpec(
+            "vstack",
+            lambda *xs: tg.vstack(xs),
+            lambda *xs: np.vstack(xs),
+            draw=draw_joinable(2, 0),
+        ),
+        OpSpec(
+            "dstack",
+            lambda *xs: tg.dstack(xs),
+            lambda *xs: np.dstack(xs),
+            draw=draw_joinable(3, 2),
+        ),
+        OpSpec(
+            "column_stack",
+            lambda *xs: tg.column_stack(xs),
+            lambda *xs: np.column_stack(xs),
+            draw=draw_joinable(2, 1),
+        ),
+        OpSpec("ravel", tg.ravel, np.ravel),
+        OpSpec("moveaxis", tg.moveaxis, np.moveaxis, draw=draw_moveaxis),
+        OpSpec("atleast_1d", tg.atleast_1d, np.atleast_1d),
+        OpSpec("atleast_2d", tg.atleast_2d, np.atleast_2d),
+        OpSpec("atleast_3d", tg.atleast_3d, np.atleast_3d),
+        # ---- contractions ----
+        OpSpec(
+            "einsum",
+            lambda *xs, subscripts: tg.einsum(subscripts, *xs),
+            lambda *xs, subscripts: np.einsum(subscripts, *xs),
+            draw=draw_einsum,
+        ),
+        OpSpec("tensordot", tg.tensordot, np.tensordot, draw=draw_tensordot),
+        OpSpec("dot", tg.dot, np.dot, draw=draw_dot),
+        OpSpec("inner", tg.inner, np.inner, draw=draw_inner),
+        OpSpec("outer", tg.outer, np.outer, draw=draw_two),
+        OpSpec("kron", tg.kron, np.kron, draw=draw_two),
+        OpSpec("cross", tg.cross, np.cross, draw=draw_cross),
+        OpSpec("diagonal", tg.diagonal, np.diagonal, draw=draw_diagonal),
+        OpSpec("trace", tg.trace, np.trace, draw=draw_diagonal),
+        OpSpec("diag", tg.diag, np.diag, draw=draw_diag),
+    ]
