@@ -24,6 +24,10 @@ del linear  # noqa: F821
 _ops_all = [name for name in _ops_all if name != "linear"]
 
 from . import nn, optim  # noqa: E402
+
+# ---- NumPy surface (issue 16): the new ops come with `from .ops import *` above;
+# linspace is a creation function (no gradient), so it sits with zeros/ones/arange
+from .ops.arrange import linspace  # noqa: E402
 from .io import load, save  # noqa: E402
 
 __version__ = "0.1.0"
@@ -52,4 +56,5 @@ __all__ = [
     "set_default_dtype", "get_default_dtype", "zeros", "ones", "full", "eye", "rand",
     "randn", "arange", "zeros_like", "ones_like", "nn", "optim", "save", "load",
     *_ops_all,
+    "linspace",  # NumPy surface (issue 16)
 ]

@@ -151,8 +151,8 @@ class Tensor:
     _hooks: tuple = ()
     _retains_grad = False
 
-    # ndarray (+) Tensor must come back to Tensor's reflected dunders (NEP 13)
-    __array_ufunc__ = None
+    # NumPy functions and ufuncs on Tensors: __array_ufunc__ / __array_function__ in
+    # the "NumPy surface" section below (NEP 13 / NEP 18, dispatched by interop.py)
 
     def __init__(
         self,
@@ -630,6 +630,162 @@ class Tensor:
     def ones_like(cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         return ones_like(t, dtype=dtype, requires_grad=requires_grad)
 
+    # ---- NumPy surface (issue 16): the functions NumPy also has as methods, and interop
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return interop.array_function(func, types, args, kwargs)
+
+    def __mod__(self, other: TensorLike) -> Tensor:
+        return ops.mod(self, other)
+
+    def __rmod__(self, other: TensorLike) -> Tensor:
+        return ops.mod(other, self)
+
+    def mod(self, other: TensorLike) -> Tensor:
+        return ops.mod(self, other)
+
+    def fmod(self, other: TensorLike) -> Tensor:
+        return ops.fmod(self, other)
+
+    def tan(self) -> Tensor:
+        return ops.tan(self)
+
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
+    def arcsin(self) -> Tensor:
+        return ops.arcsin(self)
+
+    def arccos(self) -> Tensor:
+        return ops.arccos(self)
+
+    def arctan(self) -> Tensor:
+        return ops.arctan(self)
+
+    def arcsinh(self) -> Tensor:
+        return ops.arcsinh(self)
+
+    def arccosh(self) -> Tensor:
+        return ops.arccosh(self)
+
+    def arctanh(self) -> Tensor:
+        return ops.arctanh(self)
+
+    def arctan2(self, other: TensorLike) -> Tensor:
+        return ops.arctan2(self, other)
+
+    def hypot(self, other: TensorLike) -> Tensor:
+        return ops.hypot(self, other)
+
+    def sinc(self) -> Tensor:
+        return ops.sinc(self)
+
+    def log2(self) -> Tensor:
+        return ops.log2(self)
+
+    def log10(self) -> Tensor:
+        return ops.log10(self)
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return ops.expm1(self)
+
+    def exp2(self) -> Tensor:
+        return ops.exp2(self)
+
+    def logaddexp(self, other: TensorLike) -> Tensor:
+        return ops.logaddexp(self, other)
+
+    def fmax(self, other: TensorLike) -> Tensor:
+        return ops.fmax(self, other)
+
+    def fmin(self, other: TensorLike) -> Tensor:
+        return ops.fmin(self, other)
+
+    def sign(self) -> Tensor:
+        return ops.sign(self)
+
+    def floor(self) -> Tensor:
+        return ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return ops.ceil(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return ops.round(self, decimals)
+
+    def trunc(self) -> Tensor:
+        return ops.trunc(self)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
+        return ops.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return ops.cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return ops.cumprod(self, axis)
+
+    def diff(self, n: int = 1, axis: int = -1) -> Tensor:
+        return ops.diff(self, n, axis)
+
+    def sort(self, axis: int | None = -1) -> Tensor:
+        """A sorted copy (np.sort; unlike ndarray.sort, self is left as it is)."""
+        return ops.sort(self, axis)
+
+    def tile(self, reps: Any) -> Tensor:
+        return ops.tile(self, reps)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        return ops.repeat(self, repeats, axis)
+
+    def roll(self, shift: Any, axis: Any = None) -> Tensor:
+        return ops.roll(self, shift, axis)
+
+    def flip(self, axis: Any = None) -> Tensor:
+        return ops.flip(self, axis)
+
+    def fliplr(self) -> Tensor:
+        return ops.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return ops.flipud(self)
+
+    def rot90(self, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
+        return ops.rot90(self, k, axes)
+
+    def tril(self, k: int = 0) -> Tensor:
+        return ops.tril(self, k)
+
+    def triu(self, k: int = 0) -> Tensor:
+        return ops.triu(self, k)
+
+    def ravel(self) -> Tensor:
+        return ops.ravel(self)
+
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        return ops.moveaxis(self, source, destination)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return ops.diagonal(self, offset, axis1, axis2)
+
+    def diag(self, k: int = 0) -> Tensor:
+        return ops.diag(self, k)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return ops.trace(self, offset, axis1, axis2)
+
+    def dot(self, other: TensorLike) -> Tensor:
+        return ops.dot(self, other)
+
 
 def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
     """x as a Tensor (no copy for Tensors and arrays).
@@ -783,5 +939,5 @@ def ones_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> 
 
 
 # imported last: ops and autograd import Tensor from this module
-from . import autograd, ops  # noqa: E402
+from . import autograd, interop, ops  # noqa: E402
 from ._rng import get_rng  # noqa: E402

@@ -346,5 +346,6 @@ NON_DIFFERENTIABLE = {
 # the op families tested in their own files (they need OpSpec, defined above)
 from .specs_conv import CONV_SPECS  # noqa: E402  conv nets (ops/conv.py, ops/pool.py)
 from .specs_losses import LOSS_SPECS  # noqa: E402  losses and nn.functional's layers
+from .specs_numpy import numpy_specs  # noqa: E402  NumPy's surface (issue 16)
 
-SPECS += LOSS_SPECS + CONV_SPECS
+SPECS += LOSS_SPECS + CONV_SPECS + numpy_specs()

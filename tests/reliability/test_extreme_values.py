@@ -463,6 +463,9 @@ CASES = [
     elementwise("dropout", lambda x: F.dropout(x, p=0.3)),
     elementwise("heaviside", F.heaviside),
 ]
+from .extreme_numpy_cases import numpy_cases  # noqa: E402  (issue 16's ops)
+
+CASES += numpy_cases()
 
 
 # ---- the edge grid: every pair of edge values, deterministically --------------------------

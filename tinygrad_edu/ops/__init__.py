@@ -47,3 +47,41 @@ __all__ = [
     "unfold", "fold", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
     "batch_norm",
 ]
+
+# ---- NumPy's differentiable surface (issue 16): more math, arrangement, contractions
+from .arrange import (  # noqa: E402
+    flip, fliplr, flipud, moveaxis, ravel, repeat, roll, rot90, sort, tile, tril, triu,
+)
+from .contract import (  # noqa: E402
+    cross, diag, diagonal, dot, einsum, inner, kron, outer, tensordot, trace,
+)
+from .joining import (  # noqa: E402
+    append, array_split, atleast_1d, atleast_2d, atleast_3d, column_stack, dsplit,
+    dstack, hsplit, hstack, split, vsplit, vstack,
+)
+from .mathematical import (  # noqa: E402
+    ceil, cumprod, cumsum, diff, exp2, expm1, floor, fmax, fmin, fmod, log10, log1p,
+    log2, logaddexp, mod, nan_to_num, round, sign, trunc,
+)
+from .trig import (  # noqa: E402
+    arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh, hypot, sinc,
+    sinh, tan,
+)
+
+__all__ += [
+    # trig
+    "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arctan2", "arcsinh",
+    "arccosh", "arctanh", "hypot", "sinc",
+    # mathematical
+    "log2", "log10", "log1p", "expm1", "exp2", "logaddexp", "sign", "floor", "ceil",
+    "round", "trunc", "mod", "fmod", "fmax", "fmin", "nan_to_num", "cumsum", "cumprod",
+    "diff",
+    # arrange, joining
+    "sort", "tile", "repeat", "roll", "flip", "fliplr", "flipud", "rot90", "tril",
+    "triu", "split", "array_split", "hsplit", "vsplit", "dsplit", "append", "hstack",
+    "vstack", "dstack", "column_stack", "ravel", "moveaxis", "atleast_1d",
+    "atleast_2d", "atleast_3d",
+    # contract
+    "einsum", "tensordot", "dot", "inner", "outer", "cross", "kron", "trace",
+    "diagonal", "diag",
+]
