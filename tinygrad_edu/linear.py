@@ -94,7 +94,7 @@ def _check_penalty(value: float, name: str, where: str) -> float:
 
 
 def _centre(X: np.ndarray, y: np.ndarray, fit_intercept: bool):
-    """``(X − x̄, y − ȳ, x̄, ȳ)``; with no intercept, the data as it is and zero means."""
+    """``(X − x̄, y − ȳ, x̄, ȳ)``; with no intercept, the data as is and zero means."""
     if not fit_intercept:
         return X, y, np.zeros(X.shape[1]), 0.0
     x_mean, y_mean = X.mean(axis=0), float(y.mean())
@@ -241,7 +241,9 @@ class _GradientLinearModel:
         raise NotImplementedError("abstract: a subclass defines its smooth loss")
 
     def _lipschitz(self, X: np.ndarray) -> float:
-        raise NotImplementedError("abstract: a subclass defines its gradient's Lipschitz constant")
+        raise NotImplementedError(
+            "abstract: a subclass defines its gradient's Lipschitz constant"
+        )
 
     def _penalty_value(self, w: np.ndarray) -> float:
         return 0.0  # the non-smooth part, for loss_history_
