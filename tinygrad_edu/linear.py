@@ -426,10 +426,12 @@ class Ridge(_GradientLinearModel):
         return {"alpha": self.alpha, **super()._params()}
 
 
-class Lasso(_GradientLinearModel):
+class Lasso(LinearRegression):
     """Lasso regression (L1 penalty) by proximal gradient descent (ISTA), on the engine.
 
-    Minimises, scaled as scikit-learn's ``Lasso``::
+    Minimises, scaled as scikit-learn's ``Lasso``, :class:`LinearRegression`'s
+    objective ``f`` plus the penalty (so ``f``, its gradient and its step ``1/L``
+    are inherited from there)::
 
         C(w, w_0) = 1/(2n) ‖y − Xw − w_0‖² + α‖w‖₁ = f(w) + α Σ_j |w_j|
 
@@ -468,13 +470,6 @@ class Lasso(_GradientLinearModel):
     ) -> None:
         self.alpha = _check_penalty(alpha, "alpha", "Lasso")
         super().__init__(fit_intercept, lr, max_iter, tol)
-
-    def _smooth_loss(self, prediction: Tensor, y: Tensor, w: Tensor) -> Tensor:
-        residual = y - prediction
-        return (residual * residual).sum() / (2 * len(y))
-
-    def _lipschitz(self, X: np.ndarray) -> float:
-        return np.linalg.norm(X, 2) ** 2 / len(X)
 
     def _penalty_value(self, w: np.ndarray) -> float:
         return self.alpha * float(np.abs(w).sum())
