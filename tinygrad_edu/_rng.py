@@ -21,13 +21,17 @@ def manual_seed(seed: int) -> np.random.Generator:
     """
     global _generator
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed: the seed must be a non-negative int, got {seed!r}")
+        raise TypeError(
+            f"manual_seed: the seed must be a non-negative int, got {seed!r}"
+        )
     if seed < 0:
-        raise ValueError(f"manual_seed: the seed must be a non-negative int, got {seed}")
+        raise ValueError(
+            f"manual_seed: the seed must be a non-negative int, got {seed}"
+        )
     _generator = np.random.default_rng(seed)
     return _generator
 
 
 def get_rng() -> np.random.Generator:
-    """The library's current generator (use it, do not keep it: manual_seed replaces it)."""
+    """The library's current generator (use, don't keep it: manual_seed replaces it)."""
     return _generator

@@ -6,7 +6,7 @@ writes what there is to see into the output folder: the computation graph of one
 forward/backward pass, the backward pass frame by frame, the network's diagram and
 the training curves.
 
-Read next: ``viz.py`` (the pictures).
+Read next: ``viz/`` (the pictures), starting at ``viz/__init__.py``.
 """
 
 from __future__ import annotations

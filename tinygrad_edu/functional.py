@@ -87,7 +87,14 @@ class _Trace(NamedTuple):
 
 
 def _fn_name(fn: Callable) -> str:
-    return getattr(fn, "__name__", type(fn).__name__)
+    """``"MyOp.apply"`` for a bound method (``MyOp.apply``), else ``fn.__name__``
+    (the name messages give a function; ``testing``'s checks use it too)."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        owner_name = owner.__name__ if isinstance(owner, type) else type(owner).__name__
+        name = f"{owner_name}.{name}"
+    return name
 
 
 def _as_argnums(argnums: Any, who: str) -> tuple[tuple[int, ...], bool]:

@@ -94,7 +94,7 @@ def _check_penalty(value: float, name: str, where: str) -> float:
 
 
 def _centre(X: np.ndarray, y: np.ndarray, fit_intercept: bool):
-    """``(X − x̄, y − ȳ, x̄, ȳ)``; with no intercept, the data as it is and zero means."""
+    """``(X − x̄, y − ȳ, x̄, ȳ)``; with no intercept, the data as is and zero means."""
     if not fit_intercept:
         return X, y, np.zeros(X.shape[1]), 0.0
     x_mean, y_mean = X.mean(axis=0), float(y.mean())
@@ -241,7 +241,9 @@ class _GradientLinearModel:
         raise NotImplementedError("abstract: a subclass defines its smooth loss")
 
     def _lipschitz(self, X: np.ndarray) -> float:
-        raise NotImplementedError("abstract: a subclass defines its gradient's Lipschitz constant")
+        raise NotImplementedError(
+            "abstract: a subclass defines its gradient's Lipschitz constant"
+        )
 
     def _penalty_value(self, w: np.ndarray) -> float:
         return 0.0  # the non-smooth part, for loss_history_
@@ -424,10 +426,12 @@ class Ridge(_GradientLinearModel):
         return {"alpha": self.alpha, **super()._params()}
 
 
-class Lasso(_GradientLinearModel):
+class Lasso(LinearRegression):
     """Lasso regression (L1 penalty) by proximal gradient descent (ISTA), on the engine.
 
-    Minimises, scaled as scikit-learn's ``Lasso``::
+    Minimises, scaled as scikit-learn's ``Lasso``, :class:`LinearRegression`'s
+    objective ``f`` plus the penalty (so ``f``, its gradient and its step ``1/L``
+    are inherited from there)::
 
         C(w, w_0) = 1/(2n) ‖y − Xw − w_0‖² + α‖w‖₁ = f(w) + α Σ_j |w_j|
 
@@ -466,13 +470,6 @@ class Lasso(_GradientLinearModel):
     ) -> None:
         self.alpha = _check_penalty(alpha, "alpha", "Lasso")
         super().__init__(fit_intercept, lr, max_iter, tol)
-
-    def _smooth_loss(self, prediction: Tensor, y: Tensor, w: Tensor) -> Tensor:
-        residual = y - prediction
-        return (residual * residual).sum() / (2 * len(y))
-
-    def _lipschitz(self, X: np.ndarray) -> float:
-        return np.linalg.norm(X, 2) ** 2 / len(X)
 
     def _penalty_value(self, w: np.ndarray) -> float:
         return self.alpha * float(np.abs(w).sum())

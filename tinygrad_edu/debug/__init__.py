@@ -28,7 +28,8 @@ helpers they share). ``diagnose.py`` is a short driver; each of its questions is
 file in ``diagnosis/``. The tools that train (``lr_find``, ``overfit_one_batch``,
 ``diagnose``) take their steps with ``train.train_step``, as ``fit`` does.
 
-Read next: ``../viz.py`` (pictures of the graph), or the tests in ``tests/test_debug.py``.
+Read next: ``../viz/`` (pictures of the graph), or the tests in
+``tests/test_debug.py``.
 """
 
 from .anomaly import AnomalyError, detect_anomaly

@@ -100,14 +100,14 @@ def diagnose(
         Default ``x0, x1, ...``.
     seed : int
         Shuffling, subsets and permutations; the runs are deterministic.
+    progress : bool, default True
+        A progress bar over the questions when someone watches (terminal, Jupyter).
 
     Returns
     -------
     DiagnosisReport
         ``report["learning_rate"].verdict``, ``report.flagged``, ``print(report)``
         (``repr`` is a one-line-per-question summary; an HTML table in Jupyter).
-    progress : bool, default True
-        A progress bar over the questions when someone watches (terminal, Jupyter).
 
     Examples
     --------

@@ -126,9 +126,8 @@ def check_model_gradients(
                 rel_err = abs_err / max(abs(a), abs(numerical), atol)
                 ok = abs_err <= atol + rtol * abs(numerical)
                 index = np.unravel_index(j, p.shape) if p.ndim else ()
-                entries.append(
-                    (name, tuple(int(v) for v in index), a, numerical, abs_err, rel_err, ok)
-                )
+                where = tuple(int(v) for v in index)
+                entries.append((name, where, a, numerical, abs_err, rel_err, ok))
         return GradientCheckReport(entries, atol, rtol, eps, loss)
     finally:
         for p, data, grad in originals:
@@ -145,7 +144,8 @@ def _backprop(model: Any, loss_fn: LossFn, x: np.ndarray, y: np.ndarray) -> floa
         loss = loss_fn(model(Tensor._from_array(x)), Tensor._from_array(y))
         if loss.size != 1:
             raise ValueError(
-                f"check_model_gradients: the loss must be a scalar, got shape {loss.shape}"
+                "check_model_gradients: the loss must be a scalar, "
+                f"got shape {loss.shape}"
             )
         loss.backward()
     return float(loss.item())

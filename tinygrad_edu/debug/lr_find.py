@@ -134,8 +134,8 @@ def lr_find(
 ) -> LRFinderResult:
     """The learning-rate range test (Smith 2017): which α makes the loss fall fastest?
 
-    One mini-batch step (``train.train_step``) per learning rate, the rate growing exponentially,
-    ``α_i = start·(end/start)^(i/(num_steps−1))``. The test stops once an
+    One mini-batch step (``train.train_step``) per learning rate, the rate growing
+    exponentially, ``α_i = start·(end/start)^(i/(num_steps−1))``. The test stops once an
     exponential moving average of the loss (``m_i = β m_{i−1} + (1−β) loss_i``,
     bias-corrected) exceeds ``diverge`` × its minimum. The recorded losses are then
     smoothed by a centred moving average ``window`` decades wide (centred, so the

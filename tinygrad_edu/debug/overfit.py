@@ -100,7 +100,9 @@ def overfit_one_batch(
             for step in range(steps):
                 try:
                     losses.append(
-                        train_step(model, loss_fn, opt, xb, yb, caller="overfit_one_batch")
+                        train_step(
+                            model, loss_fn, opt, xb, yb, caller="overfit_one_batch"
+                        )
                     )
                 except NonFiniteLossError as err:
                     losses.append(err.loss)  # type: ignore[attr-defined]
@@ -111,7 +113,9 @@ def overfit_one_batch(
                     ]
             else:  # the loss after the last step
                 with no_grad():
-                    losses.append(loss_item(loss_fn(model(xb), yb), "overfit_one_batch"))
+                    losses.append(
+                        loss_item(loss_fn(model(xb), yb), "overfit_one_batch")
+                    )
     finally:
         if saved is not None:
             saved.restore()

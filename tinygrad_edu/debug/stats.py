@@ -29,7 +29,9 @@ class StatsTable(dict):
         self.columns, self.title, self.notes = list(columns), title, list(notes)
 
     def _rows(self) -> list[list]:
-        return [[name] + [row.get(c) for c in self.columns] for name, row in self.items()]
+        return [
+            [name] + [row.get(c) for c in self.columns] for name, row in self.items()
+        ]
 
     def __str__(self) -> str:
         body = _table(["layer"] + self.columns, self._rows())

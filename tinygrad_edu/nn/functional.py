@@ -114,8 +114,8 @@ def _class_indices(target: Any, n_classes: int, n: int, name: str) -> np.ndarray
     if data.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: targets must be integer class indices, got dtype {data.dtype} "
-            "(use y.astype(int), or pass one-hot/probability targets of the logits' shape"
-            " to cross_entropy)"
+            "(use y.astype(int), or pass one-hot/probability targets of the logits' "
+            "shape to cross_entropy)"
         )
     if data.shape != (n,):
         raise ValueError(
@@ -187,8 +187,8 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     y = _target_like(target, p, "binary_cross_entropy")
     if p.size and not (np.min(p.data) >= 0 and np.max(p.data) <= 1):
         raise ValueError(
-            "binary_cross_entropy: input must be probabilities in [0, 1]; for raw scores "
-            "use binary_cross_entropy_with_logits"
+            "binary_cross_entropy: input must be probabilities in [0, 1]; "
+            "for raw scores use binary_cross_entropy_with_logits"
         )
     return _reduce(
         BinaryCrossEntropy.apply(p, target=y.data), reduction, "binary_cross_entropy"
@@ -203,7 +203,8 @@ def binary_cross_entropy_with_logits(
     Equal to ``max(x, 0) − x·y + log(1 + e^−|x|)``, so it never overflows.
 
     >>> import tinygrad_edu as tg
-    >>> binary_cross_entropy_with_logits(tg.Tensor([1e4, -1e4]), tg.Tensor([1.0, 0.0])).item()
+    >>> logits, y = tg.Tensor([1e4, -1e4]), tg.Tensor([1.0, 0.0])
+    >>> binary_cross_entropy_with_logits(logits, y).item()
     0.0
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
@@ -287,7 +288,8 @@ def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Hinge loss of a linear classifier (SVM): ``max(0, 1 − y·s)``, y in ±1.
 
     >>> import tinygrad_edu as tg
-    >>> hinge_loss(tg.Tensor([2.0, 0.5, -1.0]), tg.Tensor([1.0, 1.0, 1.0]), "none").tolist()
+    >>> scores, y = tg.Tensor([2.0, 0.5, -1.0]), tg.Tensor([1.0, 1.0, 1.0])
+    >>> hinge_loss(scores, y, "none").tolist()
     [0.0, 0.5, 2.0]
     """
     return _margin_loss(HingeLoss, input, target, reduction)
@@ -389,8 +391,8 @@ def heaviside(input: Tensor) -> Tensor:
 __all__ = [
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "nll_loss", "hinge_loss", "perceptron_loss", "l1_penalty",
-    "l2_penalty", "dropout", "heaviside", "relu", "sigmoid", "tanh", "leaky_relu", "elu",
-    "softplus", "gelu", "softmax", "log_softmax", "logsumexp", "linear",
+    "l2_penalty", "dropout", "heaviside", "relu", "sigmoid", "tanh", "leaky_relu",
+    "elu", "softplus", "gelu", "softmax", "log_softmax", "logsumexp", "linear",
 ]
 from ..ops import (  # noqa: E402,F401  conv nets (issue 16)
     avg_pool2d, batch_norm, conv2d, conv_transpose2d, fold, max_pool2d, unfold,

@@ -27,7 +27,9 @@ def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
     """Write values into the tensor's array in place, keeping its dtype."""
     data = tensor.data if isinstance(tensor, Tensor) else tensor
     if not isinstance(data, np.ndarray):
-        raise TypeError(f"init: expected a Tensor or ndarray, got {type(tensor).__name__}")
+        raise TypeError(
+            f"init: expected a Tensor or ndarray, got {type(tensor).__name__}"
+        )
     np.copyto(data, values, casting="unsafe")
     return tensor
 
@@ -69,7 +71,8 @@ def calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     shape = tuple(np.shape(tensor.data if isinstance(tensor, Tensor) else tensor))
     if len(shape) < 2:
         raise ValueError(
-            f"init: fan in and fan out need a tensor of at least 2 dims, got shape {shape}"
+            "init: fan in and fan out need a tensor of at least 2 dims, "
+            f"got shape {shape}"
         )
     receptive = int(np.prod(shape[2:], dtype=np.int64))
     return shape[1] * receptive, shape[0] * receptive
@@ -152,7 +155,10 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def kaiming_uniform_(
-    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
 ) -> Tensor:
     """He uniform: U(-b, b) with ``b = sqrt(3) * gain / sqrt(fan)``.
 
@@ -170,7 +176,10 @@ def kaiming_uniform_(
 
 
 def kaiming_normal_(
-    tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
 ) -> Tensor:
     """He normal: N(0, std²) with ``std = gain / sqrt(fan)``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))

@@ -134,12 +134,14 @@ class Perceptron(Module):
         y = np.asarray(y.data if isinstance(y, Tensor) else y)
         if X.ndim != 2 or X.shape[1] != self.in_features or y.shape != (X.shape[0],):
             raise ValueError(
-                f"fit_perceptron_rule: expected X of shape (N, {self.in_features}) and y of "
-                f"shape (N,), got {X.shape} and {y.shape}"
+                "fit_perceptron_rule: expected X of shape "
+                f"(N, {self.in_features}) and y of shape (N,), "
+                f"got {X.shape} and {y.shape}"
             )
         if not np.all(np.abs(y) == 1):
             raise ValueError(
-                "fit_perceptron_rule: labels must be -1 or +1; for 0/1 labels use 2 * y - 1"
+                "fit_perceptron_rule: labels must be -1 or +1; "
+                "for 0/1 labels use 2 * y - 1"
             )
         w, b = self.weight.data, self.bias.data  # updated in place: no graph involved
         history = []
@@ -166,7 +168,7 @@ def _epoch_order(n: int, shuffle: bool) -> np.ndarray:
 
 
 class Maxout(Module):
-    """Maxout unit (the lecture's ``max(w₁ᵀx + b₁, w₂ᵀx + b₂)``), ``pieces`` linear maps.
+    """Maxout unit, the lecture's ``max(w₁ᵀx + b₁, w₂ᵀx + b₂)``: ``pieces`` linear maps.
 
     ``out_j = max_k (x · weight[k, j] + bias[k, j])`` with ``weight`` of shape
     ``(pieces, out_features, in_features)`` and ``bias`` ``(pieces, out_features)``,
@@ -181,7 +183,9 @@ class Maxout(Module):
     def __init__(
         self, in_features: int, out_features: int, pieces: int = 2, dtype: Any = None
     ) -> None:
-        _check_features("Maxout", in_features=in_features, out_features=out_features, pieces=pieces)
+        _check_features(
+            "Maxout", in_features=in_features, out_features=out_features, pieces=pieces
+        )
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.pieces = int(pieces)
         self.weight = _empty_parameter(pieces, out_features, in_features, dtype=dtype)
@@ -205,7 +209,7 @@ class Maxout(Module):
 
 
 class Dropout(Module):
-    """Inverted dropout with drop probability ``p`` while training; identity in ``eval()``.
+    """Inverted dropout, drop probability ``p``, while training; identity in ``eval()``.
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import nn
@@ -225,7 +229,7 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-# ---- activations as modules ------------------------------------------------------------
+# ---- activations as modules ----------------------------------------------------------
 
 
 class ReLU(Module):
@@ -365,7 +369,7 @@ def get_activation(activation: str | Module | type | None) -> Module:
 
 
 class MLP(Module):
-    """Multi-layer perceptron: ``Linear → activation → … → Linear [→ output_activation]``.
+    """Multi-layer perceptron: ``Linear → activation → … → Linear [→ output act.]``.
 
     ``sizes = [in, hidden…, out]``; ``activation`` after every hidden layer and
     ``output_activation`` (default none: raw scores/logits) after the last, each a

@@ -133,7 +133,9 @@ class Module:
     training: bool = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"abstract: {type(self).__name__} must define forward(self, ...)")
+        raise NotImplementedError(
+            f"abstract: {type(self).__name__} must define forward(self, ...)"
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
@@ -231,7 +233,9 @@ class Module:
         """
         return {name: t.data.copy() for name, t in self._named_state().items()}
 
-    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: dict[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
         """Copy the arrays of ``state_dict`` into the parameters and buffers (in place).
 
         With ``strict`` (the default) the keys must match exactly; every shape must
@@ -240,7 +244,8 @@ class Module:
         """
         if not isinstance(state_dict, dict):
             raise TypeError(
-                f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}"
+                "load_state_dict: expected a dict of arrays, "
+                f"got {type(state_dict).__name__}"
             )
         own = self._named_state()
         missing = [k for k in own if k not in state_dict]
@@ -342,8 +347,10 @@ class ModuleList(Module):
         return iter(self._items)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        # abstract by design: a ModuleList holds modules; your forward calls them in turn
-        raise NotImplementedError("abstract: call a ModuleList's modules, or use nn.Sequential")
+        # abstract by design: a ModuleList holds modules; your forward calls them
+        raise NotImplementedError(
+            "abstract: call a ModuleList's modules, or use nn.Sequential"
+        )
 
 
 class Sequential(ModuleList):

@@ -100,7 +100,8 @@ def real_number(value: Any, op: str, name: str) -> float | int:
         value, (int, float, np.number)
     ):
         raise TypeError(
-            f"{op}: {name} must be a real number, got {value!r} ({type(value).__name__})"
+            f"{op}: {name} must be a real number, "
+            f"got {value!r} ({type(value).__name__})"
         )
     if isinstance(value, np.complexfloating):
         raise TypeError(f"{op}: {name} must be a real number, got complex {value!r}")

@@ -28,8 +28,8 @@ class _Binary(Function):
             np.broadcast_shapes(*shapes)
         except ValueError:
             return ValueError(
-                f"{cls.name}: shapes {' and '.join(map(str, shapes))} cannot be broadcast "
-                "together (trailing axes must be equal or 1)"
+                f"{cls.name}: shapes {' and '.join(map(str, shapes))} cannot be "
+                "broadcast together (trailing axes must be equal or 1)"
             )
         return super().explain_error(error, tensors, params)
 
@@ -158,7 +158,7 @@ def _data(x: Any) -> np.ndarray:
 
 
 class Maximum(_Binary):
-    """out = max(a, b);   grad goes to the larger input (split evenly on ties, as PyTorch)"""
+    """out = max(a, b);   grad goes to the larger input (split on ties, as PyTorch)"""
 
     name = "maximum"
     differentiable_backward = True
@@ -227,7 +227,8 @@ class Where(Function):
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:
         shapes = " , ".join(str(t.shape) for t in tensors)
         return type(error)(
-            f"where: cond, a, b of shapes {shapes} cannot be broadcast together: {error}"
+            f"where: cond, a, b of shapes {shapes} cannot be broadcast together: "
+            f"{error}"
         )
 
 

@@ -61,7 +61,8 @@ class MatMul(Function):
         a, b = (t.shape for t in tensors)
         if len(a) == 0 or len(b) == 0:
             return ValueError(
-                f"matmul: shapes {a} and {b}: scalars cannot be matrix-multiplied; use *"
+                f"matmul: shapes {a} and {b}: scalars cannot be matrix-multiplied; "
+                "use *"
             )
         k_a = a[-1]
         k_b = b[-2] if len(b) >= 2 else b[0]
@@ -70,7 +71,9 @@ class MatMul(Function):
                 f"matmul: shapes {a} and {b} are not aligned ({k_a} != {k_b})"
                 + _matmul_hint(a, b)
             )
-        return ValueError(f"matmul: batch axes of shapes {a} and {b} cannot be broadcast together")
+        return ValueError(
+            f"matmul: batch axes of shapes {a} and {b} cannot be broadcast together"
+        )
 
 
 class Linear(Function):
@@ -106,14 +109,18 @@ class Linear(Function):
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:
         x, w = tensors[0].shape, tensors[1].shape
         if len(w) != 2:
-            return ValueError(f"linear: weight must be 2-D (out_features, in_features), got {w}")
+            return ValueError(
+                f"linear: weight must be 2-D (out_features, in_features), got {w}"
+            )
         if not x or x[-1] != w[1]:
             return ValueError(
-                f"linear: input of shape {x} has {x[-1] if x else 0} features but weight "
-                f"{w} expects {w[1]} (weight is (out_features, in_features))"
+                f"linear: input of shape {x} has {x[-1] if x else 0} features but "
+                f"weight {w} expects {w[1]} (weight is (out_features, in_features))"
             )
         b = tensors[2].shape if len(tensors) == 3 else None
-        return ValueError(f"linear: bias of shape {b} does not fit weight {w} (expected ({w[0]},))")
+        return ValueError(
+            f"linear: bias of shape {b} does not fit weight {w} (expected ({w[0]},))"
+        )
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -188,7 +188,7 @@ class SumOfSquares(Function):
 
 
 class Heaviside(Function):
-    """out = 1 if x > 0 else 0;   grad_x = 0 (flat almost everywhere: nothing to learn)"""
+    """out = 1 if x > 0 else 0;   grad_x = 0 (flat almost everywhere: nothing learnt)"""
 
     name = "heaviside"
     differentiable_backward = True

@@ -82,8 +82,8 @@ class Max(_Reduction):
         axes = cls.setup(ctx, x, axis)
         if x.size == 0 and _empty_groups(x.shape, axes):
             raise ValueError(
-                f"{cls.name}: the {cls.name} of an empty tensor of shape {x.shape} (over "
-                f"axis {axis}) has no identity"
+                f"{cls.name}: the {cls.name} of an empty tensor of shape {x.shape} "
+                f"(over axis {axis}) has no identity"
             )
         out = cls.reduce(x, axis=axes, keepdims=True)
         hits = x == out
@@ -112,7 +112,7 @@ class Min(Max):
 
 
 class Prod(_Reduction):
-    """out = Π_axis x;   grad_x = grad * Π_{j≠i} x_j  (the product of the other elements)
+    """out = Π_axis x;   grad_x = grad * Π_{j≠i} x_j  (the product of the others)
 
     The product of the others is computed without dividing out/x, so zeros and tiny
     values (whose product underflows) get exact gradients.
@@ -213,7 +213,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over ``axis`` with NumPy's ``ddof`` (composite: mean of squared deviations).
+    """Variance over ``axis``, NumPy's ``ddof`` (composite: mean squared deviation).
 
     Where NumPy returns nan or inf with a warning (``ddof`` >= the number of
     elements), this raises ValueError: there are no degrees of freedom left.
@@ -296,7 +296,7 @@ def _logsumexp(x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Tensor:
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """e^x / Σ e^x along ``axis`` (composite; shifted by the max, so it never overflows).
+    """e^x / Σ e^x along ``axis`` (composite; shifted by the max: it never overflows).
 
     >>> import tinygrad_edu as tg
     >>> tg.softmax(tg.Tensor([0.0, 0.0])).tolist()

@@ -32,8 +32,8 @@ class Reshape(Function):
             return x.reshape(shape)
         except ValueError:
             raise ValueError(
-                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
-                f"into {shape}"
+                f"reshape: cannot reshape a tensor of shape {x.shape} "
+                f"({x.size} elements) into {shape}"
             ) from None
 
     @staticmethod
@@ -139,7 +139,7 @@ class GetItem(Function):
 
 
 class ScatterAdd(Function):
-    """out = zeros(shape) with g added at index;   grad_g = grad[index]  (GetItem's adjoint)"""
+    """out = zeros, g added at index;   grad_g = grad[index]  (GetItem's adjoint)"""
 
     name = "scatter_add"
     differentiable_backward = True
@@ -183,7 +183,7 @@ class Concatenate(Function):
 
 
 class Pad(Function):
-    """out = x padded with a constant (NumPy's ``pad_width``);   grad_x = the inner slice of grad"""
+    """out = x padded with a constant (``pad_width``);   grad_x = grad's inner slice"""
 
     name = "pad"
     differentiable_backward = True
@@ -310,12 +310,12 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
-    """Pad with a constant, NumPy's ``pad_width`` convention ((before, after) per axis)."""
+    """Pad with a constant; NumPy's ``pad_width``: (before, after) per axis."""
     return Pad.apply(x, pad_width=pad_width, value=real_number(value, "pad", "value"))
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
-    """Remove size-1 axes (all of them, or those named), as ``np.squeeze`` (composite)."""
+    """Remove size-1 axes (all, or those named), as ``np.squeeze`` (composite)."""
     x = as_tensor(x)
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
@@ -330,7 +330,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 
 
 def expand_dims(x: Any, axis: Any) -> Tensor:
-    """Insert size-1 axes at ``axis`` (int or tuple), as ``np.expand_dims`` (composite)."""
+    """Insert size-1 axes at ``axis`` (int/tuple) as ``np.expand_dims`` (composite)."""
     x = as_tensor(x)
     if is_int(axis):
         count = 1
@@ -353,7 +353,7 @@ def flatten(x: Any) -> Tensor:
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
-    """Convert the dtype. Float to float is differentiable; other results carry no grad."""
+    """Convert the dtype. Float to float is differentiable; other results: no grad."""
     x = as_tensor(x)
     try:
         dtype = np.dtype(dtype)

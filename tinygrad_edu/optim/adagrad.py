@@ -51,8 +51,11 @@ class Adagrad(Optimizer):
         """``lr / (1 + steps · lr_decay)``."""
         return self.lr / (1 + self.steps * self.hyper["lr_decay"])
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
-        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])  # g ← g + λθ
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float
+    ) -> None:
+        # g ← g + λθ
+        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])
         if not state:
             state["step"] = 0
             state["sum"] = np.full_like(param, self.hyper["initial_accumulator_value"])

@@ -51,7 +51,9 @@ class Adam(Optimizer):
     def _check_hyper(self, hyper: dict) -> dict:
         name, betas = type(self).__name__, hyper["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ValueError(
+                f"{name}: betas must be a pair (beta1, beta2), got {betas!r}"
+            )
         for i, beta in enumerate(betas):
             nonnegative(name, f"betas[{i}]", beta)
             if not 0.0 <= beta < 1.0:
@@ -59,7 +61,9 @@ class Adam(Optimizer):
         checked = super()._check_hyper({k: v for k, v in hyper.items() if k != "betas"})
         return {"betas": (float(betas[0]), float(betas[1])), **checked}
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float
+    ) -> None:
         beta1, beta2 = self.hyper["betas"]
         eps, weight_decay = self.hyper["eps"], self.hyper["weight_decay"]
         if not self.decoupled:

@@ -36,15 +36,17 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
-                f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
+                f"{type(self).__name__}: expected an Optimizer, "
+                f"got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
         if last_epoch == -1:
             optimizer.initial_lr = getattr(optimizer, "initial_lr", optimizer.lr)
         elif not hasattr(optimizer, "initial_lr"):
             raise ValueError(
-                f"{type(self).__name__}: last_epoch={last_epoch} resumes a schedule, but "
-                "the optimizer has no initial_lr (create the scheduler with last_epoch=-1)"
+                f"{type(self).__name__}: last_epoch={last_epoch} resumes a schedule, "
+                "but the optimizer has no initial_lr (create the scheduler with "
+                "last_epoch=-1)"
             )
         self.base_lr: float = optimizer.initial_lr
         self.last_epoch = last_epoch
@@ -60,7 +62,7 @@ class LRScheduler:
         self._last_lr = [self.optimizer.lr]
 
     def get_last_lr(self) -> list[float]:
-        """The learning rate set by the last ``step()`` (a one-element list, as PyTorch)."""
+        """The rate set by the last ``step()`` (a one-element list, as PyTorch)."""
         return list(self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
@@ -71,19 +73,27 @@ class LRScheduler:
         """Resume from ``state_dict()``."""
         for key, value in state_dict.items():
             if key not in vars(self):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected key {key!r}")
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: unexpected key {key!r}"
+                )
             setattr(self, key, value)
         self._last_lr = list(self._last_lr)
 
 
 class StepLR(LRScheduler):
-    """``lr = base · gamma ** (epoch // step_size)``: multiply by gamma every step_size epochs."""
+    """``lr = base · gamma ** (epoch // step_size)``: × gamma every step_size epochs."""
 
     def __init__(
-        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+        self,
+        optimizer: Optimizer,
+        step_size: int,
+        gamma: float = 0.1,
+        last_epoch: int = -1,
     ) -> None:
         if int(step_size) <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size}")
+            raise ValueError(
+                f"StepLR: step_size must be a positive int, got {step_size}"
+            )
         self.step_size, self.gamma = int(step_size), float(gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -101,7 +111,9 @@ class ExponentialLR(LRScheduler):
     [0.25]
     """
 
-    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, gamma: float, last_epoch: int = -1
+    ) -> None:
         self.gamma = float(gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -117,10 +129,16 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(
-        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+        self,
+        optimizer: Optimizer,
+        T_max: int,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
     ) -> None:
         if int(T_max) <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max}")
+            raise ValueError(
+                f"CosineAnnealingLR: T_max must be a positive int, got {T_max}"
+            )
         self.T_max, self.eta_min = int(T_max), float(eta_min)
         super().__init__(optimizer, last_epoch)
 
@@ -145,10 +163,13 @@ class InverseTimeDecay(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         if decay_rate < 0:
-            raise ValueError(f"InverseTimeDecay: decay_rate must be >= 0, got {decay_rate}")
+            raise ValueError(
+                f"InverseTimeDecay: decay_rate must be >= 0, got {decay_rate}"
+            )
         if int(decay_steps) <= 0:
             raise ValueError(
-                f"InverseTimeDecay: decay_steps must be a positive int, got {decay_steps}"
+                "InverseTimeDecay: decay_steps must be a positive int, "
+                f"got {decay_steps}"
             )
         self.decay_rate, self.decay_steps = float(decay_rate), int(decay_steps)
         self.staircase = bool(staircase)
@@ -161,4 +182,6 @@ class InverseTimeDecay(LRScheduler):
         return self.base_lr / (1 + self.decay_rate * progress)
 
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "InverseTimeDecay"]
+__all__ = [
+    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "InverseTimeDecay",
+]

@@ -56,10 +56,13 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop: alpha must be in [0, 1], got {hyper['alpha']}")
         return checked
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
-        alpha, eps, momentum = self.hyper["alpha"], self.hyper["eps"], self.hyper["momentum"]
-        centered = self.hyper["centered"]
-        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])  # g ← g + λθ
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float
+    ) -> None:
+        alpha, eps = self.hyper["alpha"], self.hyper["eps"]
+        momentum, centered = self.hyper["momentum"], self.hyper["centered"]
+        # g ← g + λθ
+        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])
         if not state:
             state["square_avg"] = np.zeros_like(param)
             if momentum > 0:

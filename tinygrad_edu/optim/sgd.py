@@ -70,7 +70,9 @@ class SGD(Optimizer):
         """``lr / (1 + decay · steps)``: the rate the next ``step()`` uses."""
         return self.lr / (1.0 + self.hyper["decay"] * self.steps)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float
+    ) -> None:
         momentum = self.hyper["momentum"]
         grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])
         step = self._work(param)

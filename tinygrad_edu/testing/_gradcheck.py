@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..autograd import enable_grad, no_grad
-from ..functional import grad
+from ..functional import _fn_name, grad
 from ..ops import concatenate
 from ..tensor import Tensor
 
@@ -48,16 +48,6 @@ def _float64_copies(inputs: Sequence[Any]) -> list[Any]:
     return [
         np.array(_array(x), dtype=np.float64) if _is_float(x) else x for x in inputs
     ]
-
-
-def _fn_name(fn: Callable) -> str:
-    """``"MyOp.apply"`` for a bound method (``MyOp.apply``), else ``fn.__name__``."""
-    name = getattr(fn, "__name__", type(fn).__name__)
-    owner = getattr(fn, "__self__", None)
-    if owner is not None:
-        owner_name = owner.__name__ if isinstance(owner, type) else type(owner).__name__
-        name = f"{owner_name}.{name}"
-    return name
 
 
 def _output_array(out: Any) -> np.ndarray:
