@@ -92,11 +92,20 @@ def _ops_with_an_axis() -> list[str]:
     ]
 
 
+#: the other positional arguments of ops that need more than the tensor
+_MORE_ARGUMENTS = {
+    "repeat": (2,), "roll": (1,), "split": (1,), "array_split": (1,),
+    "append": (tg.ones(2, 3),), "cross": (tg.ones(2, 3),),
+}
+
+
 def _call_with_axis(name: str, axis):
     fn = getattr(tg.ops, name)
     first = next(iter(inspect.signature(fn).parameters))
     x = tg.ones(2, 3)
-    return fn([x, x], axis=axis) if first == "tensors" else fn(x, axis=axis)
+    if first == "tensors":
+        return fn([x, x], axis=axis)
+    return fn(x, *_MORE_ARGUMENTS.get(name, ()), axis=axis)
 
 
 @pytest.mark.parametrize("name", _ops_with_an_axis())

@@ -18,16 +18,9 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, as_tensor
-from ._util import normalize_axes
+from ._util import normalize_axes, one_axis
 from .binary import where
 from .shape import broadcast_to, concatenate, getitem, reshape, transpose
-
-
-def _axis(x: Tensor, axis: Any, op: str) -> int:
-    """One axis of x as a non-negative int (a clear error for a tuple or a bad axis)."""
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
-    return normalize_axes(axis, x.ndim, op)[0]
 
 
 def _along(axis: int, index: Any) -> tuple:
@@ -63,7 +56,7 @@ def sort(x: Any, axis: Any = -1, kind: str | None = None) -> Tensor:
         x, axis = reshape(x, -1), 0
     if x.ndim == 0:
         raise ValueError("sort: cannot sort a 0-d tensor (give axis=None to flatten)")
-    axis = _axis(x, axis, "sort")
+    axis = one_axis(axis, x.ndim, "sort")
     order = np.argsort(x.data, axis=axis, kind=kind or "stable")
     grids = list(np.indices(x.shape, sparse=True))
     grids[axis] = order
@@ -105,7 +98,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     x = as_tensor(x)
     if axis is None:
         x, axis = reshape(x, -1), 0
-    axis = _axis(x, axis, "repeat")
+    axis = one_axis(axis, x.ndim, "repeat")
     counts = np.asarray(repeats)
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or np.any(counts < 0):
         raise ValueError(f"repeat: repeats must be non-negative ints, got {repeats!r}")
@@ -172,7 +165,7 @@ def rot90(x: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
     axes = tuple(axes)
     if len(axes) != 2:
         raise ValueError(f"rot90: axes must name 2 axes, got {axes!r}")
-    a, b = (_axis(x, ax, "rot90") for ax in axes)
+    a, b = (one_axis(ax, x.ndim, "rot90") for ax in axes)
     if a == b:
         raise ValueError(f"rot90: axes must be different, got {axes!r}")
     k = int(k) % 4
@@ -197,13 +190,15 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     x = as_tensor(x)
     if axis is None:
         return reshape(roll(reshape(x, -1), shift, 0), x.shape)
+    for ax in axis if isinstance(axis, (tuple, list)) else (axis,):
+        one_axis(ax, x.ndim, "roll")  # a float or out-of-range axis, named
     shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
     if shifts.dtype.kind not in "iu" or axes.dtype.kind not in "iu" or shifts.ndim > 1:
         raise TypeError(
             f"roll: shift and axis must be ints or sequences of ints, got {shift!r}, {axis!r}"
         )
     for s, ax in zip(shifts.reshape(-1), axes.reshape(-1)):
-        ax = _axis(x, int(ax), "roll")
+        ax = one_axis(int(ax), x.ndim, "roll")
         n = x.shape[ax]
         s = int(s) % n if n else 0
         if s:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
-from ._util import backend, normalize_axes
+from ._util import backend, normalize_axes, one_axis
 from .arrange import moveaxis, ravel
 from .shape import ScatterAdd, concatenate, getitem, reshape, transpose
 
@@ -290,8 +290,8 @@ def cross(a: Any, b: Any, axis: int = -1) -> Tensor:
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("cross: needs vectors, got a 0-d tensor")
-    a = moveaxis(a, axis, -1)
-    b = moveaxis(b, axis, -1)
+    a = moveaxis(a, one_axis(axis, a.ndim, "cross"), -1)
+    b = moveaxis(b, one_axis(axis, b.ndim, "cross"), -1)
     if a.shape[-1] != 3 or b.shape[-1] != 3:
         raise ValueError(
             f"cross: vectors along axis {axis} must have 3 components, got shapes "

@@ -61,12 +61,12 @@ class Unfold(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, window: Window = None) -> np.ndarray:
-        ctx.window, ctx.size = window, x.shape[-2:]
+        ctx.window, ctx.image_size = window, x.shape[-2:]
         return unfold_array(x, window)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        return _fold_any(grad, ctx.size, ctx.window)
+        return _fold_any(grad, ctx.image_size, ctx.window)
 
 
 class Fold(Function):

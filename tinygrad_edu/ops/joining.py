@@ -15,7 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..tensor import Tensor, as_tensor
-from .arrange import _along, _axis
+from ._util import one_axis
+from .arrange import _along
 from .shape import concatenate, getitem, reshape
 
 
@@ -50,7 +51,7 @@ def _split(x: Any, sections: Any, axis: int, op: str, equal: bool) -> list[Tenso
     x = as_tensor(x)
     if x.ndim == 0:
         raise ValueError(f"{op}: cannot split a 0-d tensor")
-    axis = _axis(x, axis, op)
+    axis = one_axis(axis, x.ndim, op)
     size = x.shape[axis]
     if isinstance(sections, (int, np.integer)):
         n = int(sections)
@@ -108,7 +109,7 @@ def append(x: Any, values: Any, axis: int | None = None) -> Tensor:
     x, values = as_tensor(x), as_tensor(values)
     if axis is None:
         return concatenate([reshape(x, -1), reshape(values, -1)])
-    return concatenate([x, values], axis=axis)
+    return concatenate([x, values], axis=one_axis(axis, x.ndim, "append"))
 
 
 def _joined(tensors: Sequence[Any], op: str) -> list[Tensor]:
