@@ -9,6 +9,7 @@ Read next: ``autograd.py`` (the graph and the backward engine).
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Callable, Iterator, Sequence, Union
 
@@ -116,8 +117,9 @@ def _arrays_for_tensors(data: Any, op: str) -> Any:
 def _shape_arg(shape: tuple, op: str) -> tuple[int, ...]:
     """zeros(2, 3), zeros((2, 3)) and zeros([2, 3]) mean the same. Every size must
     be an integer: a float (2.9) or a bool is a TypeError, never truncated."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
-        shape = tuple(shape[0])
+    first = shape[0] if len(shape) == 1 else None
+    if isinstance(first, (tuple, list)) or (isinstance(first, np.ndarray) and first.ndim):
+        shape = tuple(first)  # a 0-d array is one size, as in NumPy
     sizes = []
     for n in shape:
         try:
@@ -787,8 +789,9 @@ class Tensor:
         return ops.dot(self, other)
 
 
-def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
-    """x as a Tensor (no copy for Tensors and arrays).
+def as_tensor(x: TensorLike, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
+    """x as a Tensor (no copy for Tensors and arrays); errors name ``op``, the
+    function the user called.
 
     A Python number next to a floating tensor takes that tensor's dtype, as NumPy 2
     does (``float32_tensor * 2.0`` stays float32). A list holding Tensors is stacked
@@ -808,18 +811,18 @@ def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
     if isinstance(x, (list, tuple)):
         inside = _tensors_inside(x)
         if inside:
-            return _stack_items(x, like if like is not None else inside[0])
-    return Tensor(x)
+            return _stack_items(x, like if like is not None else inside[0], op)
+    return Tensor._from_array(_to_array(x, None, op))
 
 
-def _stack_items(items: list | tuple, like: Tensor) -> Tensor:
+def _stack_items(items: list | tuple, like: Tensor, op: str) -> Tensor:
     """A (nested) list holding Tensors as one Tensor, stacked so the graph is kept."""
-    parts = [as_tensor(item, like) for item in items]
+    parts = [as_tensor(item, like, op) for item in items]
     shapes = list(dict.fromkeys(p.shape for p in parts))
     if len(shapes) > 1:
         raise ValueError(
-            "a list holding Tensors is stacked into one tensor (as tg.stack), so its "
-            f"items must have one shape; got shapes {shapes}"
+            f"{op}: a list holding Tensors is stacked into one tensor (as tg.stack), "
+            f"so its items must have one shape; got shapes {shapes}"
         )
     return ops.stack(parts)
 
@@ -840,13 +843,38 @@ def _dtype_arg(dtype: Any, op: str, floating: bool = False) -> np.dtype:
     return dtype
 
 
-def _sizes(shape: tuple, op: str) -> tuple[int, ...]:
-    """A creation function's shape: integer sizes, none negative."""
+# The most memory one creation call may take (a setting: assign to
+# tinygrad_edu.tensor.MAX_CREATE_BYTES). A typo such as zeros(2**40) then fails at
+# once with a ValueError instead of a MemoryError or minutes of swapping.
+MAX_CREATE_BYTES = 2**32  # 4 GiB
+
+
+def check_size(shape: tuple[int, ...], itemsize: int, op: str) -> None:
+    """ValueError naming ``op`` when an array of ``shape`` (``itemsize`` bytes per
+    element) would take more than ``MAX_CREATE_BYTES``; checked before allocating.
+
+    >>> check_size((2**40,), 4, "zeros")
+    Traceback (most recent call last):
+    ValueError: zeros: shape (1099511627776,) needs 4398046511104 bytes, ...
+    """
+    nbytes = math.prod(shape) * itemsize  # Python ints: no overflow
+    if nbytes > MAX_CREATE_BYTES:
+        raise ValueError(
+            f"{op}: shape {shape} needs {nbytes} bytes, more than MAX_CREATE_BYTES="
+            f"{MAX_CREATE_BYTES} (raise tinygrad_edu.tensor.MAX_CREATE_BYTES to "
+            "allow it)"
+        )
+
+
+def _sizes(shape: tuple, op: str, itemsize: int) -> tuple[int, ...]:
+    """A creation function's shape: integer sizes, none negative, and an array of
+    them small enough (``check_size``)."""
     sizes = _shape_arg(shape, op)
     if any(n < 0 for n in sizes):
         raise ValueError(
             f"{op}: negative dimensions are not allowed, got shape {sizes}"
         )
+    check_size(sizes, itemsize, op)
     return sizes
 
 
@@ -856,20 +884,25 @@ def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros (default float dtype). ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    data = np.zeros(_sizes(shape, "zeros"), _dtype_arg(dtype, "zeros"))
+    """A tensor of zeros (default float dtype). ``zeros(2, 3)`` or ``zeros((2, 3))``.
+    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
+    dtype = _dtype_arg(dtype, "zeros")
+    data = np.zeros(_sizes(shape, "zeros", dtype.itemsize), dtype)
     return _new(data, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones (default float dtype)."""
-    data = np.ones(_sizes(shape, "ones"), _dtype_arg(dtype, "ones"))
+    """A tensor of ones (default float dtype).
+    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
+    dtype = _dtype_arg(dtype, "ones")
+    data = np.ones(_sizes(shape, "ones", dtype.itemsize), dtype)
     return _new(data, requires_grad)
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``value``; the dtype follows the value as in NumPy, floats
     becoming the default float dtype.
+    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating.
 
     >>> full((2,), 7).tolist(), full((2,), 0.5).dtype
     ([7, 7], dtype('float32'))
@@ -880,26 +913,32 @@ def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = Fals
             f"full: value must be a single number, got shape {value.shape}"
         )
     dtype = value.dtype if dtype is None else _dtype_arg(dtype, "full")
-    return _new(np.full(_sizes((shape,), "full"), value, dtype=dtype), requires_grad)
+    sizes = _sizes((shape,), "full", dtype.itemsize)
+    return _new(np.full(sizes, value, dtype=dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """The identity matrix (default float dtype)."""
-    sizes = _sizes((n,) if m is None else (n, m), "eye")
-    return _new(np.eye(*sizes, dtype=_dtype_arg(dtype, "eye")), requires_grad)
+    """The identity matrix (default float dtype).
+    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
+    dtype = _dtype_arg(dtype, "eye")
+    sizes = _sizes(((n,) if m is None else (n, m),), "eye", 1)  # n, m: ints each
+    check_size((sizes[0], sizes[-1]), dtype.itemsize, "eye")
+    return _new(np.eye(*sizes, dtype=dtype), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform [0, 1) samples from the library's generator (see ``manual_seed``)."""
+    """Uniform [0, 1) samples from the library's generator (see ``manual_seed``).
+    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
     dtype = _dtype_arg(dtype, "rand", floating=True)  # int samples in [0, 1) are all 0
-    data = get_rng().random(_sizes(shape, "rand"))
+    data = get_rng().random(_sizes(shape, "rand", 8))  # drawn in float64
     return _new(data.astype(dtype, copy=False), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the library's generator (see ``manual_seed``)."""
+    """Standard normal samples from the library's generator (see ``manual_seed``).
+    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
     dtype = _dtype_arg(dtype, "randn", floating=True)
-    data = get_rng().standard_normal(_sizes(shape, "randn"))
+    data = get_rng().standard_normal(_sizes(shape, "randn", 8))  # drawn in float64
     return _new(data.astype(dtype, copy=False), requires_grad)
 
 
@@ -907,6 +946,7 @@ def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     """``np.arange`` as a Tensor, with NumPy's dtype rule (the contract's): ints give
     int64 and floats float64. This is the one creation function where a Python float
     does not become the default float dtype; pass ``dtype=`` for float32.
+    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating.
 
     >>> arange(3).tolist(), arange(0.0, 1.0, 0.5).dtype
     ([0, 1, 2], dtype('float64'))
@@ -918,9 +958,14 @@ def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     for a in args:
         if isinstance(a, Tensor) or _to_array(a, None, "arange").ndim:
             raise TypeError(f"arange: start, stop and step must be numbers, got {a!r}")
-    if len(args) == 3 and args[2] == 0:
+    start, stop, step = (0, args[0], 1) if len(args) == 1 else (*args, 1)[:3]
+    if not all(math.isfinite(a) for a in (start, stop, step)):
+        raise ValueError(f"arange: start, stop and step must be finite, got {args!r}")
+    if step == 0:
         raise ValueError("arange: step must not be 0")
     dtype = None if dtype is None else _dtype_arg(dtype, "arange")
+    length = max(0, math.ceil((stop - start) / step))
+    check_size((length,), 8 if dtype is None else dtype.itemsize, "arange")
     return _new(np.arange(*args, dtype=dtype), requires_grad)
 
 

@@ -27,7 +27,10 @@ def _as_array(data: Any, what: str) -> np.ndarray:
         return data.data
     if isinstance(data, np.ndarray):
         return data
-    array = np.asarray(data)
+    try:
+        array = np.asarray(data)
+    except ValueError as error:  # a ragged nested list
+        raise ValueError(f"DataLoader: {what} must be rectangular: {error}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"DataLoader: {what} must be numeric, got dtype {array.dtype}")
     if array.dtype.kind == "f":

@@ -38,7 +38,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _check_reduction(reduction: str, name: str) -> None:
-    if reduction not in _REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ValueError(
             f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
         )
@@ -71,10 +71,20 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
     return loss
 
 
+def _target_array(target: Any, name: str) -> np.ndarray:
+    """The target as an array (a Tensor's own); a ragged list is a ValueError."""
+    if isinstance(target, Tensor):
+        return target.data
+    try:
+        return np.asarray(target)
+    except ValueError as error:
+        raise ValueError(f"{name}: target must be rectangular: {error}") from None
+
+
 def _real_array(target: Any, name: str) -> np.ndarray:
     """The target's numbers; None, strings or complex values raise (never NaN or a
     parsed or truncated number)."""
-    data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    data = _target_array(target, name)
     if data.dtype.kind not in "biuf":
         if data.dtype.kind == "O" and any(v is None for v in data.ravel()):
             what = "contains None"
@@ -237,7 +247,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         )
     if x.dtype.kind != "f":
         raise TypeError(f"cross_entropy: logits must be floating point, got {x.dtype}")
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = _target_array(target, "cross_entropy")
     if t.shape == x.shape and t.dtype.kind == "f":  # class probabilities
         y = _target_like(target, x, "cross_entropy")
         return _reduce(
@@ -270,7 +280,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "nll_loss")
     x = as_tensor(input)
     if x.ndim == 1:
-        t = np.asarray(target.data if isinstance(target, Tensor) else target)
+        t = _target_array(target, "nll_loss")
         loss = nll_loss(x.reshape(1, -1), t.reshape(1), reduction)
         return loss.reshape(()) if reduction == "none" else loss
     if x.ndim != 2:

@@ -19,14 +19,18 @@ from .. import ops
 from .._rng import get_rng
 from ..autograd import no_grad
 from ..dtypes import get_default_dtype
-from ..tensor import Tensor, as_tensor
+from ..ops._util import real_number
+from ..tensor import Tensor, as_tensor, check_size
 from . import functional as F
 from . import init
 from .module import Module, Parameter, Sequential
 
 
-def _empty_parameter(*shape: int, dtype: Any = None) -> Parameter:
+def _empty_parameter(*shape: int, dtype: Any = None, op: str) -> Parameter:
+    """Zeros for the initialisers to fill; a ValueError naming ``op`` beyond
+    ``tinygrad_edu.tensor.MAX_CREATE_BYTES`` (the initialisers draw in float64)."""
     dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+    check_size(tuple(int(n) for n in shape), 8, op)
     return Parameter(np.zeros(shape, dtype=dtype))
 
 
@@ -58,8 +62,11 @@ class Linear(Module):
     ) -> None:
         _check_features("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = _empty_parameter(out_features, in_features, dtype=dtype)
-        self.bias = _empty_parameter(out_features, dtype=dtype) if bias else None
+        shape = (out_features, in_features)
+        self.weight = _empty_parameter(*shape, dtype=dtype, op="Linear")
+        self.bias = (
+            _empty_parameter(out_features, dtype=dtype, op="Linear") if bias else None
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -70,7 +77,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.linear(x, self.weight, self.bias)
+        return ops.linear(as_tensor(x, op="Linear"), self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
@@ -102,14 +109,14 @@ class Perceptron(Module):
     def __init__(self, in_features: int, dtype: Any = None) -> None:
         _check_features("Perceptron", in_features=in_features)
         self.in_features = int(in_features)
-        self.weight = _empty_parameter(in_features, dtype=dtype)
-        self.bias = _empty_parameter(dtype=dtype)
+        self.weight = _empty_parameter(in_features, dtype=dtype, op="Perceptron")
+        self.bias = _empty_parameter(dtype=dtype, op="Perceptron")
         bound = 1 / math.sqrt(self.in_features)
         init.uniform_(self.weight, -bound, bound)
         init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        return as_tensor(x) @ self.weight + self.bias
+        return as_tensor(x, op="Perceptron") @ self.weight + self.bias
 
     def predict(self, x: Tensor) -> Tensor:
         """+1 where the score is > 0, else −1 (in the score's float dtype, no graph)."""
@@ -188,14 +195,16 @@ class Maxout(Module):
         )
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.pieces = int(pieces)
-        self.weight = _empty_parameter(pieces, out_features, in_features, dtype=dtype)
-        self.bias = _empty_parameter(pieces, out_features, dtype=dtype)
+        shape = (pieces, out_features, in_features)
+        self.weight = _empty_parameter(*shape, dtype=dtype, op="Maxout")
+        self.bias = _empty_parameter(pieces, out_features, dtype=dtype, op="Maxout")
         bound = 1 / math.sqrt(self.in_features)
         init.uniform_(self.weight, -bound, bound)
         init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
         k, m, n = self.pieces, self.out_features, self.in_features
+        x = as_tensor(x, op="Maxout")
         # all pieces in one fused matmul, then the max over the piece axis
         z = ops.linear(x, self.weight.reshape(k * m, n), self.bias.reshape(k * m))
         x_shape = tuple(np.shape(x))
@@ -264,7 +273,8 @@ class LeakyReLU(Module):
     """
 
     def __init__(self, negative_slope: float = 0.01) -> None:
-        self.negative_slope = float(negative_slope)
+        slope = real_number(negative_slope, "LeakyReLU", "negative_slope")
+        self.negative_slope = float(slope)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.leaky_relu(x, self.negative_slope)
@@ -277,7 +287,7 @@ class ELU(Module):
     """``x`` for x > 0, else ``α(e^x − 1)``."""
 
     def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = float(alpha)
+        self.alpha = float(real_number(alpha, "ELU", "alpha"))
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.elu(x, self.alpha)
@@ -347,8 +357,11 @@ ACTIVATIONS: dict[str, type] = {
 }
 
 
-def get_activation(activation: str | Module | type | None) -> Module:
-    """An activation module from a name (``"relu"``), a Module, or a Module class.
+def get_activation(
+    activation: str | Module | type | None, op: str = "get_activation"
+) -> Module:
+    """An activation module from a name (``"relu"``), a Module, or a Module class;
+    ``None`` is the identity. Errors name ``op``, the function the user called.
 
     >>> from tinygrad_edu import nn
     >>> nn.layers.get_activation("tanh")
@@ -360,12 +373,12 @@ def get_activation(activation: str | Module | type | None) -> Module:
         return activation
     if isinstance(activation, type) and issubclass(activation, Module):
         return activation()
-    if isinstance(activation, str) and activation.lower() in ACTIVATIONS:
-        return ACTIVATIONS[activation.lower()]()
-    raise ValueError(
-        f"unknown activation {activation!r}; use a Module or one of: "
-        + ", ".join(ACTIVATIONS)
-    )
+    known = "a Module or one of: " + ", ".join(ACTIVATIONS)
+    if not isinstance(activation, str):
+        raise TypeError(f"{op}: activation must be {known}; got {activation!r}")
+    if activation.lower() not in ACTIVATIONS:
+        raise ValueError(f"{op}: unknown activation {activation!r}; use {known}")
+    return ACTIVATIONS[activation.lower()]()
 
 
 class MLP(Module):
@@ -374,9 +387,10 @@ class MLP(Module):
     ``sizes = [in, hidden…, out]``; ``activation`` after every hidden layer and
     ``output_activation`` (default none: raw scores/logits) after the last, each a
     name (relu, tanh, sigmoid, leaky_relu, elu, gelu, softplus, identity, also
-    softmax, step) or a Module. The layers live in ``self.layers`` (a Sequential), so
-    the parameters are named ``layers.0.weight``, ``layers.0.bias``,
-    ``layers.2.weight``, ...
+    softmax, step), a Module, or ``None`` (no activation: the identity). Parameters
+    beyond ``tinygrad_edu.tensor.MAX_CREATE_BYTES`` are a ValueError. The layers live
+    in ``self.layers`` (a Sequential), so the parameters are named
+    ``layers.0.weight``, ``layers.0.bias``, ``layers.2.weight``, ...
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import nn
@@ -397,13 +411,15 @@ class MLP(Module):
             raise ValueError(f"MLP: sizes needs at least [in, out], got {sizes}")
         for n in sizes:
             _check_features("MLP", sizes=n)
+        count = sum(int(a) * int(b) + int(b) for a, b in zip(sizes[:-1], sizes[1:]))
+        check_size((count,), 8, "MLP")  # before any layer allocates
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, dtype=dtype))
             if i < len(sizes) - 2:
-                layers.append(get_activation(activation))
+                layers.append(get_activation(activation, "MLP"))
             elif output_activation is not None:
-                layers.append(get_activation(output_activation))
+                layers.append(get_activation(output_activation, "MLP"))
         self.sizes = sizes
         self.layers = Sequential(*layers)
 

@@ -35,25 +35,27 @@ def zero_of(dtype: np.dtype) -> np.ndarray:
     return zero
 
 
-def operands(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors; a Python number takes the other side's dtype."""
+def operands(a: Any, b: Any, op: str = "Tensor") -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors; a Python number takes the other side's dtype.
+    Errors name ``op``."""
     if isinstance(a, Tensor):
-        return a, (b if isinstance(b, Tensor) else as_tensor(b, like=a))
+        return a, (b if isinstance(b, Tensor) else as_tensor(b, a, op))
     if isinstance(b, Tensor):
-        return as_tensor(a, like=b), b
-    return as_tensor(a), as_tensor(b)
+        return as_tensor(a, b, op), b
+    return as_tensor(a, op=op), as_tensor(b, op=op)
 
 
 def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` (None, int or tuple of ints) as a sorted tuple of non-negative axes.
 
-    Errors name ``op``, the public function the user called: a float or bool axis is
-    a TypeError, an out-of-range one NumPy's ``AxisError`` (a ValueError and an
-    IndexError, so either ``except`` catches it).
+    Errors name ``op``, the public function the user called: a float or bool axis, or
+    a list or array of axes (NumPy refuses them too), is a TypeError, an out-of-range
+    one NumPy's ``AxisError`` (a ValueError and an IndexError, so either ``except``
+    catches it).
     """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if is_int(axis) else tuple(_iterable(axis, op))
+    axes = (axis,) if is_int(axis) else _axis_tuple(axis, op)
     result = []
     for a in axes:
         if not is_int(a):
@@ -84,8 +86,8 @@ def is_int(value: Any) -> bool:
     )
 
 
-def _iterable(axis: Any, op: str) -> Any:
-    if isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
+def _axis_tuple(axis: Any, op: str) -> tuple:
+    if not isinstance(axis, tuple):
         raise TypeError(
             f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}"
         )

@@ -293,14 +293,14 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     >>> tg.where(x > 0, x, 0.0).tolist()
     [0.0, 2.0]
     """
-    return Where.apply(as_tensor(cond), *operands(a, b))
+    return Where.apply(as_tensor(cond, op="where"), *operands(a, b, "where"))
 
 
 # ---- comparisons: boolean results, no gradient ------------------------------------
 
 
 def _compare(name: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
-    a, b = operands(a, b)
+    a, b = operands(a, b, name)
     try:
         return Tensor._from_array(np.asarray(ufunc(a.data, b.data)))
     except ValueError:

@@ -322,7 +322,7 @@ def sqrt(x: Any) -> Tensor:
 
 def square(x: Any) -> Tensor:
     """``x * x`` (composite: its gradient comes from its parts)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="square")
     return x * x
 
 
@@ -399,7 +399,7 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     >>> round(tg.gelu(tg.Tensor(1.0)).item(), 4)
     0.8413
     """
-    x = as_tensor(x)
+    x = as_tensor(x, op="gelu")
     if approximate == "none":
         return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
     if approximate == "tanh":

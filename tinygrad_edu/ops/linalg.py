@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor
+from ._util import operands
 
 
 def _matmul_hint(a_shape: tuple, b_shape: tuple) -> str:
@@ -130,6 +131,8 @@ def matmul(a: Any, b: Any) -> Tensor:
     >>> (tg.ones(2, 3) @ tg.ones(3)).tolist()
     [3.0, 3.0]
     """
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        a, b = operands(a, b, "matmul")  # so that x @ "a" names matmul
     return MatMul.apply(a, b)
 
 

@@ -203,7 +203,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> tg.mean(tg.Tensor([1.0, 2.0, 6.0])).item()
     3.0
     """
-    x = as_tensor(x)
+    x = as_tensor(x, op="mean")
     n = _count(x, normalize_axes(axis, x.ndim, "mean"))
     if n == 0:
         raise ValueError(
@@ -218,7 +218,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     Where NumPy returns nan or inf with a warning (``ddof`` >= the number of
     elements), this raises ValueError: there are no degrees of freedom left.
     """
-    return _var(as_tensor(x), axis, keepdims, ddof, "var")
+    return _var(as_tensor(x, op="var"), axis, keepdims, ddof, "var")
 
 
 def _var(x: Tensor, axis: Any, keepdims: bool, ddof: Any, op: str) -> Tensor:
@@ -245,7 +245,7 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     >>> x.std().backward(); x.grad.tolist()
     [0.0, 0.0]
     """
-    v = _var(as_tensor(x), axis, keepdims, ddof, "std")
+    v = _var(as_tensor(x, op="std"), axis, keepdims, ddof, "std")
     zero = v.data == 0
     if not zero.any():
         return v.sqrt()
@@ -275,7 +275,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     >>> tg.logsumexp(tg.Tensor([1e4, 1e4])).item() - 1e4
     0.693...
     """
-    x = as_tensor(x)
+    x = as_tensor(x, op="logsumexp")
     return _logsumexp(x, normalize_axes(axis, x.ndim, "logsumexp"), keepdims)
 
 
@@ -302,7 +302,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     >>> tg.softmax(tg.Tensor([0.0, 0.0])).tolist()
     [0.5, 0.5]
     """
-    x = as_tensor(x)
+    x = as_tensor(x, op="softmax")
     axes = normalize_axes(axis, x.ndim, "softmax")
     e = (x - _detached_max(x, axes)).exp()
     return e / e.sum(axes, keepdims=True)
@@ -310,7 +310,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x − logsumexp(x) along ``axis`` (composite; stable)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="log_softmax")
     return x - _logsumexp(x, normalize_axes(axis, x.ndim, "log_softmax"), keepdims=True)
 
 
@@ -325,7 +325,7 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 
 
 def _arg_reduce(fn: Any, op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
-    x = as_tensor(x)
+    x = as_tensor(x, op=op)
     if axis is not None:
         axis = one_axis(axis, x.ndim, op)
     if x.size == 0 and _empty_groups(

@@ -94,7 +94,12 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
-        return np.asarray(index)
+        try:
+            return np.asarray(index)
+        except ValueError:  # ragged: NumPy's message would not say it is the index
+            raise IndexError(
+                f"index: a list used as an index must be rectangular, got {index!r}"
+            ) from None
     return index
 
 
@@ -258,7 +263,7 @@ def transpose(x: Any, *axes: Any) -> Tensor:
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (composite: a transpose)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="swapaxes")
     order = list(range(x.ndim))
     a = one_axis(axis1, x.ndim, "swapaxes")
     b = one_axis(axis2, x.ndim, "swapaxes")
@@ -284,7 +289,7 @@ def getitem(x: Any, index: Any) -> Tensor:
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis, as ``np.concatenate``."""
-    tensors = list(tensors)
+    tensors = [as_tensor(t, op="concatenate") for t in tensors]
     if not tensors:
         raise ValueError("concatenate: need at least one tensor")
     return Concatenate.apply(*tensors, axis=axis)
@@ -297,7 +302,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     >>> tg.stack([tg.Tensor([1.0, 2.0]), tg.Tensor([3.0, 4.0])], axis=1).shape
     (2, 2)
     """
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = [as_tensor(t, op="stack") for t in tensors]
     if not tensors:
         raise ValueError("stack: need at least one tensor")
     shapes = {t.shape for t in tensors}
@@ -316,7 +321,7 @@ def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove size-1 axes (all, or those named), as ``np.squeeze`` (composite)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="squeeze")
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     else:
@@ -331,7 +336,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 
 def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert size-1 axes at ``axis`` (int/tuple) as ``np.expand_dims`` (composite)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="expand_dims")
     if is_int(axis):
         count = 1
     elif isinstance(axis, (tuple, list)):
@@ -354,7 +359,7 @@ def flatten(x: Any) -> Tensor:
 
 def astype(x: Any, dtype: Any) -> Tensor:
     """Convert the dtype. Float to float is differentiable; other results: no grad."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="astype")
     try:
         dtype = np.dtype(dtype)
     except TypeError as error:

@@ -101,13 +101,17 @@ def _tensor_label(t: Tensor, name: str | None, opts: Options,
     return "{" + text + "}" if across else text
 
 
+_RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
+
+
 class _Picture:
     """One drawing of the graph of ``root``: what is hidden, named, numbered."""
 
     def __init__(self, root: Tensor, opts: Options, frame: Frame | None) -> None:
         if not isinstance(root, Tensor):
             raise TypeError(f"to_dot: expected a Tensor, got {type(root).__name__}")
-        if opts.rankdir not in ("auto", "LR", "RL", "TB", "BT"):
+        rankdir = opts.rankdir
+        if not isinstance(rankdir, str) or rankdir not in _RANKDIRS:
             raise ValueError(
                 f"to_dot: rankdir must be auto, LR, RL, TB or BT, got {opts.rankdir!r}"
             )
