@@ -58,8 +58,10 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = _empty_parameter(*shape, dtype=dtype)
-        self.bias = _empty_parameter(out_channels, dtype=dtype) if bias else None
+        self.weight = _empty_parameter(*shape, dtype=dtype, op=name)
+        self.bias = None
+        if bias:
+            self.bias = _empty_parameter(out_channels, dtype=dtype, op=name)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -242,8 +244,9 @@ class _BatchNorm(Module):
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         self.weight = self.bias = None
         if affine:
-            self.weight = init.ones_(_empty_parameter(num_features, dtype=dtype))
-            self.bias = _empty_parameter(num_features, dtype=dtype)
+            ones = _empty_parameter(num_features, dtype=dtype, op=name)
+            self.weight = init.ones_(ones)
+            self.bias = _empty_parameter(num_features, dtype=dtype, op=name)
         self.running_mean = Buffer(np.zeros(num_features, dtype=dtype))
         self.running_var = Buffer(np.ones(num_features, dtype=dtype))
 
