@@ -81,7 +81,7 @@ def test_toposort_and_backward_on_a_chain_deeper_than_100k_ops():
     for i in range(150_000):
         y = y * 1.0 if i % 2 else y + 0.5
     order = toposort(y)
-    assert len(order) == 150_000 + 3 and order[0] is x and order[-1] is y
+    assert len(order) == 150_000 + 3 and order[-1] is y and any(t is x for t in order[:3])
     y.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]
 

@@ -40,6 +40,7 @@ import contextlib
 import gc
 import threading
 import weakref
+from operator import attrgetter
 from typing import Any, Callable, ClassVar, Sequence, Union
 
 import numpy as np
@@ -47,6 +48,7 @@ import numpy as np
 from .tensor import Tensor, as_tensor
 
 GradLike = Union[Tensor, np.ndarray, float, int, None]
+_data, _requires_grad = attrgetter("data"), attrgetter("requires_grad")  # (C speed)
 
 # ==== the algorithm ===================================================================
 
@@ -62,8 +64,14 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
             break
     out = object.__new__(Tensor)
     out._fn, out._saved = fn, ()
-    try:
-        data = fn.forward(out, *[x.data for x in inputs], **params)
+    n = len(inputs)
+    try:  # (the common arities spelled out: packing *args costs more than the op)
+        if n == 2 and not params:
+            data = fn.forward(out, inputs[0].data, inputs[1].data)
+        elif n == 1 and not params:
+            data = fn.forward(out, inputs[0].data)
+        else:
+            data = fn.forward(out, *map(_data, inputs), **params)
     except (ValueError, TypeError, IndexError) as error:
         _raise_explained(fn, error, inputs, params)
     if type(data) is not np.ndarray:
@@ -71,8 +79,13 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
     out.data, out.requires_grad, out._grad_acc, out._vc = data, False, None, None
     if data.base is not None:
         _share_version_with_base(out, inputs)  # a view: in-place changes hit both
-    needs = _grad_mode.enabled and tuple([x.requires_grad for x in inputs])
-    if needs and True in needs:  # record: the output becomes the graph node
+    if not _grad_mode.enabled:
+        needs = ()
+    elif n == 2:
+        needs = (inputs[0].requires_grad, inputs[1].requires_grad)
+    else:
+        needs = tuple(map(_requires_grad, inputs))
+    if True in needs:  # record: the output becomes the graph node
         if data.dtype.kind != "f":
             _raise_not_float(fn, data)
         out._inputs, out._needs, out._params = inputs, needs, params or None
@@ -87,35 +100,28 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
 def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
     """Tensors reachable from ``root``, each listed after all of its inputs.
 
-    Kahn's algorithm, iterative (a 100,000-op chain is fine): first count, for each
-    tensor, its consumers in the graph; then list tensors from the root down, each
-    once all its consumers are listed, and reverse. ``grad_only`` leaves out the
-    tensors that need no gradient (constants, data): backward sends them nothing.
+    Iterative, so a 100,000-op chain is fine. A depth-first walk from the root meets
+    every tensor after the op that consumes it; when no tensor feeds two ops (a
+    chain, a tree), that walk reversed is the order. Otherwise ``_kahn`` orders the
+    tensors it found. ``grad_only`` leaves out the tensors that need no gradient
+    (constants, data): backward sends them nothing.
     """
-    consumers = {root: 0}  # (tensors hash by identity: __eq__ is elementwise)
-    stack = [root]
+    walk, seen, stack, shared = [], {root}, [root], False
     while stack:
         t = stack.pop()
+        walk.append(t)
         if t._fn is not None:
             for x in t._inputs:
-                if x in consumers:
-                    consumers[x] += 1
-                elif x.requires_grad or not grad_only:
-                    consumers[x] = 1
-                    stack.append(x)
-    order, ready = [], [root]
-    while ready:
-        t = ready.pop()
-        order.append(t)
-        if t._fn is not None:
-            for x in t._inputs:
-                left = consumers.get(x)
-                if left == 1:
-                    ready.append(x)  # its last consumer is listed
-                elif left is not None:
-                    consumers[x] = left - 1
-    order.reverse()
-    return order
+                if x not in seen:  # (tensors hash by identity: __eq__ is elementwise)
+                    if x.requires_grad or not grad_only:
+                        seen.add(x)
+                        stack.append(x)
+                else:
+                    shared = True  # x feeds two ops: the walk alone is not enough
+    if shared:
+        return _kahn(root, walk)
+    walk.reverse()
+    return walk
 
 
 def backpropagate(
@@ -169,7 +175,23 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
             g = _visit(t, g, wanted, create, stored)  # hooks, .grad, retain_grad
         if fn is None:
             continue
-        for x, gx in zip(t._inputs, _op_backward(t, g, create)):
+        if t._saved is None:
+            _raise_freed(fn)
+        if _clock != t._stamp:
+            _check_versions(t)
+        if fn.differentiable_backward:  # built-ins: the formula sees arrays or Tensors
+            t._out = t if create else t.data
+            grads = fn.backward(t, g)
+            t._out = None  # (t would hold itself)
+            if type(grads) is not tuple:
+                grads = (grads,)
+            if create:
+                grads = tuple([None if gx is None else as_tensor(gx) for gx in grads])
+        else:
+            grads = _user_backward(t, g, create)
+        if _anomaly_check is not None:
+            _anomaly_check(fn, t._inputs, "backward", grads)
+        for x, gx in zip(t._inputs, grads):
             if gx is None or not x.requires_grad:
                 continue
             shape, dtype = x.data.shape, x.data.dtype
@@ -185,30 +207,6 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
                 x._grad_acc = gx if previous is None else previous + gx
         if not retain:
             t._saved = None  # free what forward saved; the graph's shape stays
-
-
-def _op_backward(t: Tensor, grad: Any, create_graph: bool) -> tuple:
-    """Call the backward of the op that made ``t``: one gradient per input."""
-    fn = t._fn
-    if t._saved is None:
-        _raise_freed(fn)
-    if _clock != t._stamp:
-        _check_versions(t)
-    if fn.differentiable_backward:
-        t._out = t if create_graph else t.data
-        try:
-            result = fn.backward(t, grad)
-        finally:
-            t._out = None  # (t would hold itself)
-        if type(result) is not tuple:
-            result = (result,)
-        if create_graph:
-            result = tuple([None if g is None else as_tensor(g) for g in result])
-    else:
-        result = _user_backward(t, grad, create_graph)
-    if _anomaly_check is not None:
-        _anomaly_check(fn, t._inputs, "backward", result)
-    return result
 
 
 def unbroadcast(grad, shape: tuple, op_name: str = "op"):
@@ -240,6 +238,30 @@ def unbroadcast(grad, shape: tuple, op_name: str = "op"):
 
 
 # ==== the sweep's helpers ============================================================
+
+
+def _kahn(root: Tensor, tensors: list[Tensor]) -> list[Tensor]:
+    """Kahn's algorithm: count each tensor's consumers, then list the tensors from
+    the root down, each once all of its consumers are listed, and reverse."""
+    consumers = dict.fromkeys(tensors, 0)
+    for t in tensors:
+        if t._fn is not None:
+            for x in t._inputs:
+                if x in consumers:
+                    consumers[x] += 1
+    order, ready = [], [root]
+    while ready:
+        t = ready.pop()
+        order.append(t)
+        if t._fn is not None:
+            for x in t._inputs:
+                left = consumers.get(x)
+                if left == 1:
+                    ready.append(x)  # its last consumer is listed
+                elif left is not None:
+                    consumers[x] = left - 1
+    order.reverse()
+    return order
 
 
 def _accumulate(t: Tensor, g: Any, leaf_grads: dict) -> None:
@@ -298,9 +320,11 @@ def _store_grad(t: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None
 
 def _discard_partial_gradients(order: list) -> None:
     """A sweep that raised leaves half-summed gradients on nodes: drop them, so a
-    later backward (after retain_graph) starts clean."""
+    later backward (after retain_graph) starts clean, and no ``ctx.out`` stays set."""
     for t in order:
         t._grad_acc = None
+        if t._fn is not None:
+            t._out = None
 
 
 def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):

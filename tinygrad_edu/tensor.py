@@ -314,9 +314,12 @@ class Tensor:
         themselves under create_graph (so one formula serves both)."""
         if self._fn is None:
             return ()
+        inputs = self._inputs
         if self._out is self:
-            return self._inputs
-        return tuple([x.data for x in self._inputs])
+            return inputs
+        if len(inputs) == 2:  # (the common case, spelled out: it is on the hot path)
+            return inputs[0].data, inputs[1].data
+        return tuple([x.data for x in inputs])
 
     @property
     def out(self) -> Any:
