@@ -49,6 +49,8 @@ from .tensor import Tensor, as_tensor
 
 GradLike = Union[Tensor, np.ndarray, float, int, None]
 _data, _requires_grad = attrgetter("data"), attrgetter("requires_grad")  # (C speed)
+_NEEDS_1 = ((False,), (True,))
+_NEEDS_2 = ((False, False), (False, True), (True, False), (True, True))
 
 # ==== the algorithm ===================================================================
 
@@ -76,20 +78,24 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
         _raise_explained(fn, error, inputs, params)
     if type(data) is not np.ndarray:
         data = np.asarray(data)  # NumPy returns scalars for 0-d results
-    out.data, out.requires_grad, out._grad_acc, out._vc = data, False, None, None
+    out.data, out.requires_grad, out._grad_acc = data, False, None
     if data.base is not None:
         _share_version_with_base(out, inputs)  # a view: in-place changes hit both
     if not _grad_mode.enabled:
         needs = ()
-    elif n == 2:
-        needs = (inputs[0].requires_grad, inputs[1].requires_grad)
+    elif n == 2:  # (shared tuples: a graph of a million ops holds no million pairs)
+        needs = _NEEDS_2[inputs[0].requires_grad * 2 + inputs[1].requires_grad]
+    elif n == 1:
+        needs = _NEEDS_1[inputs[0].requires_grad]
     else:
         needs = tuple(map(_requires_grad, inputs))
     if True in needs:  # record: the output becomes the graph node
         if data.dtype.kind != "f":
             _raise_not_float(fn, data)
-        out._inputs, out._needs, out._params = inputs, needs, params or None
-        out._stamp, out._out, out.requires_grad = _clock, None, True
+        out._inputs, out._needs, out._stamp = inputs, needs, _clock
+        out._out, out.requires_grad = None, True
+        if params:
+            out._params = params
     else:  # nothing to record: a plain tensor that keeps nothing alive
         out._fn, out._saved = None, ()
     if _anomaly_check is not None:

@@ -79,17 +79,19 @@ class Tensor:
     # slots (autograd.apply writes them; the tensor *is* the graph node and the ctx of
     # forward/backward): _fn the Function class (None for a leaf), _inputs the input
     # tensors, _saved what forward saved (None once backward freed it), _needs which
-    # inputs want a gradient, _params the op's keyword parameters (or None), _stamp
-    # the in-place clock when it ran, _out what ctx.out shows while backward runs.
-    # _grad_acc sums the gradient during backward; _vc is the storage's version cell,
-    # shared with every alias (see autograd.mark_modified). The rest are class-level
-    # defaults that an instance overrides only when it needs to (a grad, a name).
+    # inputs want a gradient, _stamp the in-place clock when it ran, _out what ctx.out
+    # shows while backward runs; _grad_acc sums the gradient during backward. The
+    # rest are class-level defaults that an instance overrides only when it needs
+    # to: a grad, a name, the op's keyword parameters (_params), the storage's
+    # version cell (_vc, shared with every alias: see autograd.mark_modified).
     __slots__ = (
-        "data", "requires_grad", "_fn", "_inputs", "_saved", "_needs", "_params",
-        "_stamp", "_out", "_grad_acc", "_vc", "__dict__", "__weakref__",
+        "data", "requires_grad", "_fn", "_inputs", "_saved", "_needs", "_stamp",
+        "_out", "_grad_acc", "__dict__", "__weakref__",
     )
     grad: "Tensor | None" = None
     name: "str | None" = None
+    _params: "dict | None" = None
+    _vc: "list[int] | None" = None
     _hooks: tuple = ()
     _retains_grad = False
     _watched = False  # has hooks or retains grad: backward must stop by
@@ -105,7 +107,7 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
-        self.requires_grad, self._fn, self._grad_acc, self._vc = False, None, None, None
+        self.requires_grad, self._fn, self._grad_acc = False, None, None
         if isinstance(data, Tensor) and self.data is data.data:
             autograd.share_version(self, data)  # Tensor(t) aliases t's storage
         if name is not None:
@@ -117,7 +119,7 @@ class Tensor:
     def _from_array(cls, data: np.ndarray) -> Tensor:
         """The hot path: wrap an array that is known to be fine (no checks, no copy)."""
         t = object.__new__(Tensor)
-        t.data, t.requires_grad, t._fn, t._grad_acc, t._vc = data, False, None, None, None
+        t.data, t.requires_grad, t._fn, t._grad_acc = data, False, None, None
         return t
 
     # ---- properties ----------------------------------------------------------
