@@ -108,11 +108,12 @@ def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
 
     Iterative, so a 100,000-op chain is fine. A depth-first walk from the root meets
     every tensor after the op that consumes it; when no tensor feeds two ops (a
-    chain, a tree), that walk reversed is the order. Otherwise ``_kahn`` orders the
-    tensors it found. ``grad_only`` leaves out the tensors that need no gradient
-    (constants, data): backward sends them nothing.
+    chain, a tree) that walk reversed is the order. When only leaves feed several
+    ops (parameters used twice), listing the leaves first repairs it (a leaf has no
+    inputs). Otherwise ``_kahn`` orders the tensors found. ``grad_only`` leaves out
+    the tensors that need no gradient (constants, data): backward sends them nothing.
     """
-    walk, seen, stack, shared = [], {root}, [root], False
+    walk, seen, stack, shared_leaf, shared_op = [], {root}, [root], False, False
     while stack:
         t = stack.pop()
         walk.append(t)
@@ -122,11 +123,15 @@ def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
                     if x.requires_grad or not grad_only:
                         seen.add(x)
                         stack.append(x)
+                elif x._fn is None:
+                    shared_leaf = True
                 else:
-                    shared = True  # x feeds two ops: the walk alone is not enough
-    if shared:
+                    shared_op = True  # an op's output feeds two ops
+    if shared_op or (shared_leaf and not grad_only):  # (pictures keep Kahn's order)
         return _kahn(root, walk)
     walk.reverse()
+    if shared_leaf:
+        return [t for t in walk if t._fn is None] + [t for t in walk if t._fn is not None]
     return walk
 
 
