@@ -30,13 +30,15 @@ class Timing:
     result: Any = None  # what the function returned the last time it ran
 
 
-_CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+_CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 _clock = time.perf_counter
 
 
 def set_clock(name: str) -> None:
-    """Time with the wall clock ("wall") or the process's CPU time ("cpu": all its
-    threads, so BLAS threads count; not inflated by other processes on the cores)."""
+    """Time with the wall clock ("wall") or the timing thread's CPU time ("cpu"): not
+    inflated by other processes competing for the cores, but blind to BLAS worker
+    threads (and the process time would count their busy-waiting), so use it for
+    ratios of the same work, on a shared machine."""
     global _clock
     _clock = _CLOCKS[name]
 

@@ -182,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         "--clock",
         choices=["wall", "cpu"],
         default="wall",
-        help="wall: elapsed time (default); cpu: the process's CPU time, which other "
-        "processes competing for the cores do not inflate (use it on a shared machine)",
+        help="wall: elapsed time (default); cpu: the timing thread's CPU time, which "
+        "other processes competing for the cores do not inflate (use it on a shared "
+        "machine; BLAS worker threads are not counted)",
     )
     args = parser.parse_args(argv)
     set_clock(args.clock)
