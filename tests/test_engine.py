@@ -50,6 +50,22 @@ def test_the_output_tensor_is_the_ctx_of_forward_and_backward():
     assert y.grad_fn is y.grad_fn  # one handle per node: viz keys pictures by its id
 
 
+@pytest.mark.parametrize("attribute", ["shape", "sum"])
+def test_a_ctx_attribute_may_not_reuse_a_tensor_name(attribute):
+    class Keep(Function):
+        @staticmethod
+        def forward(ctx, x):
+            setattr(ctx, attribute, x.shape)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    with pytest.raises(AttributeError, match=f"keep.forward: .*{attribute}.*in_shape"):
+        Keep.apply(leaf([1.0]))
+
+
 def test_params_are_never_shared_between_ops_or_contexts():
     x = leaf([1.0, -1.0])
     y = x.leaky_relu(0.1)

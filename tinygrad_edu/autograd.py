@@ -76,6 +76,12 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
             data = fn.forward(out, *map(_data, inputs), **params)
     except (ValueError, TypeError, IndexError) as error:
         _raise_explained(fn, error, inputs, params)
+    except AttributeError as error:
+        if "of 'Tensor' object has no setter" not in str(error):
+            raise
+        _raise_ctx_name(fn, str(error), error)
+    if not fn.differentiable_backward:  # a user op: its ctx attributes are checked
+        _check_ctx_names(fn, out)
     if type(data) is not np.ndarray:
         data = np.asarray(data)  # NumPy returns scalars for 0-d results
     out.data, out.requires_grad, out._grad_acc = data, False, None
@@ -443,6 +449,21 @@ def _raise_explained(fn: type, error: Exception, inputs: tuple, params: dict) ->
     if explained is error:
         raise error
     raise explained from error
+
+
+def _check_ctx_names(fn: type, out: Tensor) -> None:
+    """A user forward's ``ctx.sum = ...`` would hide ``Tensor.sum`` on the output."""
+    for name in out.__dict__:
+        if hasattr(Tensor, name) and name not in ("grad", "name"):
+            _raise_ctx_name(fn, f"ctx.{name} would hide Tensor.{name}", None)
+
+
+def _raise_ctx_name(fn: type, problem: str, error: Exception | None) -> None:
+    raise AttributeError(
+        f"{fn.name}.forward: {problem}; ctx is the op's output tensor, so attributes "
+        "set on it must not reuse a Tensor name (shape, data, sum, ...): pick another "
+        "(e.g. ctx.in_shape)"
+    ) from error
 
 
 # ---- the in-place check: a version clock, and one version cell per storage ----------
