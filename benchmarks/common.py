@@ -30,6 +30,19 @@ class Timing:
     result: Any = None  # what the function returned the last time it ran
 
 
+_CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+_clock = time.perf_counter
+
+
+def set_clock(name: str) -> None:
+    """Time with the wall clock ("wall") or the timing thread's CPU time ("cpu"): not
+    inflated by other processes competing for the cores, but blind to BLAS worker
+    threads (and the process time would count their busy-waiting), so use it for
+    ratios of the same work, on a shared machine."""
+    global _clock
+    _clock = _CLOCKS[name]
+
+
 def interleaved(
     fns: dict[str, Callable[[], Any]],
     repeats: int,
@@ -55,10 +68,10 @@ def interleaved(
         for name in names[shift:] + names[:shift]:
             fn = fns[name]
             gc.collect()
-            start = time.perf_counter()
+            start = _clock()
             for _ in range(number):
                 results[name] = fn()
-            samples[name].append((time.perf_counter() - start) / number)
+            samples[name].append((_clock() - start) / number)
     return {
         name: Timing(statistics.median(s), min(s), s, results.get(name))
         for name, s in samples.items()

@@ -28,6 +28,7 @@ from benchmarks.common import (  # noqa: E402
     environment,
     print_environment,
     print_table,
+    set_clock,
 )
 from benchmarks.mlp import NUMPY, memory, ours_paths, training_step  # noqa: E402
 from benchmarks.moons import scalar_network  # noqa: E402
@@ -102,17 +103,17 @@ def targets(rows: list[Row]) -> list[str]:
             lambda v: v <= 0.6,
             "{:.2f}x",
         )
-    for batch in (128, 1024):
+    for batch, bound in ((128, 1.08), (1024, 1.10)):
         add(
-            f"MLP step batch {batch} <= 1.10x numpy",
+            f"MLP step batch {batch} <= {bound:.2f}x numpy",
             ratios(f"batch {batch}", NUMPY),
-            lambda v: v <= 1.10,
+            lambda v, bound=bound: v <= bound,
             "{:.2f}x",
         )
     add(
-        "2-16-16-1 step batch 32 <= 2.5x numpy",
+        "2-16-16-1 step batch 32 <= 1.6x numpy",
         ratios("one step, batch 32", NUMPY),
-        lambda v: v <= 2.5,
+        lambda v: v <= 1.6,
         "{:.2f}x",
     )
     add(
@@ -122,22 +123,22 @@ def targets(rows: list[Row]) -> list[str]:
         "{:,.0f}x",
     )
     add(
-        "100k chain faster than torch",
+        "100k chain <= 0.5x torch's time",
         ratios("100,000 ops", "torch"),
-        lambda v: v < 1.0,
+        lambda v: v <= 0.5,
         "{:.2f}x torch's time",
     )
     for yardstick in (floor.NAME, floor.ONE_OBJECT):
         add(
             f"  yardstick, the {yardstick} (benchmarks/floor.py) on the same target",
             ratios("100,000 ops", "torch", impl=yardstick),
-            lambda v: v < 1.0,
+            lambda v: v <= 0.5,
             "{:.2f}x torch's time",
         )
     add(
-        "100k chain under 1 KB per op",
+        "100k chain <= 400 B per op",
         ratios("peak traced memory", None),
-        lambda v: v < 1024,
+        lambda v: v <= 400,
         "{:.0f} B/op",
     )
     add(
@@ -185,7 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", nargs="+", choices=list(WORKLOADS), help="run only these workloads"
     )
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall: elapsed time (default); cpu: the timing thread's CPU time, which "
+        "other processes competing for the cores do not inflate (use it on a shared "
+        "machine; BLAS worker threads are not counted)",
+    )
     args = parser.parse_args(argv)
+    set_clock(args.clock)
 
     started = time.perf_counter()
     load_before = os.getloadavg()
@@ -193,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     peers = Peers.load(blas_threads)
     env = environment(peers, blas, blas_threads, ours_paths())
     env["mode"] = "quick" if args.quick else "full"
-    print(f"tinygrad_edu benchmarks ({env['mode']} run)\n")
+    env["clock"] = args.clock
+    print(f"tinygrad_edu benchmarks ({env['mode']} run, {args.clock} clock)\n")
     print_environment(env)
 
     all_rows: list[Row] = []
@@ -205,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         all_rows += rows
 
-    print("== targets (issue 8; information, not a test) ==")
+    print("== targets (issues 8 and 14; information, not a test) ==")
     for line in targets(all_rows):
         print(f"  {line}")
     load_after = os.getloadavg()

@@ -1,19 +1,35 @@
-"""The graph and the backward engine: Context, Function, grad mode, toposort, backward.
+"""The backward engine: how an op records itself, and how backward walks the records.
 
-Every op is a ``Function``: a ``forward`` on NumPy arrays and a ``backward`` next to
-it. Calling ``SomeOp.apply(*tensors)`` runs the forward and, when a gradient is
-wanted, records a ``Context`` on the output (``out.grad_fn``): the op, its input
-Tensors and whatever the forward saved. ``Tensor.backward`` walks those records in
-reverse topological order, asks each op for its inputs' gradients and accumulates
-them into the leaves' ``.grad``.
+The algorithm is the first part of this file, top to bottom:
 
-One formula, two speeds. A built-in op (``differentiable_backward = True``) writes
-its backward once, on the *values* ``ctx.values`` / ``ctx.out`` and the incoming
-``grad``. In an ordinary backward these are NumPy arrays, so the backward is plain
-NumPy. Under ``create_graph=True`` they are Tensors, so the very same formula
-records a graph of its own, and gradients of gradients come for free (DeZero's
-idea). Tensor names its methods like ndarray's (``sum(axis, keepdims)``,
-``reshape``, ``transpose``, ``T``) so that the same line works on both.
+- ``apply`` runs one op. ``forward`` computes the output array; when a gradient is
+  wanted, the op's record is written *into the output tensor*, which thereby becomes
+  the graph node: ``_fn`` (the Function class), ``_inputs`` (the input tensors),
+  ``_saved`` (what ``ctx.save_for_backward`` kept), ``_needs`` (which inputs want a
+  gradient), ``_params`` (keyword parameters) and ``_stamp`` (the in-place clock).
+  The output tensor is also the ``ctx`` that forward and backward receive, so one
+  object per op is all the graph costs.
+- ``toposort`` lists the nodes so that each comes after all of its inputs.
+- ``backpropagate`` seeds the root's gradient and runs ``_sweep``, the backward loop:
+  in reverse topological order each node's gradient (``_grad_acc``) is complete when
+  it is reached; its op's backward turns it into its inputs' gradients, which are
+  summed back to each input's shape (``unbroadcast``) and added into theirs.
+
+Everything else -- the guards (freed graph, in-place changes, anomaly hook, dtype),
+hooks, the collector policy, grad mode, the ``Function`` base class -- is a named call
+defined further down, so the 40-line idea reads in one place.
+
+One formula, two speeds. A built-in op (``differentiable_backward = True``) writes its
+backward once, on ``ctx.values`` / ``ctx.out`` and the incoming ``grad``. In an
+ordinary backward these are NumPy arrays; under ``create_graph=True`` they are
+Tensors, so the same formula records a graph of its own (DeZero's idea).
+
+Why tensor.py, ops/ and autograd.py import each other: Tensor's methods call the ops,
+the ops are Functions (this module) on Tensors, and ``apply`` makes Tensors. The
+cycle is closed by import order: ``tinygrad_edu/__init__`` imports ``tensor`` first;
+``tensor.py`` defines ``Tensor`` and only at its *end* imports ``autograd`` and
+``ops``, which then import the finished ``Tensor`` class. No module needs the others
+while it is being executed, only when its functions are called.
 
 Read next: ``ops/binary.py``.
 """
@@ -23,13 +39,597 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
+import weakref
+from operator import attrgetter
 from typing import Any, Callable, ClassVar, Sequence, Union
 
 import numpy as np
 
 from .tensor import Tensor, as_tensor
 
-# ---- grad mode -------------------------------------------------------------------
+GradLike = Union[Tensor, np.ndarray, float, int, None]
+_data, _requires_grad = attrgetter("data"), attrgetter("requires_grad")  # (C speed)
+_NEEDS_1 = ((False,), (True,))
+_NEEDS_2 = ((False, False), (False, True), (True, False), (True, True))
+
+# ==== the algorithm ===================================================================
+
+
+def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
+    """Run op ``fn`` on ``inputs``; record it on the output when a gradient is wanted.
+
+    ``Function.apply`` is this function. The output tensor is the ``ctx`` of forward.
+    """
+    for x in inputs:
+        if not isinstance(x, Tensor):  # numbers become cached constants (_as_tensors)
+            inputs = _as_tensors(inputs)
+            break
+    out = object.__new__(Tensor)
+    out._fn, out._saved = fn, ()
+    n = len(inputs)
+    try:  # (the common arities spelled out: packing *args costs more than the op)
+        if n == 2 and not params:
+            data = fn.forward(out, inputs[0].data, inputs[1].data)
+        elif n == 1 and not params:
+            data = fn.forward(out, inputs[0].data)
+        else:
+            data = fn.forward(out, *map(_data, inputs), **params)
+    except (ValueError, TypeError, IndexError) as error:
+        _raise_explained(fn, error, inputs, params)
+    except AttributeError as error:
+        if "of 'Tensor' object has no setter" not in str(error):
+            raise
+        _raise_ctx_name(fn, str(error), error)
+    if not fn.differentiable_backward:  # a user op: its ctx attributes are checked
+        _check_ctx_names(fn, out)
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)  # NumPy returns scalars for 0-d results
+    out.data, out.requires_grad, out._grad_acc = data, False, None
+    if data.base is not None:
+        _share_version_with_base(out, inputs)  # a view: in-place changes hit both
+    if not _grad_mode.enabled:
+        needs = ()
+    elif n == 2:  # (shared tuples: a graph of a million ops holds no million pairs)
+        needs = _NEEDS_2[inputs[0].requires_grad * 2 + inputs[1].requires_grad]
+    elif n == 1:
+        needs = _NEEDS_1[inputs[0].requires_grad]
+    else:
+        needs = tuple(map(_requires_grad, inputs))
+    if True in needs:  # record: the output becomes the graph node
+        if data.dtype.kind != "f":
+            _raise_not_float(fn, data)
+        out._inputs, out._needs, out._stamp = inputs, needs, _clock
+        out._out, out.requires_grad = None, True
+        if params:
+            out._params = params
+    else:  # nothing to record: a plain tensor that keeps nothing alive
+        out._fn, out._saved = None, ()
+    if _anomaly_check is not None:
+        _anomaly_check(fn, inputs, "forward", (data,))
+    return out
+
+
+def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
+    """Tensors reachable from ``root``, each listed after all of its inputs.
+
+    Iterative, so a 100,000-op chain is fine. A depth-first walk from the root meets
+    every tensor after the op that consumes it; when no tensor feeds two ops (a
+    chain, a tree) that walk reversed is the order. When only leaves feed several
+    ops (parameters used twice), listing the leaves first repairs it (a leaf has no
+    inputs). Otherwise ``_kahn`` orders the tensors found. ``grad_only`` leaves out
+    the tensors that need no gradient (constants, data): backward sends them nothing.
+    """
+    walk, seen, stack, shared_leaf, shared_op = [], {root}, [root], False, False
+    while stack:
+        t = stack.pop()
+        walk.append(t)
+        if t._fn is not None:
+            for x in t._inputs:
+                if x not in seen:  # (tensors hash by identity: __eq__ is elementwise)
+                    if x.requires_grad or not grad_only:
+                        seen.add(x)
+                        stack.append(x)
+                elif x._fn is None:
+                    shared_leaf = True
+                else:
+                    shared_op = True  # an op's output feeds two ops
+    if shared_op or (shared_leaf and not grad_only):  # (pictures keep Kahn's order)
+        return _kahn(root, walk)
+    walk.reverse()
+    if shared_leaf:
+        return [t for t in walk if t._fn is None] + [t for t in walk if t._fn is not None]
+    return walk
+
+
+def backpropagate(
+    root: Tensor,
+    grad: GradLike = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+) -> list | None:
+    """Reverse-mode sweep from ``root``.
+
+    Without ``inputs`` it accumulates into ``.grad`` of the leaves (``Tensor.backward``);
+    with ``inputs`` it returns their gradients and touches no ``.grad``
+    (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
+    """
+    if not root.requires_grad:
+        _raise_no_graph()
+    seed = _seed_gradient(root, grad, create_graph)
+    wanted = None if inputs is None else {x: None for x in inputs}
+    order = toposort(root, grad_only=True)
+    grad_mode_before = _grad_mode.enabled
+    _grad_mode.enabled = create_graph  # backward formulas record only for create_graph
+    paused = _collector.pause(len(order))
+    try:
+        _sweep(order, seed, wanted, retain_graph, create_graph)
+    except BaseException:
+        _discard_partial_gradients(order)
+        raise
+    finally:
+        _grad_mode.enabled = grad_mode_before
+        if paused:
+            _collector.resume()
+    return None if wanted is None else _wanted_gradients(inputs, wanted, create_graph)
+
+
+def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bool):
+    """The backward loop. A leaf's gradient waits in ``leaf_grads`` (a leaf may be
+    shared with another thread's graph); every other node accumulates on itself."""
+    leaf_grads: dict = {}
+    stored: set[int] = set()  # arrays already given to a .grad (never share one)
+    _accumulate(order[-1], seed, leaf_grads)
+    for t in reversed(order):
+        fn = t._fn
+        if fn is None:
+            g = leaf_grads.pop(t, None)
+        else:
+            g, t._grad_acc = t._grad_acc, None
+        if g is None:
+            continue  # nothing flows through t
+        if t._watched or wanted is not None or fn is None:
+            g = _visit(t, g, wanted, create, stored)  # hooks, .grad, retain_grad
+        if fn is None:
+            continue
+        if t._saved is None:
+            _raise_freed(fn)
+        if _clock != t._stamp:
+            _check_versions(t)
+        if fn.differentiable_backward:  # built-ins: the formula sees arrays or Tensors
+            t._out = t if create else t.data
+            grads = fn.backward(t, g)
+            t._out = None  # (t would hold itself)
+            if type(grads) is not tuple:
+                grads = (grads,)
+            if create:
+                grads = tuple([None if gx is None else as_tensor(gx) for gx in grads])
+        else:
+            grads = _user_backward(t, g, create)
+        if _anomaly_check is not None:
+            _anomaly_check(fn, t._inputs, "backward", grads)
+        for x, gx in zip(t._inputs, grads):
+            if gx is None or not x.requires_grad:
+                continue
+            shape, dtype = x.data.shape, x.data.dtype
+            if gx.shape != shape:
+                gx = unbroadcast(gx, shape, fn.name)
+            if gx.dtype is not dtype and gx.dtype != dtype:  # (`is`: the fast path)
+                gx = gx.astype(dtype)  # a float32 input gets a float32 gradient
+            if x._fn is None:
+                previous = leaf_grads.get(x)
+                leaf_grads[x] = gx if previous is None else previous + gx
+            else:
+                previous = x._grad_acc
+                x._grad_acc = gx if previous is None else previous + gx
+        if not retain:
+            t._saved = None  # free what forward saved; the graph's shape stays
+
+
+def unbroadcast(grad, shape: tuple, op_name: str = "op"):
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (its adjoint is a sum).
+
+    Works on arrays and on Tensors alike (so it is differentiable under create_graph).
+
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((2, 3, 4)), (3, 1)).shape
+    (3, 1)
+    """
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise RuntimeError(
+            f"{op_name}: gradient of shape {tuple(grad.shape)} has fewer dims than its "
+            f"input of shape {shape}"
+        )
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))  # new leading axes
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)  # stretched size-1 axes
+    if tuple(grad.shape) != tuple(shape):
+        raise RuntimeError(
+            f"{op_name}.backward: gradient of shape {tuple(grad.shape)} does not fit "
+            f"its input of shape {shape}"
+        )
+    return grad
+
+
+# ==== the sweep's helpers ============================================================
+
+
+def _kahn(root: Tensor, tensors: list[Tensor]) -> list[Tensor]:
+    """Kahn's algorithm: count each tensor's consumers, then list the tensors from
+    the root down, each once all of its consumers are listed, and reverse."""
+    consumers = dict.fromkeys(tensors, 0)
+    for t in tensors:
+        if t._fn is not None:
+            for x in t._inputs:
+                if x in consumers:
+                    consumers[x] += 1
+    order, ready = [], [root]
+    while ready:
+        t = ready.pop()
+        order.append(t)
+        if t._fn is not None:
+            for x in t._inputs:
+                left = consumers.get(x)
+                if left == 1:
+                    ready.append(x)  # its last consumer is listed
+                elif left is not None:
+                    consumers[x] = left - 1
+    order.reverse()
+    return order
+
+
+def _accumulate(t: Tensor, g: Any, leaf_grads: dict) -> None:
+    """Add gradient ``g`` into what ``t`` has received so far (used for the seed)."""
+    if t._fn is None:
+        previous = leaf_grads.get(t)
+        leaf_grads[t] = g if previous is None else previous + g
+    else:
+        t._grad_acc = g if t._grad_acc is None else t._grad_acc + g
+
+
+def _visit(t: Tensor, g: Any, wanted: dict | None, create_graph: bool, stored: set):
+    """t's gradient is complete: run its hooks, then hand it to whoever wants it
+    (``wanted`` for ``gradients()``, else ``.grad`` of a leaf or a retain_grad node)."""
+    if t._hooks:
+        g = _call_hooks(t, g, create_graph)
+    if wanted is not None:
+        if t in wanted:
+            wanted[t] = g
+    elif t._fn is None or t._retains_grad:
+        _store_grad(t, g, create_graph, stored)
+    return g
+
+
+def _call_hooks(t: Tensor, g: Any, create_graph: bool):
+    """Hooks see the gradient as a Tensor and may return a replacement, which keeps
+    t's shape and dtype (a float64 result for a float32 tensor is cast back)."""
+    for hook in t._hooks:
+        result = hook(g if create_graph else Tensor._from_array(g))
+        if result is not None:
+            result = as_tensor(result)
+            if result.shape != t.shape:
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r}: gradient has shape "
+                    f"{result.shape} but the tensor has shape {t.shape}"
+                )
+            if result.dtype != t.dtype:
+                result = result.astype(t.dtype)
+            g = result if create_graph else result.data
+    return g
+
+
+def _store_grad(t: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
+    """Accumulate g into t.grad (``+=``, never ``=``: gradients add up over uses)."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if not g.flags.writeable or id(g) in stored:
+        g = g.copy()  # broadcast views are read-only; one array never serves two leaves
+    stored.add(id(g))
+    if t.grad is None:
+        t.grad = Tensor._from_array(g)
+    else:
+        t.grad = Tensor._from_array(t.grad.data + g)
+
+
+def _discard_partial_gradients(order: list) -> None:
+    """A sweep that raised leaves half-summed gradients on nodes: drop them, so a
+    later backward (after retain_graph) starts clean, and no ``ctx.out`` stays set."""
+    for t in order:
+        t._grad_acc = None
+        if t._fn is not None:
+            t._out = None
+
+
+def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
+    """The gradient backward starts from: 1 for a scalar, else the caller's."""
+    if grad is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicit only for a scalar output, but the "
+                f"output has shape {root.shape}; pass grad= of that shape "
+                "(or call .sum().backward())"
+            )
+        seed = np.ones(root.shape, dtype=root.dtype)
+    else:
+        seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+        if seed.dtype.kind not in "biuf":
+            raise TypeError(
+                f"backward: grad must be numeric (a Tensor, ndarray or number), got "
+                f"{type(grad).__name__} of dtype {seed.dtype}"
+            )
+        if seed.shape != root.shape:
+            raise ValueError(
+                f"backward: grad has shape {seed.shape} but the output has shape "
+                f"{root.shape}; they must match"
+            )
+        seed = np.array(seed, dtype=root.dtype)  # a copy: .grad never aliases caller data
+    return Tensor(seed) if create_graph else seed
+
+
+def _wanted_gradients(inputs: Sequence[Tensor], wanted: dict, create_graph: bool):
+    """``gradients()``'s answer: one per input, zeros where nothing flowed."""
+    results = []
+    for x in inputs:
+        g = wanted[x]
+        if g is None:
+            g = np.zeros(x.shape, dtype=x.dtype)
+            g = Tensor(g) if create_graph else g
+        results.append(g if create_graph else Tensor._from_array(g))
+    return results
+
+
+def _user_backward(t: Tensor, grad: Any, create_graph: bool) -> tuple:
+    """A user Function's backward works on arrays and may return arrays, Tensors,
+    numbers or None: check each against its input."""
+    fn, inputs = t._fn, t._inputs
+    if create_graph:
+        raise RuntimeError(
+            f"{fn.name}.backward works on NumPy arrays, so it cannot be "
+            "differentiated; create_graph=True is unsupported through it"
+        )
+    t._out = t.data
+    try:
+        result = fn.backward(t, np.ascontiguousarray(grad))
+    finally:
+        t._out = None
+    if not isinstance(result, (tuple, list)):
+        result = (result,)
+    if len(result) != len(inputs):
+        raise RuntimeError(
+            f"{fn.name}.backward returned {len(result)} gradients for "
+            f"{len(inputs)} inputs"
+        )
+    checked = []
+    for i, (x, g) in enumerate(zip(inputs, result)):
+        if g is not None:
+            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=x.dtype)
+            try:
+                np.broadcast_shapes(g.shape, x.shape)
+            except ValueError:
+                raise RuntimeError(
+                    f"{fn.name}.backward returned a gradient of shape {g.shape} for "
+                    f"input {i} of shape {x.shape}"
+                ) from None
+        checked.append(g)
+    return tuple(checked)
+
+
+# ==== guards: each is one comparison on the hot path, then one of these calls ========
+
+
+def _raise_no_graph() -> None:
+    raise RuntimeError(
+        "backward: this tensor does not require grad and has no grad_fn; create the "
+        "leaves with requires_grad=True (and not under no_grad())"
+    )
+
+
+def _raise_freed(fn: type) -> None:
+    raise RuntimeError(
+        f"{fn.name}: trying to backward through the graph a second time (its saved "
+        "values were freed after the first backward); call backward(retain_graph="
+        "True) the first time if you need to backward twice"
+    )
+
+
+def _raise_not_float(fn: type, data: np.ndarray) -> None:
+    raise TypeError(
+        f"{fn.name}: produced a {data.dtype} result from inputs that require grad; "
+        "only floating-point results can be differentiated"
+    )
+
+
+def _raise_explained(fn: type, error: Exception, inputs: tuple, params: dict) -> None:
+    """Re-raise a forward's NumPy error as ``fn.explain_error`` words it."""
+    explained = fn.explain_error(error, inputs, params)
+    if explained is error:
+        raise error
+    raise explained from error
+
+
+def _check_ctx_names(fn: type, out: Tensor) -> None:
+    """A user forward's ``ctx.sum = ...`` would hide ``Tensor.sum`` on the output."""
+    for name in out.__dict__:
+        if hasattr(Tensor, name) and name not in ("grad", "name"):
+            _raise_ctx_name(fn, f"ctx.{name} would hide Tensor.{name}", None)
+
+
+def _raise_ctx_name(fn: type, problem: str, error: Exception | None) -> None:
+    raise AttributeError(
+        f"{fn.name}.forward: {problem}; ctx is the op's output tensor, so attributes "
+        "set on it must not reuse a Tensor name (shape, data, sum, ...): pick another "
+        "(e.g. ctx.in_shape)"
+    ) from error
+
+
+# ---- the in-place check: a version clock, and one version cell per storage ----------
+
+# Bumped by every in-place change. An op records the clock's value (``_stamp``); a
+# tensor changed in place records the new value in its storage's version cell
+# (``_vc``, a one-element list shared by every alias of the storage: views,
+# detach(), Tensor(t)). While the clock still equals an op's stamp nothing anywhere
+# changed since the op ran, and backward looks no further than that one comparison.
+_clock = 0
+
+
+def mark_modified(*tensors: Tensor) -> None:
+    """Tell autograd that ``tensors`` were changed in place (their storage, through
+    any alias): a graph that used them before refuses to backpropagate, as in PyTorch.
+
+    Tensor's in-place operators call it; so do the optimizers after each step.
+
+    >>> import tinygrad_edu as tg
+    >>> a = tg.Tensor([1.0, 2.0], requires_grad=True)
+    >>> b = (a * a).sum()
+    >>> mark_modified(a)
+    >>> try:
+    ...     b.backward()
+    ... except RuntimeError as err:
+    ...     print("modified in place" in str(err))
+    True
+    """
+    global _clock
+    _clock += 1
+    for t in tensors:
+        cell = t._vc
+        if cell is None:
+            t._vc = [_clock]
+        else:
+            cell[0] = _clock
+
+
+def share_version(alias: Tensor, of: Tensor) -> None:
+    """``alias`` shares ``of``'s storage (a view, a detach): one version cell for both."""
+    cell = of._vc
+    if cell is None:
+        cell = of._vc = [0]
+    alias._vc = cell
+
+
+def _share_version_with_base(out: Tensor, inputs: tuple) -> None:
+    """``out.data`` is a view: share the version cell of the input it views, found
+    through NumPy's ``.base`` (a view's base is the array that owns the memory)."""
+    base = out.data.base
+    for x in inputs:
+        if x.data is base or x.data.base is base:
+            share_version(out, x)
+            return
+
+
+def _check_versions(t: Tensor) -> None:
+    """Something was changed in place since t's op ran: was it one of its inputs,
+    or t itself (some backwards use the output)?"""
+    stamp = t._stamp
+    for i, x in enumerate((*t._inputs, t)):
+        cell = x._vc
+        if cell is not None and cell[0] > stamp:
+            what = "its output" if x is t else f"input {i}"
+            raise RuntimeError(
+                f"{t._fn.name}: {what} (shape {x.shape}) was modified in place after "
+                "the op used it, so its gradient would be wrong; use an out-of-place "
+                "op (x = x + 1) instead"
+            )
+
+
+# ---- the anomaly hook -----------------------------------------------------------------
+
+# set by tinygrad_edu.debug.detect_anomaly() through set_anomaly_hook; None costs one
+# comparison per op. Called as hook(fn, inputs, "forward" | "backward", results).
+_anomaly_check: Callable | None = None
+
+
+def set_anomaly_hook(hook: Callable | None) -> Callable | None:
+    """Install ``hook(fn, inputs, phase, results)``, called after every op's forward
+    and backward (None removes it); returns the previous hook."""
+    global _anomaly_check
+    previous, _anomaly_check = _anomaly_check, hook
+    return previous
+
+
+# ---- constants --------------------------------------------------------------------------
+
+_CONSTANTS: dict = {}
+_MAX_CONSTANTS = 512  # bounded: emptied when full
+
+
+def _as_tensors(inputs: tuple) -> tuple:
+    """Inputs as Tensors; a Python number takes the dtype of the first tensor among
+    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32)."""
+    like = next((x for x in inputs if isinstance(x, Tensor)), None)
+    return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
+
+
+def _constant(x: Any, like: Tensor | None) -> Tensor:
+    """``as_tensor(x, like)``; a Python number's tensor is cached, read-only, per
+    (type, value, dtype of like), so ``y * 2.0`` makes no new tensor per op. NaN and
+    zeros are not cached (NaN != NaN; 0.0 == -0.0 would mix up the signs)."""
+    if like is None or type(x) not in (int, float):
+        return as_tensor(x, like)
+    key = (type(x), x, like.data.dtype)
+    t = _CONSTANTS.get(key)
+    if t is None:
+        t = as_tensor(x, like)
+        if x == x and x != 0:
+            t.data.flags.writeable = False  # shared by every op that used it
+            if len(_CONSTANTS) >= _MAX_CONSTANTS:
+                _CONSTANTS.clear()
+            _CONSTANTS[key] = t
+    return t
+
+
+# ---- the cyclic garbage collector during backward -------------------------------------
+
+
+class _CollectorPause:
+    """While a large backward sweep runs, Python's cyclic collector is paused.
+
+    Why: the sweep allocates many short-lived objects while it frees the graph, and
+    each collection would rescan the whole live graph (a large part of a long chain's
+    backward) and find nothing, since a graph holds no cycles.
+
+    Policy, thread-safe and bounded: a lock-protected count of running sweeps. The
+    first sweep to start (count 0 -> 1) switches the collector off only if it was on,
+    and remembers that; the last to finish (1 -> 0) switches it back on only then. So
+    two threads cannot interleave ``isenabled``/``disable``/``enable`` and leave it
+    off, a collector the user switched off stays off, and it is paused only while a
+    sweep of at least ``min_nodes`` nodes runs (small graphs never touch it). Caveat:
+    ``gc.disable()`` called by other code *during* a sweep is undone when it ends.
+    """
+
+    min_nodes = 1000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.switched_off = False
+
+    def pause(self, n_nodes: int) -> bool:
+        """Count a sweep of n_nodes in; True when resume() must be called after."""
+        if n_nodes < self.min_nodes:
+            return False
+        with self.lock:
+            self.running += 1
+            if self.running == 1 and gc.isenabled():
+                gc.disable()
+                self.switched_off = True
+        return True
+
+    def resume(self) -> None:
+        with self.lock:
+            self.running -= 1
+            if self.running == 0 and self.switched_off:
+                self.switched_off = False
+                gc.enable()
+
+
+_collector = _CollectorPause()
+
+
+# ==== grad mode ======================================================================
 
 
 class _GradMode(threading.local):
@@ -87,46 +687,7 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-# ---- the record of one op --------------------------------------------------------
-
-
-class Context:
-    """What backward needs to know about one op application (the node ``out.grad_fn``).
-
-    ``inputs``: the input Tensors; ``saved_tensors``: what ``save_for_backward`` kept;
-    ``needs_input_grad``: one bool per input; ``name``: the op's public name;
-    ``params``: the op's keyword parameters (``{"negative_slope": 0.1}``);
-    ``out``: while backward runs, the op's output (an array, or the Tensor under
-    create_graph, so a formula such as exp's ``grad * ctx.out`` serves both).
-    Ops may set any other attribute (``ctx.axis = axis``), as in PyTorch.
-    """
-
-    # filled in by Function.apply only when the graph is recorded: an op applied under
-    # no_grad() pays for a bare object and nothing else
-    __slots__ = (
-        "fn", "inputs", "arrays", "needs_input_grad", "saved_tensors", "freed",
-        "stamp", "tensor_mode", "out", "__dict__",
-    )
-    params: dict = {}
-
-    def save_for_backward(self, *arrays: Any) -> None:
-        """Keep arrays for backward (freed after backward unless retain_graph)."""
-        self.saved_tensors = arrays
-
-    @property
-    def name(self) -> str:
-        return self.fn.name
-
-    @property
-    def values(self) -> tuple:
-        """The inputs as backward should see them: arrays, or Tensors under create_graph."""
-        return self.inputs if self.tensor_mode else self.arrays
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-# ---- Function: the op base class -------------------------------------------------
+# ==== Function: the op base class; Node: what grad_fn shows; Context ==================
 
 
 class Function:
@@ -134,7 +695,11 @@ class Function:
 
     ``forward(ctx, *arrays, **params)`` and ``backward(ctx, grad)`` are static methods
     on NumPy arrays; backward returns one gradient per input (``None`` for an input
-    that needs none; a bare array for a single input).
+    that needs none; a bare array for a single input). ``ctx`` is the op's output
+    tensor, which carries the op's record: ``ctx.save_for_backward(...)``,
+    ``ctx.saved_tensors``, ``ctx.needs_input_grad``, ``ctx.inputs``, and any attribute
+    you set (``ctx.axis = axis``) -- except names a Tensor already has (``shape``,
+    ``data``, ``grad``, ``name``, ...).
 
     >>> import numpy as np, tinygrad_edu as tg
     >>> class Cube(tg.Function):
@@ -162,360 +727,108 @@ class Function:
             cls.name = cls.__name__.lower()
 
     @staticmethod
-    def forward(ctx: Context, *args: Any, **params: Any) -> np.ndarray:
+    def forward(ctx: Any, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError("abstract: a Function subclass defines forward")
 
     @staticmethod
-    def backward(ctx: Context, *grads: Any) -> Any:
+    def backward(ctx: Any, *grads: Any) -> Any:
         raise NotImplementedError("abstract: a Function subclass defines backward")
 
-    @classmethod
-    def apply(cls, *inputs: Any, **params: Any) -> Tensor:
-        """Run the op: forward on the arrays, and record a Context when grad is wanted."""
-        for x in inputs:
-            if not isinstance(x, Tensor):  # a number or an array among the inputs
-                inputs = _as_tensors(inputs)
-                break
-        ctx = Context.__new__(Context)
-        ctx.fn, ctx.saved_tensors = cls, ()
-        # a tuple of arrays: the cycle collector stops tracking it (a list it would
-        # rescan for as long as the graph lives)
-        arrays = tuple([x.data for x in inputs])
-        try:
-            data = cls.forward(ctx, *arrays, **params)
-        except (ValueError, TypeError, IndexError) as error:
-            raise cls.explain_error(error, inputs, params) from None
-        if type(data) is not np.ndarray:  # NumPy returns scalars for 0-d results
-            data = np.asarray(data)
-        out = object.__new__(Tensor)  # Tensor._from_array(data), inlined: hot path
-        out.data, out.requires_grad, out.grad_fn = data, False, None
-        if _grad_mode.enabled:
-            needs = tuple([x.requires_grad for x in inputs])
-            if True in needs:
-                if data.dtype.kind != "f":
-                    raise TypeError(
-                        f"{cls.name}: produced a {data.dtype} result from inputs that "
-                        "require grad; only floating-point results can be differentiated"
-                    )
-                ctx.inputs, ctx.arrays, ctx.needs_input_grad = inputs, arrays, needs
-                ctx.freed, ctx.tensor_mode = False, False
-                ctx.stamp = _inplace_ops.count  # see the in-place check in backward
-                if params:
-                    ctx.params = params
-                out.requires_grad = True
-                out.grad_fn = ctx
-        if _anomaly_check is not None:
-            _anomaly_check(cls, inputs, "forward", (data,))
-        return out
+    apply = classmethod(apply)  # the module-level apply above: Op.apply(*inputs)
 
     @classmethod
     def explain_error(cls, error: Exception, tensors: Sequence[Tensor], params: dict):
-        """Turn a NumPy error into one that names the op, the shapes and the dtypes."""
+        """The error to raise for a forward's NumPy error: a plain TypeError,
+        ValueError or IndexError (the same kind) naming the op, shapes and dtypes.
+        ``apply`` chains it to the original (``raise ... from error``)."""
         if str(error).startswith(f"{cls.name}:"):
             return error  # our own check already said it all
         shapes = ", ".join(str(t.shape) for t in tensors)
         dtypes = ", ".join(str(t.dtype) for t in tensors)
         extra = f" with {params}" if params else ""
         message = f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: {error}"
-        return type(error)(message)
+        kind = next((k for k in (TypeError, ValueError, IndexError) if isinstance(error, k)),
+                    RuntimeError)
+        return kind(message)
 
 
-class _InplaceOps:
-    """Counts in-place ops. Each op's Context keeps the count it saw (``stamp``), each
-    tensor changed in place the count of its last change (``_version``): an input
-    changed after the op used it has ``_version > stamp``. While nothing ran in place
-    since the op, backward needs to look no further than one comparison."""
+class Node:
+    """What ``t.grad_fn`` answers for a tensor made by an op: a handle on the record
+    that ``t`` itself carries (``name``, ``inputs``, ``params``, ``saved_tensors``,
+    ``freed``, user attributes ...), usable as ``ctx`` for the op's forward/backward
+    (viz does). Made on first access and kept in ``t``, so ``id(t.grad_fn)`` is
+    stable; it holds ``t`` weakly (no reference cycle) but its op and inputs
+    strongly, so ``(x * 2).grad_fn.inputs`` works after the product is gone."""
 
-    count = 0
+    __slots__ = ("fn", "inputs", "_params", "_ref", "__weakref__")
 
+    def __init__(self, tensor: Tensor) -> None:
+        set_slot = object.__setattr__
+        set_slot(self, "fn", tensor._fn)
+        set_slot(self, "inputs", tensor._inputs)
+        set_slot(self, "_params", tensor._params)
+        set_slot(self, "_ref", weakref.ref(tensor))
 
-_inplace_ops = _InplaceOps()
+    @property
+    def name(self) -> str:
+        return self.fn.name
 
-def _as_tensors(inputs: tuple) -> tuple:
-    """Inputs as Tensors; a Python number takes the dtype of the first tensor among
-    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32)."""
-    like = next((x for x in inputs if isinstance(x, Tensor)), None)
-    return tuple([as_tensor(x, like) for x in inputs])
+    @property
+    def params(self) -> dict:
+        """The op's keyword parameters (a fresh dict: changing it changes nothing)."""
+        return dict(self._params or {})
 
-
-# set by tinygrad_edu.debug.detect_anomaly(); None costs one comparison per op
-_anomaly_check: Callable | None = None
-
-
-# ---- the backward engine ---------------------------------------------------------
-
-
-def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
-    """Tensors reachable from ``root``, each listed after all of its inputs.
-
-    Iterative depth-first search: the stack holds (tensor, iterator over its inputs
-    not yet looked at); a tensor is listed once its iterator runs out. No recursion,
-    so a chain of 100,000 ops is fine; inputs are visited in order, so the result is
-    deterministic. ``grad_only`` leaves out the tensors that need no gradient
-    (constants, data): backward has nothing to send them.
-    """
-
-    def inputs_of(t: Tensor):
-        return iter(t.grad_fn.inputs) if t.grad_fn is not None else iter(())
-
-    order: list[Tensor] = []
-    # tensors as set members and dict keys: their hash is their identity (__eq__ is
-    # elementwise, never called for a hash match), and no id() call per lookup
-    visited = {root}
-    stack = [(root, inputs_of(root))]
-    while stack:
-        t, pending = stack[-1]
-        for x in pending:
-            if x not in visited and (x.requires_grad or not grad_only):
-                visited.add(x)
-                stack.append((x, inputs_of(x)))
-                break  # finish x's inputs first; t's iterator resumes after
-        else:
-            stack.pop()
-            order.append(t)
-    return order
-
-
-GradLike = Union[Tensor, np.ndarray, float, int, None]
-
-
-def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
-    """The gradient backward starts from: 1 for a scalar, else the caller's."""
-    if grad is None:
-        if root.size != 1:
+    @property
+    def tensor(self) -> Tensor:
+        """The tensor that carries this record (the op's output)."""
+        t = self._ref()
+        if t is None:
             raise RuntimeError(
-                f"backward: grad can be implicit only for a scalar output, but the "
-                f"output has shape {root.shape}; pass grad= of that shape "
-                "(or call .sum().backward())"
+                f"grad_fn <{self.name}>: its output tensor no longer exists; only "
+                ".name, .inputs and .params remain"
             )
-        seed = np.ones(root.shape, dtype=root.dtype)
-    else:
-        seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
-        if seed.dtype.kind not in "biuf":
-            raise TypeError(
-                f"backward: grad must be numeric (a Tensor, ndarray or number), got "
-                f"{type(grad).__name__} of dtype {seed.dtype}"
-            )
-        if seed.shape != root.shape:
-            raise ValueError(
-                f"backward: grad has shape {seed.shape} but the output has shape "
-                f"{root.shape}; they must match"
-            )
-        seed = np.array(seed, dtype=root.dtype)  # a copy: .grad never aliases caller data
-    return Tensor(seed) if create_graph else seed
+        return t
+
+    @property
+    def freed(self) -> bool:
+        return self.tensor._saved is None
+
+    @property
+    def stamp(self) -> int:
+        return self.tensor._stamp
+
+    @property
+    def tensor_mode(self) -> bool:
+        """True while backward runs on Tensors (create_graph): ctx.out is then t."""
+        t = self.tensor
+        return t._out is t
+
+    def __getattr__(self, attr: str) -> Any:  # the rest of the ctx API, user attributes
+        return getattr(self.tensor, attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        if attr != "tensor_mode":  # (derived from out)
+            setattr(self.tensor, attr, value)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
 
 
-def _check_shape(g, t: Tensor, what: str) -> None:
-    if g.shape != t.shape:
-        raise RuntimeError(
-            f"{what}: gradient has shape {tuple(g.shape)} but the tensor has shape "
-            f"{t.shape}"
-        )
+class Context:
+    """A stand-alone ctx, to call an op's forward or backward outside the engine
+    (viz does, for numerical derivatives). Inside the engine, ctx is the output
+    tensor; this class offers the same ``save_for_backward`` / ``saved_tensors``."""
 
+    saved_tensors: tuple = ()
 
-def _call_hooks(t: Tensor, g, create_graph: bool):
-    """Hooks see the gradient as a Tensor and may return a replacement."""
-    for hook in t._hooks:
-        result = hook(g if create_graph else Tensor._from_array(g))
-        if result is not None:
-            result = as_tensor(result)
-            _check_shape(result, t, f"hook {getattr(hook, '__name__', hook)!r}")
-            g = result if create_graph else result.data
-    return g
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward."""
+        self.saved_tensors = arrays
 
+    @property
+    def name(self) -> str:
+        return self.fn.name
 
-def _store_grad(t: Tensor, g, create_graph: bool, stored: set[int]) -> None:
-    """Accumulate g into t.grad (``+=``, never ``=``: gradients add up over uses)."""
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
-        return
-    if not g.flags.writeable or id(g) in stored:
-        g = g.copy()  # broadcast views are read-only; one array never serves two leaves
-    stored.add(id(g))
-    if t.grad is None:
-        t.grad = Tensor._from_array(g)
-    else:
-        t.grad = Tensor._from_array(t.grad.data + g)
-
-
-def backpropagate(
-    root: Tensor,
-    grad: GradLike = None,
-    retain_graph: bool = False,
-    create_graph: bool = False,
-    inputs: Sequence[Tensor] | None = None,
-) -> list | None:
-    """Reverse-mode sweep from ``root``.
-
-    Without ``inputs`` it accumulates into ``.grad`` of the leaves (``Tensor.backward``);
-    with ``inputs`` it returns their gradients and touches no ``.grad``
-    (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
-    """
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require grad and has no grad_fn; create the "
-            "leaves with requires_grad=True (and not under no_grad())"
-        )
-    seed = _seed_gradient(root, grad, create_graph)
-    wanted = None if inputs is None else {x: None for x in inputs}
-    # Under create_graph the backward formulas record a graph of their own; otherwise
-    # they must not. The cycle collector is paused: the sweep allocates many
-    # short-lived objects while it frees the graph, and the collector would keep
-    # rescanning that graph (a large part of a long chain's backward time) and find
-    # nothing, since a graph holds no cycles (create_graph's leaf -> .grad -> graph ->
-    # leaf cycle is collected after the sweep, as usual). Both are restored after,
-    # error or not; a collector the user had switched off stays off.
-    grad_mode_before, collector_was_on = _grad_mode.enabled, gc.isenabled()
-    _grad_mode.enabled = create_graph
-    gc.disable()
-    try:
-        _sweep(root, seed, wanted, retain_graph, create_graph)
-    finally:
-        _grad_mode.enabled = grad_mode_before
-        if collector_was_on:
-            gc.enable()
-    if wanted is None:
-        return None
-    results = []
-    for x in inputs:
-        g = wanted[x]
-        if g is None:
-            g = np.zeros(x.shape, dtype=x.dtype)
-            g = Tensor(g) if create_graph else g
-        results.append(g if create_graph else Tensor._from_array(g))
-    return results
-
-
-def _sweep(
-    root: Tensor, seed: Any, wanted: dict | None, retain_graph: bool, create_graph: bool
-) -> None:
-    """backpropagate's loop: each op, in reverse topological order, turns its output's
-    gradient into its inputs' gradients; leaves accumulate theirs into ``.grad``
-    (or, when ``wanted`` is given, the wanted tensors' gradients are put there)."""
-    grads: dict[Tensor, Any] = {root: seed}
-    stored: set[int] = set()
-    for t in reversed(toposort(root, grad_only=True)):
-        # all of t's gradient contributions have arrived: its consumers come later
-        # in topological order, so they were processed before it
-        g = grads.pop(t, None)
-        if g is None:
-            continue
-        if t._hooks:
-            g = _call_hooks(t, g, create_graph)
-        if wanted is not None and t in wanted:
-            wanted[t] = g
-        ctx = t.grad_fn
-        if ctx is None:
-            if wanted is None and t.requires_grad:
-                _store_grad(t, g, create_graph, stored)
-            continue
-        if wanted is None and t._retains_grad:
-            _store_grad(t, g, create_graph, stored)
-        for x, gx in zip(ctx.inputs, _op_backward(ctx, t, g, create_graph)):
-            if gx is None or not x.requires_grad:
-                continue
-            if gx.shape != x.data.shape:
-                gx = unbroadcast(gx, x.data.shape, ctx.fn.name)
-            dtype = x.data.dtype  # a float32 input gets a float32 gradient
-            if gx.dtype is not dtype and gx.dtype != dtype:  # (`is`: the fast path)
-                gx = gx.astype(dtype)
-            previous = grads.get(x)
-            grads[x] = gx if previous is None else previous + gx
-        if not retain_graph:
-            ctx.saved_tensors = None
-            ctx.freed = True
-
-
-def _op_backward(ctx: Context, out: Tensor, grad: Any, create_graph: bool) -> tuple:
-    """Call one op's backward (``out`` is its output) and check what it returns."""
-    fn = ctx.fn
-    if ctx.freed:
-        raise RuntimeError(
-            f"{fn.name}: trying to backward through the graph a second time (its saved "
-            "values were freed after the first backward); call backward(retain_graph="
-            "True) the first time if you need to backward twice"
-        )
-    if _inplace_ops.count != ctx.stamp:
-        for i, x in enumerate(ctx.inputs):
-            if x._version > ctx.stamp:
-                raise RuntimeError(
-                    f"{fn.name}: input {i} (shape {x.shape}) was modified in place after "
-                    "the op used it, so its gradient would be wrong; use an "
-                    "out-of-place op (x = x + 1) instead"
-                )
-    if fn.differentiable_backward:
-        ctx.tensor_mode, ctx.out = create_graph, (out if create_graph else out.data)
-        result = fn.backward(ctx, grad)
-        ctx.out = None  # (the Tensor would make a cycle out -> ctx -> out)
-        if type(result) is not tuple:
-            result = (result,)
-        if create_graph:
-            result = tuple([None if g is None else as_tensor(g) for g in result])
-        if _anomaly_check is not None:
-            _anomaly_check(fn, ctx.inputs, "backward", result)
-        return result  # built-ins return one gradient per input by construction
-    else:
-        if create_graph:
-            raise RuntimeError(
-                f"{fn.name}.backward works on NumPy arrays, so it cannot be "
-                "differentiated; create_graph=True is unsupported through it"
-            )
-        ctx.out = out.data
-        result = fn.backward(ctx, np.ascontiguousarray(grad))
-        ctx.out = None
-        result = _user_gradients(fn, ctx, result)
-    if len(result) != len(ctx.inputs):
-        raise RuntimeError(
-            f"{fn.name}.backward returned {len(result)} gradients for "
-            f"{len(ctx.inputs)} inputs"
-        )
-    if _anomaly_check is not None:
-        _anomaly_check(fn, ctx.inputs, "backward", result)
-    return result
-
-
-def _user_gradients(fn: type, ctx: Context, result: Any) -> tuple:
-    """A user Function may return arrays, Tensors, numbers or None; check each."""
-    if not isinstance(result, (tuple, list)):
-        result = (result,)
-    checked = []
-    for i, (x, g) in enumerate(zip(ctx.inputs, result)):
-        if g is not None:
-            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=x.dtype)
-            try:
-                np.broadcast_shapes(g.shape, x.shape)
-            except ValueError:
-                raise RuntimeError(
-                    f"{fn.name}.backward returned a gradient of shape {g.shape} for "
-                    f"input {i} of shape {x.shape}"
-                ) from None
-        checked.append(g)
-    return tuple(checked) + tuple(result[len(checked):])
-
-
-def unbroadcast(grad, shape: tuple, op_name: str = "op"):
-    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (its adjoint is a sum).
-
-    Works on arrays and on Tensors alike (so it is differentiable under create_graph).
-
-    >>> import numpy as np
-    >>> unbroadcast(np.ones((2, 3, 4)), (3, 1)).shape
-    (3, 1)
-    """
-    extra = grad.ndim - len(shape)
-    if extra < 0:
-        raise RuntimeError(
-            f"{op_name}: gradient of shape {tuple(grad.shape)} has fewer dims than its "
-            f"input of shape {shape}"
-        )
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))  # new leading axes
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)  # stretched size-1 axes
-    if tuple(grad.shape) != tuple(shape):
-        raise RuntimeError(
-            f"{op_name}.backward: gradient of shape {tuple(grad.shape)} does not fit "
-            f"its input of shape {shape}"
-        )
-    return grad
+    @property
+    def params(self) -> dict:
+        return {}  # (a fresh dict each time: never shared between contexts)

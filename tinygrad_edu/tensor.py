@@ -144,14 +144,26 @@ class Tensor:
     Tensor([2., 4., 6.], dtype=float32)
     """
 
-    # the three fields every op sets live in slots; the rest are class-level defaults
-    # that an instance overrides only when it needs to (a leaf's grad, a name, a hook)
-    __slots__ = ("data", "requires_grad", "grad_fn", "__dict__", "__weakref__")
+    # A tensor made by an op that records the graph carries that op's record in these
+    # slots (autograd.apply writes them; the tensor *is* the graph node and the ctx of
+    # forward/backward): _fn the Function class (None for a leaf), _inputs the input
+    # tensors, _saved what forward saved (None once backward freed it), _needs which
+    # inputs want a gradient, _stamp the in-place clock when it ran, _out what ctx.out
+    # shows while backward runs; _grad_acc sums the gradient during backward. The
+    # rest are class-level defaults that an instance overrides only when it needs
+    # to: a grad, a name, the op's keyword parameters (_params), the storage's
+    # version cell (_vc, shared with every alias: see autograd.mark_modified).
+    __slots__ = (
+        "data", "requires_grad", "_fn", "_inputs", "_saved", "_needs", "_stamp",
+        "_out", "_grad_acc", "__dict__", "__weakref__",
+    )
     grad: "Tensor | None" = None
     name: "str | None" = None
-    _version = 0  # when it was last changed in place (see autograd._InplaceOps)
+    _params: "dict | None" = None
+    _vc: "list[int] | None" = None
     _hooks: tuple = ()
     _retains_grad = False
+    _watched = False  # has hooks or retains grad: backward must stop by
 
     # NumPy functions and ufuncs on Tensors: __array_ufunc__ / __array_function__ in
     # the "NumPy surface" section below (NEP 13 / NEP 18, dispatched by interop.py)
@@ -164,8 +176,9 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
-        self.grad_fn = None
-        self.requires_grad = False
+        self.requires_grad, self._fn, self._grad_acc = False, None, None
+        if isinstance(data, Tensor) and self.data is data.data:
+            autograd.share_version(self, data)  # Tensor(t) aliases t's storage
         if name is not None:
             self.name = name
         if requires_grad:
@@ -175,9 +188,7 @@ class Tensor:
     def _from_array(cls, data: np.ndarray) -> Tensor:
         """The hot path: wrap an array that is known to be fine (no checks, no copy)."""
         t = object.__new__(Tensor)
-        t.data = data
-        t.requires_grad = False
-        t.grad_fn = None
+        t.data, t.requires_grad, t._fn, t._grad_acc = data, False, None, None
         return t
 
     # ---- properties ----------------------------------------------------------
@@ -201,7 +212,17 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors the user made (no grad_fn), as in PyTorch."""
-        return self.grad_fn is None
+        return self._fn is None
+
+    @property
+    def grad_fn(self) -> autograd.Node | None:
+        """The op that made this tensor (``.name``, ``.inputs``); None for a leaf."""
+        if self._fn is None:
+            return None
+        node = self.__dict__.get("_node")
+        if node is None:
+            node = self.__dict__["_node"] = autograd.Node(self)
+        return node
 
     @property
     def T(self) -> Tensor:
@@ -258,8 +279,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extras = [f"dtype={self.dtype}"]
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        if self._fn is not None:
+            extras.append(f"grad_fn=<{self._fn.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:
@@ -287,8 +308,10 @@ class Tensor:
         autograd.backpropagate(self, grad, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
-        """The same data (shared), cut from the graph."""
-        return Tensor._from_array(self.data)
+        """The same data (shared, with its in-place version counter), cut from the graph."""
+        t = Tensor._from_array(self.data)
+        autograd.share_version(t, self)
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (only floating tensors can require grad)."""
@@ -298,7 +321,7 @@ class Tensor:
                 "make it with float data (e.g. Tensor([1.0, 2.0], requires_grad=True) or "
                 "dtype=np.float32)"
             )
-        if not requires_grad and self.grad_fn is not None:
+        if not requires_grad and self._fn is not None:
             raise RuntimeError(
                 "requires_grad_(False) on a non-leaf tensor; use .detach() instead"
             )
@@ -314,9 +337,15 @@ class Tensor:
 
         Returns a function that removes the hook.
         """
+        if not callable(hook):
+            raise TypeError(
+                f"register_hook: the hook must be callable (hook(grad) -> Tensor or "
+                f"None), got {type(hook).__name__} {hook!r}"
+            )
         if not self.requires_grad:
             raise RuntimeError("register_hook: the tensor does not require grad")
         self._hooks = (*self._hooks, hook)
+        self._watched = True
 
         def remove() -> None:
             self._hooks = tuple(h for h in self._hooks if h is not hook)
@@ -327,7 +356,62 @@ class Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: the tensor does not require grad")
-        self._retains_grad = True
+        self._retains_grad = self._watched = True
+
+    # ---- the op record as ctx: what forward and backward read and write ------------
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """(ctx API) Keep arrays for backward; freed after backward unless retain_graph."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple | None:
+        """(ctx API) What forward saved; None once backward has freed it."""
+        return self._saved if self._fn is not None else ()
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """(ctx API) One bool per input of the op that made this tensor."""
+        return self._needs if self._fn is not None else ()
+
+    @property
+    def inputs(self) -> tuple:
+        """(ctx API) The input tensors of the op that made this tensor (() for a leaf)."""
+        return self._inputs if self._fn is not None else ()
+
+    @property
+    def values(self) -> tuple:
+        """(ctx API) The inputs as backward should see them: arrays, or the Tensors
+        themselves under create_graph (so one formula serves both)."""
+        if self._fn is None:
+            return ()
+        inputs = self._inputs
+        if self._out is self:
+            return inputs
+        if len(inputs) == 2:  # (the common case, spelled out: it is on the hot path)
+            return inputs[0].data, inputs[1].data
+        return tuple([x.data for x in inputs])
+
+    @property
+    def out(self) -> Any:
+        """(ctx API) While backward runs: the op's output, an array (or this Tensor
+        under create_graph); None otherwise."""
+        return self._out if self._fn is not None else None
+
+    @out.setter
+    def out(self, value: Any) -> None:
+        self._out = value
+
+    @property
+    def fn(self) -> type | None:
+        """(ctx API) The Function class of the op that made this tensor."""
+        return self._fn
+
+    @property
+    def params(self) -> dict:
+        """(ctx API) The op's keyword parameters (a fresh dict: changing it changes
+        nothing)."""
+        return dict(self._params or {}) if self._fn is not None else {}
 
     # ---- in-place arithmetic -------------------------------------------------
 
@@ -348,8 +432,7 @@ class Tensor:
                 f"in-place {op_name}: shapes {self.shape} and {np.shape(value)}, "
                 f"dtypes {self.dtype} and {np.asarray(value).dtype}: {error}"
             ) from None
-        autograd._inplace_ops.count += 1
-        self._version = autograd._inplace_ops.count  # a graph that saved us can tell
+        autograd.mark_modified(self)  # a graph that saved us (or an alias) can tell
         return self
 
     def __iadd__(self, other: TensorLike) -> Tensor:
@@ -375,8 +458,7 @@ class Tensor:
             )
         value = value.data if isinstance(value, Tensor) else value
         self.data[ops.shape.normalize_index(index)] = value
-        autograd._inplace_ops.count += 1
-        self._version = autograd._inplace_ops.count
+        autograd.mark_modified(self)
 
     # ---- arithmetic dunders (the math lives in ops/) ---------------------------
 

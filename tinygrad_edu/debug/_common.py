@@ -69,9 +69,7 @@ def _in_mode(model: Any, training: bool) -> Iterator[None]:
 def _bump_versions(params: list[Tensor]) -> None:
     """Parameters changed in place: a graph built before must not backprop old values
     (the optimizers do the same after each step)."""
-    autograd._inplace_ops.count += 1
-    for p in params:
-        p._version = autograd._inplace_ops.count
+    autograd.mark_modified(*params)
 
 
 def _eval_loss(model: Any, loss_fn: LossFn, X: np.ndarray, y: np.ndarray) -> float:

@@ -133,7 +133,7 @@ def _raise_anomaly(
 
 
 def _anomaly_hook(fn: type, inputs: tuple, phase: str, results: tuple) -> None:
-    """Installed as ``autograd._anomaly_check`` while ``detect_anomaly`` is on."""
+    """Installed with ``autograd.set_anomaly_hook`` while ``detect_anomaly`` is on."""
     if phase == "forward":
         out = results[0]
         where = _user_frame()
@@ -207,8 +207,7 @@ class detect_anomaly(contextlib.ContextDecorator):
 
     def __enter__(self) -> detect_anomaly:
         if _anomaly.depth == 0:
-            _anomaly.previous = autograd._anomaly_check
-            autograd._anomaly_check = _anomaly_hook
+            _anomaly.previous = autograd.set_anomaly_hook(_anomaly_hook)
         _anomaly.depth += 1
         self._saved_check.append(_anomaly.check_forward)
         _anomaly.check_forward = self.check_forward
@@ -218,7 +217,7 @@ class detect_anomaly(contextlib.ContextDecorator):
         _anomaly.check_forward = self._saved_check.pop()
         _anomaly.depth -= 1
         if _anomaly.depth == 0:
-            autograd._anomaly_check = _anomaly.previous
+            autograd.set_anomaly_hook(_anomaly.previous)
             _anomaly.previous = None
             for entry in list(_anomaly.records.values()):
                 if entry[-1] is not None:

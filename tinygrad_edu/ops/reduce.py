@@ -41,7 +41,7 @@ class _Reduction(Function):
 
     @staticmethod
     def setup(ctx: Context, x: np.ndarray, axis: Any) -> tuple[int, ...]:
-        axes = normalize_axes(axis, x.ndim, ctx.name)
+        axes = normalize_axes(axis, x.ndim, ctx.fn.name)
         ctx.axes, ctx.in_shape, ctx.keep_shape = (
             axes,
             x.shape,

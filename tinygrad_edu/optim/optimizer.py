@@ -93,9 +93,7 @@ class HyperParameters(dict):
 def _mark_modified(params: list[Tensor]) -> None:
     """Tell autograd the parameters changed in place (as PyTorch's version counter
     does), so a graph built before ``step()`` cannot silently backprop old values."""
-    autograd._inplace_ops.count += 1
-    for p in params:
-        p._version = autograd._inplace_ops.count
+    autograd.mark_modified(*params)
 
 
 class Optimizer:
