@@ -96,11 +96,15 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``)."""
+        if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
+            autograd._trace_hook.record_call(self.zero_grad, self)
         for p in self.params:
             p.grad = None
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
+            autograd._trace_hook.record_call(self.step, self)
         lr = self.current_lr
         updated = []
         for p, state in zip(self.params, self.state):

@@ -1,0 +1,378 @@
+"""The recorder: what ``tinygrad_edu.compile`` learns from one eager call.
+
+While a call is traced, autograd calls the recorder (``autograd.set_trace_hook``):
+``record_op`` after every op's forward, ``record_backward`` when backward starts,
+``record_node`` after each node's backward in the sweep, ``record_call`` when an
+optimizer's ``step``/``zero_grad`` (or a module's ``zero_grad``) runs. The eager
+call runs as usual; the recorder writes down, as a flat list of ``Step``s, the same
+NumPy work in the same order, each step a closure without arguments.
+
+Values live in *mirrors*: one Tensor object per traced tensor, made once, whose
+``.data`` each replay overwrites. An op's output mirror is also the op's ``ctx``
+during replay (as the output tensor is in eager mode), so a generic step calls the
+op's own ``forward``/``backward`` with no new object. Parameters and other tensors
+the function captures are not mirrored: steps read them where they live
+(``p.data`` at each call), so assignments to ``.data`` are seen. Gradients flow
+through a list of cells ``G``, one per tensor that receives a gradient.
+
+Read next: ``compiler/lower.py`` (faster steps for the common ops).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import autograd
+from ..autograd import _user_backward, unbroadcast
+from ..tensor import Tensor
+
+
+class Step:
+    """One recorded step: ``run()`` does its NumPy work; the rest describes it."""
+
+    __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run")
+
+    def __init__(self, kind: str, name: str, shapes_in: list, shapes_out: list,
+                 lowered: bool, run: Callable[[], None]) -> None:
+        self.kind, self.name, self.run = kind, name, run
+        self.shapes_in, self.shapes_out, self.lowered = shapes_in, shapes_out, lowered
+
+    def __str__(self) -> str:
+        ins = ", ".join(str(s) for s in self.shapes_in)
+        outs = ", ".join(str(s) for s in self.shapes_out)
+        how = "lowered" if self.lowered else "generic"
+        return f"{self.kind:<9}{self.name:<24}({ins}) -> ({outs})  [{how}]"
+
+
+def _mirror(like: Tensor) -> Tensor:
+    """A fresh tensor object to hold one traced value at replay."""
+    m = object.__new__(Tensor)
+    m.data, m.requires_grad, m._fn, m._grad_acc, m._vc = like.data, False, None, None, None
+    return m
+
+
+def refuse_read(call: str) -> None:
+    """Installed in ``tensor._tracing``: reading a value while tracing is an error."""
+    raise RuntimeError(
+        f"compile: {call} reads a tensor's value into Python while the compiled "
+        "function is being traced; the recording would freeze that value (and an `if` "
+        "on it). Move it outside the compiled function: return the tensor and read "
+        "it on the result"
+    )
+
+
+class Recorder:
+    """Writes down one eager call of a compiled function as ``steps``.
+
+    ``args`` are the call's Tensor arguments; ``arg_box`` is the list through which
+    the replay sees the current call's arguments.
+    """
+
+    def __init__(self, owner: str, args: list[Tensor], arg_box: list) -> None:
+        self.owner, self.thread = owner, threading.get_ident()
+        self.steps: list[Step] = []
+        self.arg_box = arg_box
+        self.arg_mirrors = [_mirror(a) for a in args]
+        self.mirrors: dict[Tensor, Tensor] = dict(zip(args, self.arg_mirrors))
+        self.arg_index = {a: i for i, a in enumerate(args)}
+        self.keep: list = list(args)  # traced tensors stay alive: ids stay unique
+        self.G: list = []  # gradient cells, written and read by the steps
+        self.cells: dict[Tensor, int] = {}  # traced tensor -> its cell
+        self.filled: set[int] = set()  # cells that got a gradient in this backward
+        self.pending: list[Tensor] = []  # leaves whose .grad the backward fills
+        self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
+        self.owners: dict[int, Any] = {}  # optimizers / modules whose calls replay
+        self.grad_buffers: dict[Tensor, Tensor] = {}
+        self.lowerings: dict = {}
+        self.clock = autograd._clock
+        self.after_step = False  # an optimizer step bumps the in-place clock
+
+    # ---- helpers ---------------------------------------------------------------
+
+    def fail(self, what: str) -> None:
+        raise RuntimeError(f"compile({self.owner}): {what}")
+
+    def mine(self) -> bool:
+        """Only the tracing thread's calls are recorded."""
+        return threading.get_ident() == self.thread
+
+    def _check_clock(self) -> None:
+        """Something changed a tensor in place outside an optimizer step: the
+        recording would not see it."""
+        if autograd._clock != self.clock:
+            if self.after_step:
+                self.clock, self.after_step = autograd._clock, False
+                return
+            self.fail(
+                "a tensor was changed in place (+=, -=, item assignment) during the "
+                "traced call; write out-of-place ops (x = x + y) inside a compiled function"
+            )
+
+    def source(self, x: Tensor) -> Tensor:
+        """The object that holds x's value at replay: its mirror, a mirror bound to an
+        argument it was made from (``_from_array(arg.data)``), or x itself (captured)."""
+        m = self.mirrors.get(x)
+        if m is not None:
+            return m
+        bound = self.bind_array(x.data)
+        if bound is not None:
+            m = _mirror(x)
+            index, dtype = bound
+            self.mirrors[x] = m
+            self.keep.append(x)
+            self.add("bind", f"argument {index}", [x.shape], [x.shape], True,
+                     _binder(m, self.arg_mirrors[index], dtype))
+            return m
+        self.leaves[x] = None
+        self.keep.append(x)
+        return x
+
+    def bind_array(self, array: Any) -> tuple[int, Any] | None:
+        """(argument index, dtype to convert to or None) when ``array`` is an
+        argument's array or a converted copy of it (a target made float, say)."""
+        if not isinstance(array, np.ndarray):
+            return None
+        for i, m in enumerate(self.arg_mirrors):
+            data = m.data
+            if array is data or (array.base is not None and array.base is data
+                                 and array.shape == data.shape):
+                return i, None
+        for i, m in enumerate(self.arg_mirrors):
+            data = m.data
+            if array.shape == data.shape and array.size > 1 and np.array_equal(array, data):
+                return i, array.dtype
+        return None
+
+    def add(self, kind: str, name: str, ins: list, outs: list, lowered: bool,
+            run: Callable[[], None]) -> None:
+        self.steps.append(Step(kind, name, ins, outs, lowered, run))
+
+    # ---- forward ---------------------------------------------------------------
+
+    def record_op(self, fn: type, inputs: tuple, params: dict, out: Tensor) -> None:
+        if not self.mine():
+            return
+        self.flush()
+        self._check_clock()
+        sources = tuple([self.source(x) for x in inputs])
+        o = _mirror(out)
+        o._fn, o._inputs, o._saved, o._out = fn, sources, (), None
+        o._needs = out._needs if out._fn is not None else (False,) * len(inputs)
+        o._params, o._stamp = out._params if out._fn is not None else None, 0
+        o.requires_grad = out.requires_grad
+        self.mirrors[out] = o
+        self.keep.append(out)
+        bound = {k: self.bind_array(v) for k, v in params.items()}
+        bound = {k: b for k, b in bound.items() if b is not None}
+        ins = [x.shape for x in inputs]
+        from .lower import lower_forward
+
+        run = lower_forward(self, fn, sources, params, o, out, bound)
+        if run is None:
+            run = _generic_forward(fn, sources, params, o, bound, self.arg_mirrors)
+        self.add("forward", fn.name, ins, [out.shape], run.__name__ == "lowered", run)
+
+    # ---- backward --------------------------------------------------------------
+
+    def record_backward(self, root, grad, seed, order, retain, create, wanted) -> None:
+        if not self.mine():
+            return
+        self.flush()
+        self._check_clock()
+        if create:
+            self.fail("backward(create_graph=True) cannot be compiled; call it eagerly")
+        if wanted is not None:
+            self.fail("tg.grad / tg.gradients inside a compiled function are not "
+                      "supported; call loss.backward() and read .grad")
+        if autograd._anomaly_check is not None:
+            self.fail("anomaly mode (debug.detect_anomaly) is on; compile checks no "
+                      "values at replay, so switch it off or call the function eagerly")
+        if isinstance(grad, Tensor) and grad in self.mirrors:
+            self.fail("backward(grad=...) with a traced tensor is not supported")
+        for t in order:
+            if t._fn is not None and t not in self.mirrors:
+                self.fail(
+                    f"backward reaches <{t._fn.name}> of shape {t.shape}, computed "
+                    "outside this call (a graph kept from an earlier call, retain_graph?)"
+                )
+            if t._watched:
+                self.fail(
+                    f"a tensor of shape {t.shape} has a hook or retain_grad(); hooks "
+                    "(and their replacement gradients) cannot be replayed"
+                )
+        self.filled = set()
+        root_cell = self.cell(root)
+        seed = np.array(seed)
+        seed.flags.writeable = False  # shared by every replay
+        G = self.G
+
+        def run() -> None:
+            G[root_cell] = seed
+
+        self.add("seed", "backward", [], [root.shape], True, run)
+        self.filled.add(root_cell)
+        self.pending = [t for t in order if t._fn is None and t.requires_grad]
+        self.retain = retain
+
+    def cell(self, t: Tensor) -> int:
+        index = self.cells.get(t)
+        if index is None:
+            index = self.cells[t] = len(self.G)
+            self.G.append(None)
+        return index
+
+    def record_node(self, t: Tensor, grads: tuple) -> None:
+        if not self.mine():
+            return
+        o = self.mirrors[t]
+        plan = []
+        for i, (x, gx) in enumerate(zip(t._inputs, grads)):
+            if gx is None or not x.requires_grad:
+                continue
+            target = self.cell(x)
+            plan.append((i, target, x.shape, x.dtype, target in self.filled))
+            self.filled.add(target)
+        from .lower import lower_backward
+
+        run = lower_backward(self, t, o, plan)
+        if run is None:
+            run = _generic_backward(t._fn, o, self.G, self.cells[t], plan)
+        shapes = [t._inputs[i].shape for i, *_ in plan]
+        self.add("backward", t._fn.name, [t.shape], shapes, run.__name__ == "lowered", run)
+
+    def flush(self) -> None:
+        """After a backward: store the leaves' gradients into ``.grad`` (in the order
+        the sweep reached them)."""
+        pending, self.pending = self.pending, []
+        for leaf in pending:
+            index = self.cells.get(leaf)
+            if index is None or index not in self.filled:
+                continue
+            self.source(leaf)
+            which = self.arg_index.get(leaf)
+            buffer = self.grad_buffers.get(leaf)
+            if buffer is None:
+                buffer = self.grad_buffers[leaf] = Tensor._from_array(
+                    np.empty(leaf.shape, leaf.dtype))
+            run = _store_grad(self.G, index, leaf, which, self.arg_box, buffer)
+            self.add("grad", "store .grad", [leaf.shape], [leaf.shape], True, run)
+
+    # ---- optimizer and module calls --------------------------------------------
+
+    def record_call(self, method: Callable, owner: Any) -> None:
+        if not self.mine():
+            return
+        self.flush()
+        self._check_clock()
+        self.owners[id(owner)] = owner
+        name = f"{type(owner).__name__}.{method.__name__}"
+        from .lower import lower_call
+
+        run = lower_call(self, method, owner)
+        lowered = run is not None
+        params = getattr(owner, "params", None)
+        shapes = [f"{len(params)} parameters"] if isinstance(params, list) else []
+        self.add("call", name, shapes, shapes, lowered, run or method)
+        self.after_step = method.__name__ == "step"
+
+    def finish(self) -> None:
+        """The call returned: store pending gradients, and accept the optimizer's
+        version bump if the last event was a step."""
+        self.flush()
+        self._check_clock()
+
+
+# ---- the generic steps: an op's own forward and backward on the mirrors ----------
+
+
+def _binder(m: Tensor, arg: Tensor, dtype: Any) -> Callable[[], None]:
+    if dtype is None:
+        def lowered() -> None:
+            m.data = arg.data
+    else:
+        def lowered() -> None:
+            m.data = arg.data.astype(dtype)
+    return lowered
+
+
+def _generic_forward(fn: type, ins: tuple, params: dict, o: Tensor, bound: dict,
+                     arg_mirrors: list) -> Callable[[], None]:
+    """``o.data = fn.forward(o, *inputs)``: the op's own forward, ctx = the mirror.
+    Parameters made from an argument's array (targets) are made again each call."""
+    forward = fn.forward
+    if bound:
+        def generic() -> None:
+            p = dict(params)
+            for key, (index, dtype) in bound.items():
+                data = arg_mirrors[index].data
+                p[key] = data if dtype is None else data.astype(dtype)
+            o._params = p
+            data = forward(o, *[x.data for x in ins], **p)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+    elif len(ins) == 2 and not params:
+        a, b = ins
+
+        def generic() -> None:
+            data = forward(o, a.data, b.data)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+    elif len(ins) == 1 and not params:
+        (a,) = ins
+
+        def generic() -> None:
+            data = forward(o, a.data)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+    else:
+        def generic() -> None:
+            data = forward(o, *[x.data for x in ins], **params)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+    return generic
+
+
+def _generic_backward(fn: type, o: Tensor, G: list, cell: int, plan: list):
+    """The sweep's work for one node: the op's own backward, then each input's
+    gradient summed back to its shape, cast to its dtype, and added to its cell."""
+    backward, builtin, name = fn.backward, fn.differentiable_backward, fn.name
+
+    def generic() -> None:
+        g = G[cell]
+        if builtin:
+            o._out = o.data
+            grads = backward(o, g)
+            o._out = None
+            if type(grads) is not tuple:
+                grads = (grads,)
+        else:
+            grads = _user_backward(o, g, False)
+        for i, target, shape, dtype, accumulate in plan:
+            gx = grads[i]
+            if gx is None:
+                raise RuntimeError(f"compile: {name}.backward returned None for input "
+                                   f"{i} at replay but a gradient while tracing")
+            if gx.shape != shape:
+                gx = unbroadcast(gx, shape, name)
+            if gx.dtype != dtype:
+                gx = gx.astype(dtype)
+            G[target] = G[target] + gx if accumulate else gx
+
+    return generic
+
+
+def _store_grad(G: list, cell: int, leaf: Tensor, which: int | None, arg_box: list,
+                buffer: Tensor) -> Callable[[], None]:
+    """``.grad`` of a leaf, as the sweep stores it: a fresh gradient is copied into a
+    buffer kept for this leaf (its Tensor is reused by the next call); an existing
+    one gets the sum, as a new tensor."""
+
+    def lowered() -> None:
+        t = leaf if which is None else arg_box[which]
+        previous = t.grad
+        if previous is None:
+            np.copyto(buffer.data, G[cell])
+            t.grad = buffer
+        else:
+            t.grad = Tensor._from_array(previous.data + G[cell])
+
+    return lowered
