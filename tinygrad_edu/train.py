@@ -291,6 +291,28 @@ def _evaluate(
     return means.means()
 
 
+def _compiled_step(model: Callable, loss_fn: Callable, optimizer: Any) -> Callable:
+    """fit's per-batch step under ``tg.compile`` (``fit(..., compile=True)``)."""
+    from .compiler import compile as compile_step
+    from .optim.optimizer import Optimizer
+
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            "fit(compile=True): the optimizer must be a tinygrad_edu.optim optimizer "
+            f"(its step is recorded), got {type(optimizer).__name__}"
+        )
+
+    def train_step(xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
+        optimizer.zero_grad()
+        pred = model(xb)
+        loss = loss_fn(pred, yb)
+        loss.backward()
+        optimizer.step()
+        return pred, loss
+
+    return compile_step(train_step)
+
+
 def fit(
     model: Callable[[Tensor], Tensor],
     loss_fn: Callable[[Tensor, Tensor], Tensor],
@@ -300,6 +322,7 @@ def fit(
     val_loader: Iterable | None = None,
     metrics: MetricsArg | None = (),
     progress: bool = True,
+    compile: bool = False,  # noqa: A002 - the feature's name (tg.compile)
 ) -> History:
     """Train ``model`` by mini-batch gradient descent: the lecture's loop.
 
@@ -334,6 +357,11 @@ def fit(
         arrays and recorded under ``fn.__name__``.
     progress : bool, default True
         Show a tqdm progress bar, only when stderr is a terminal; silent otherwise.
+    compile : bool, default False
+        Run each batch's step (zero_grad, forward, loss, backward, step) through
+        ``tg.compile``: traced on the first batch, replayed after (a last, smaller
+        batch is a second signature). Needs a ``tinygrad_edu.optim`` optimizer; the
+        loss check below then runs after the update.
 
     Returns
     -------
@@ -377,6 +405,7 @@ def fit(
         n_batches: int | None = len(train_loader)  # type: ignore[arg-type]
     except TypeError:
         n_batches = None
+    compiled = _compiled_step(model, loss_fn, optimizer) if compile else None
     history = History()
     # every record exists from the start (empty), so a run stopped in its first epoch
     # still answers history.loss == []
@@ -393,9 +422,12 @@ def fit(
             means = _Means()
             for batch, (xb, yb) in enumerate(train_loader, start=1):
                 xb, yb = _as_batch(xb), _as_batch(yb)
-                optimizer.zero_grad()
-                pred = model(xb)
-                loss = loss_fn(pred, yb)
+                if compiled is None:
+                    optimizer.zero_grad()
+                    pred = model(xb)
+                    loss = loss_fn(pred, yb)
+                else:  # the whole step, replayed (the update is already done)
+                    pred, loss = compiled(xb, yb)
                 value = _loss_value(loss)
                 if not math.isfinite(value):
                     err = FloatingPointError(
@@ -407,8 +439,9 @@ def fit(
                     )
                     err.history = history  # type: ignore[attr-defined]
                     raise err
-                loss.backward()
-                optimizer.step()
+                if compiled is None:
+                    loss.backward()
+                    optimizer.step()
                 values = {"loss": value}
                 values.update(
                     (name, float(fn(pred.data, yb.data))) for name, fn in named

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import autograd
 from ..ops._util import zero_of
 
 
@@ -364,6 +365,45 @@ def lower_backward(rec, t, o, plan: list):
 
 
 def lower_call(rec, method: Callable, owner: Any):
-    """Optimizer steps and zero_grad replay as the owner's own method (their NumPy
-    update is already in place, into buffers kept between steps)."""
-    return None
+    """``SGD.step`` gets a lowered step (SGD._update's NumPy calls, with a scratch
+    array per parameter made once); every other call (zero_grad, other optimizers,
+    subclasses) replays as the owner's own method, whose update is already in place."""
+    from ..optim.sgd import SGD
+
+    if type(owner) is not SGD or method.__name__ != "step":
+        return None
+    scratch = [(p, np.empty_like(p.data), np.empty_like(p.data)) for p in owner.params]
+
+    def lowered() -> None:
+        hyper, states = owner.hyper, owner.state  # (read each call: load_state_dict)
+        lr, momentum, weight_decay = owner.current_lr, hyper["momentum"], hyper["weight_decay"]
+        updated = []
+        for (p, step, decayed), state in zip(scratch, states):
+            if p.grad is None:
+                continue
+            param, grad = p.data, p.grad.data
+            if weight_decay:  # g + λθ
+                np.multiply(param, weight_decay, out=decayed)
+                decayed += grad
+                grad = decayed
+            np.multiply(grad, lr, out=step)
+            if momentum == 0:
+                param -= step
+            else:
+                v = state.get("velocity")
+                if v is None:
+                    v = state["velocity"] = np.zeros_like(param)
+                v *= momentum
+                v -= step
+                if hyper["nesterov"]:
+                    param -= step
+                    np.multiply(v, momentum, out=step)
+                    param += step
+                else:
+                    param += v
+            updated.append(p)
+        owner.steps += 1
+        if updated:
+            autograd.mark_modified(*updated)
+
+    return lowered
