@@ -28,6 +28,7 @@ import numpy as np
 from .. import autograd
 from ..autograd import _user_backward, unbroadcast
 from ..tensor import Tensor
+from .lower import lower_backward, lower_call, lower_forward
 
 
 class Step:
@@ -117,7 +118,7 @@ class Recorder:
         m = self.mirrors.get(x)
         if m is not None:
             return m
-        bound = self.bind_array(x.data)
+        bound = None if x.requires_grad else self.bind_array(x.data)
         if bound is not None:
             m = _mirror(x)
             index, dtype = bound
@@ -168,8 +169,6 @@ class Recorder:
         bound = {k: self.bind_array(v) for k, v in params.items()}
         bound = {k: b for k, b in bound.items() if b is not None}
         ins = [x.shape for x in inputs]
-        from .lower import lower_forward
-
         run = lower_forward(self, fn, sources, params, o, out, bound)
         if run is None:
             run = _generic_forward(fn, sources, params, o, bound, self.arg_mirrors)
@@ -235,8 +234,6 @@ class Recorder:
             target = self.cell(x)
             plan.append((i, target, x.shape, x.dtype, target in self.filled))
             self.filled.add(target)
-        from .lower import lower_backward
-
         run = lower_backward(self, t, o, plan)
         if run is None:
             run = _generic_backward(t._fn, o, self.G, self.cells[t], plan)
@@ -269,8 +266,6 @@ class Recorder:
         self._check_clock()
         self.owners[id(owner)] = owner
         name = f"{type(owner).__name__}.{method.__name__}"
-        from .lower import lower_call
-
         run = lower_call(self, method, owner)
         lowered = run is not None
         params = getattr(owner, "params", None)
