@@ -340,3 +340,11 @@ def test_check_true_passes_and_leaves_the_compiled_state():
         run(tg.Tensor(_xor()[0]), tg.Tensor(_xor()[1]))
     model_params = [s for s in run.last.leaves if s.requires_grad]
     assert all(a.tobytes() == b.data.tobytes() for a, b in zip(eager, model_params))
+
+
+def test_plan_to_dot_draws_one_box_per_step():
+    _, _, run = _train("xor_sgd_momentum", True, steps=2)
+    dot = tg.compiler.plan_to_dot(run)
+    assert dot.startswith("digraph plan {") and dot.endswith("}")
+    assert dot.count("[label=") == len(run.plan)
+    assert dot.count("fillcolor") == sum(s.lowered for s in run.plan)

@@ -17,7 +17,7 @@ on NumPy arrays, with no Tensor and no op record made per step.
 ...     opt.step()
 ...     return loss
 >>> [round(step(tg.Tensor([1.0, 1.0])).item(), 4) for _ in range(3)]
-[4.0, 0.64, 0.1024]
+[4.0, 1.44, 0.5184]
 """
 
 from __future__ import annotations
@@ -254,6 +254,28 @@ def compile(fn: Callable | None = None, *, check: bool = False) -> Any:  # noqa:
     if not callable(fn):
         raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
     return Compiled(fn, check)
+
+
+def plan_to_dot(step: Compiled) -> str:
+    """The latest recording of ``step`` as Graphviz DOT text: one box per step, in
+    replay order, lowered steps filled (``viz.render``-able, like ``viz.to_dot``).
+
+    >>> import tinygrad_edu as tg
+    >>> w = tg.Tensor([1.0], requires_grad=True)
+    >>> f = tg.compile(lambda x: (w * x).sum().backward())
+    >>> f(tg.Tensor([2.0])); print(plan_to_dot(f).splitlines()[0])
+    digraph plan {
+    """
+    lines = ["digraph plan {", "  rankdir=TB;", '  node [shape=box, fontname="monospace"];']
+    for i, s in enumerate(step.plan):
+        shapes = ", ".join(str(x) for x in s.shapes_out)
+        fill = ', style=filled, fillcolor="#d8ecd8"' if s.lowered else ""
+        label = f"{i}: {s.kind} {s.name}\\n-> {shapes}".replace('"', "'")
+        lines.append(f'  s{i} [label="{label}"{fill}];')
+        if i:
+            lines.append(f"  s{i - 1} -> s{i};")
+    lines.append("}")
+    return "\n".join(lines)
 
 
 # ---- check=True: the state a step changes, saved, restored, compared ----------------
