@@ -348,3 +348,30 @@ def test_plan_to_dot_draws_one_box_per_step():
     assert dot.startswith("digraph plan {") and dot.endswith("}")
     assert dot.count("[label=") == len(run.plan)
     assert dot.count("fillcolor") == sum(s.lowered for s in run.plan)
+
+
+def test_a_parameter_of_another_shape_or_dtype_records_again():
+    w = nn.Parameter([1.0, 2.0])
+    step = tg.compile(lambda x: (w * x).sum())
+    x = tg.Tensor([1.0, 1.0])
+    step(x), step(x)
+    w.data = np.array([1.0, 2.0, 3.0], np.float32)
+    assert step(tg.Tensor([1.0, 1.0, 1.0])).item() == 6.0  # (x's shape changed too)
+    w.data = np.array([1.0, 2.0, 4.0])  # float64 now: the same argument signature
+    out = step(tg.Tensor([1.0, 1.0, 1.0]))
+    assert out.item() == 7.0 and out.dtype == np.float64 and step.traces == 3
+
+
+def test_gradients_without_zero_grad_accumulate_as_in_eager():
+    results = []
+    for compiled in (False, True):
+        w = nn.Parameter([1.0, 2.0])
+
+        def step(x):
+            (w * w * x).sum().backward()  # no zero_grad: .grad sums over calls
+
+        run = tg.compile(step) if compiled else step
+        for _ in range(3):
+            run(tg.Tensor([1.0, 3.0]))
+        results.append(w.grad.data.copy())
+    assert results[0].tolist() == results[1].tolist() == [6.0, 36.0]

@@ -27,6 +27,7 @@ import functools
 import threading
 import warnings
 from collections import OrderedDict
+from operator import attrgetter, is_not
 from typing import Any, Callable
 
 import numpy as np
@@ -36,6 +37,7 @@ from ..optim.optimizer import Optimizer
 from ..tensor import Tensor, _tracing
 from .record import Recorder, refuse_read
 
+_data = attrgetter("data")
 MAX_SIGNATURES = 8  # recordings kept per compiled function (least recently used goes)
 
 
@@ -48,9 +50,22 @@ class Recording:
         self.arg_mirrors = recorder.arg_mirrors
         self.arg_box = arg_box
         self.leaves = list(recorder.leaves)
+        self.arrays = [t.data for t in self.leaves]  # their storage while tracing
         self.owners = list(recorder.owners.values())
         self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
         self.keep = recorder.keep  # the traced tensors: ids of mirrors stay unique
+
+    def fits(self) -> bool:
+        """The guard on captured tensors: same storage as last time (one identity
+        test each), or a new array (``p.data = ...``, load_state_dict) of the same
+        shape and dtype. Another shape or dtype needs a new recording."""
+        if not any(map(is_not, map(_data, self.leaves), self.arrays)):
+            return True
+        for t, old in zip(self.leaves, self.arrays):
+            if t.data.shape != old.shape or t.data.dtype != old.dtype:
+                return False
+        self.arrays = [t.data for t in self.leaves]
+        return True
 
     def replay(self, args: list[Tensor]) -> Any:
         for m, a in zip(self.arg_mirrors, args):
@@ -109,7 +124,7 @@ class Compiled:
             self._busy = True
         try:
             recording = self.cache.get(key)
-            if recording is None:
+            if recording is None or not recording.fits():
                 return self._trace(key, args, kwargs, tensors)
             self.cache.move_to_end(key)
             self.last = recording
@@ -167,6 +182,7 @@ class Compiled:
         outputs = self._outputs(result, recorder)
         recording = Recording(recorder, arg_box, outputs)
         self.traces += 1
+        self.cache.pop(key, None)  # (a guard miss replaces its recording)
         if len(self.cache) >= MAX_SIGNATURES:
             self.cache.popitem(last=False)
             warnings.warn(

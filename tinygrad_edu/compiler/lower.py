@@ -80,9 +80,10 @@ def _lower_matmul(fn, ins, out, needs, param):
     return forward, backward
 
 
-def _binary(ufunc: np.ufunc, grad_a: Callable | None, grad_b: Callable | None):
+def _binary(ufunc: np.ufunc, grad_a: Callable | None, grad_b: Callable | None,
+            passes: tuple = ()):
     """An elementwise op ``ufunc(a, b)`` whose backward is ``grad_a(g, a, b, buf)``,
-    ``grad_b(...)`` (a gradient that is g itself is passed on, as the op does)."""
+    ``grad_b(...)``; ``passes``: the inputs that get g itself, as the op gives it."""
 
     def lower(fn, ins, out, needs, param):
         a, b = ins
@@ -98,6 +99,7 @@ def _binary(ufunc: np.ufunc, grad_a: Callable | None, grad_b: Callable | None):
             return (grad_a(g, a.data, b.data, ga) if needs[0] else None,
                     grad_b(g, a.data, b.data, gb) if needs[1] else None)
 
+        backward.passes = passes
         return forward, backward
 
     return lower
@@ -277,9 +279,9 @@ def _lower_l2_penalty(fn, ins, out, needs, param):
 _LOWER: dict[str, Callable] = {
     "linear": _lower_linear,
     "matmul": _lower_matmul,
-    "add": _binary(np.add, lambda g, a, b, o: g, lambda g, a, b, o: g),
+    "add": _binary(np.add, lambda g, a, b, o: g, lambda g, a, b, o: g, passes=(0, 1)),
     "subtract": _binary(np.subtract, lambda g, a, b, o: g,
-                        lambda g, a, b, o: np.negative(g, out=o)),
+                        lambda g, a, b, o: np.negative(g, out=o), passes=(0,)),
     "multiply": _binary(np.multiply, lambda g, a, b, o: np.multiply(g, b, out=o),
                         lambda g, a, b, o: np.multiply(g, a, out=o)),
     "divide": _binary(np.divide, lambda g, a, b, o: np.divide(g, b, out=o), None),
@@ -346,10 +348,12 @@ def lower_backward(rec, t, o, plan: list):
     if backward is None:
         return None
     G, cell = rec.G, rec.cells[t]
+    passes = getattr(backward, "passes", ())
     targets = []
     for i, target, shape, dtype, accumulate in plan:
         acc = np.empty(shape, dtype) if accumulate else None
         targets.append((i, target, acc))
+        rec.exclusive[target] = accumulate or i not in passes  # (for .grad aliasing)
 
     if len(targets) == 1 and targets[0][2] is None:  # (a chain: one input, no sum)
         (i, target, _), = targets

@@ -87,6 +87,11 @@ class Recorder:
         self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
         self.owners: dict[int, Any] = {}  # optimizers / modules whose calls replay
         self.grad_buffers: dict[Tensor, Tensor] = {}
+        self.exclusive: dict[int, bool] = {}  # cell -> holds an array no one else has
+        self.zeroed: set = set()  # leaves a recorded zero_grad cleared (since a store)
+        self.stores: list = []  # (step, cell, leaf, which, buffer, may alias)
+        self.done: set = set()  # nodes whose backward was recorded
+        self.reused = False  # a graph was backpropagated twice (retain_graph)
         self.lowerings: dict = {}
         self.clock = autograd._clock
         self.after_step = False  # an optimizer step bumps the in-place clock
@@ -213,6 +218,7 @@ class Recorder:
 
         self.add("seed", "backward", [], [root.shape], True, run)
         self.filled.add(root_cell)
+        self.exclusive[root_cell] = False
         self.pending = [t for t in order if t._fn is None and t.requires_grad]
         self.retain = retain
 
@@ -227,6 +233,9 @@ class Recorder:
         if not self.mine():
             return
         o = self.mirrors[t]
+        if t in self.done:
+            self.reused = True
+        self.done.add(t)
         plan = []
         for i, (x, gx) in enumerate(zip(t._inputs, grads)):
             if gx is None or not x.requires_grad:
@@ -237,6 +246,7 @@ class Recorder:
         run = lower_backward(self, t, o, plan)
         if run is None:
             run = _generic_backward(t._fn, o, self.G, self.cells[t], plan)
+            self.exclusive.update((target, False) for _, target, *_ in plan)
         shapes = [t._inputs[i].shape for i, *_ in plan]
         self.add("backward", t._fn.name, [t.shape], shapes, run.__name__ == "lowered", run)
 
@@ -254,8 +264,10 @@ class Recorder:
             if buffer is None:
                 buffer = self.grad_buffers[leaf] = Tensor._from_array(
                     np.empty(leaf.shape, leaf.dtype))
-            run = _store_grad(self.G, index, leaf, which, self.arg_box, buffer)
-            self.add("grad", "store .grad", [leaf.shape], [leaf.shape], True, run)
+            self.add("grad", "store .grad", [leaf.shape], [leaf.shape], True, None)
+            alias = leaf in self.zeroed and self.exclusive.get(index, False)
+            self.stores.append((self.steps[-1], index, leaf, which, buffer, alias))
+            self.zeroed.discard(leaf)
 
     # ---- optimizer and module calls --------------------------------------------
 
@@ -272,12 +284,18 @@ class Recorder:
         shapes = [f"{len(params)} parameters"] if isinstance(params, list) else []
         self.add("call", name, shapes, shapes, lowered, run or method)
         self.after_step = method.__name__ == "step"
+        if method.__name__ == "zero_grad":
+            cleared = params if isinstance(params, list) else list(owner.parameters())
+            self.zeroed.update(cleared)
 
     def finish(self) -> None:
         """The call returned: store pending gradients, and accept the optimizer's
         version bump if the last event was a step."""
         self.flush()
         self._check_clock()
+        for step, index, leaf, which, buffer, alias in self.stores:
+            alias = alias and not self.reused
+            step.run = _store_grad(self.G, index, leaf, which, self.arg_box, buffer, alias)
 
 
 # ---- the generic steps: an op's own forward and backward on the mirrors ----------
@@ -356,16 +374,21 @@ def _generic_backward(fn: type, o: Tensor, G: list, cell: int, plan: list):
 
 
 def _store_grad(G: list, cell: int, leaf: Tensor, which: int | None, arg_box: list,
-                buffer: Tensor) -> Callable[[], None]:
-    """``.grad`` of a leaf, as the sweep stores it: a fresh gradient is copied into a
-    buffer kept for this leaf (its Tensor is reused by the next call); an existing
-    one gets the sum, as a new tensor."""
+                buffer: Tensor, alias: bool) -> Callable[[], None]:
+    """``.grad`` of a leaf, as the sweep stores it: a fresh gradient goes into a
+    Tensor kept for this leaf (reused by the next call) -- the array itself when
+    ``alias`` (a buffer only this gradient uses, and the step zeroes the gradient
+    first, so no sum with the previous one is ever needed), else a copy; an
+    existing gradient gets the sum, as a new tensor."""
 
     def lowered() -> None:
         t = leaf if which is None else arg_box[which]
         previous = t.grad
         if previous is None:
-            np.copyto(buffer.data, G[cell])
+            if alias:
+                buffer.data = G[cell]
+            else:
+                np.copyto(buffer.data, G[cell])
             t.grad = buffer
         else:
             t.grad = Tensor._from_array(previous.data + G[cell])
