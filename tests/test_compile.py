@@ -375,3 +375,68 @@ def test_gradients_without_zero_grad_accumulate_as_in_eager():
             run(tg.Tensor([1.0, 3.0]))
         results.append(w.grad.data.copy())
     assert results[0].tolist() == results[1].tolist() == [6.0, 36.0]
+
+
+# ---- the examples' training loops, eagerly and compiled ------------------------------
+
+
+def _example_08_runs(compiled):
+    """examples/08_mlp_training.py's three fits (fewer epochs), and 04's own loop."""
+    from tinygrad_edu.data import DataLoader, datasets
+
+    def bce(logits, target):
+        return F.binary_cross_entropy_with_logits(logits.reshape(-1), target)
+
+    tg.manual_seed(0)
+    results = []
+    X, y = datasets.logic_gate("xor")
+    net = nn.MLP([2, 4, 1], activation="tanh")
+    h = tg.train.fit(net, bce, optim.Adam(net.parameters(), lr=0.1),
+                     DataLoader(X, y, batch_size=4), epochs=30, metrics="accuracy",
+                     progress=False, compile=compiled)
+    results.append((net, h.history))
+    X, y = datasets.moons(n=120, noise=0.15)
+    net = nn.MLP([2, 16, 16, 1], activation="relu")
+    h = tg.train.fit(net, bce, optim.SGD(net.parameters(), lr=0.1, momentum=0.9),
+                     DataLoader(X[:100], y[:100].astype(X.dtype), batch_size=32),
+                     val_loader=DataLoader(X[100:], y[100:].astype(X.dtype),
+                                           batch_size=256, shuffle=False),
+                     epochs=4, metrics="accuracy", progress=False, compile=compiled)
+    results.append((net, h.history))
+    X, y = datasets.spiral(n_per_class=20, n_classes=3, noise=0.2)
+    net = nn.MLP([2, 16, 16, 3], activation="relu")
+    h = tg.train.fit(net, F.cross_entropy, optim.Adam(net.parameters(), lr=0.01),
+                     DataLoader(X, y, batch_size=32), epochs=4, metrics="accuracy",
+                     progress=False, compile=compiled)
+    results.append((net, h.history))
+    return results
+
+
+def test_example_08_trains_the_same_compiled():
+    for (net_a, hist_a), (net_b, hist_b) in zip(_example_08_runs(False),
+                                                _example_08_runs(True)):
+        assert hist_a == hist_b
+        for a, b in zip(net_a.parameters(), net_b.parameters()):
+            assert a.data.tobytes() == b.data.tobytes()
+
+
+def test_example_04_perceptron_loop_compiled():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y_pm = np.array([-1.0, -1.0, -1.0, 1.0], np.float32)
+    finals = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = nn.Perceptron(2)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(xt, target):
+            opt.zero_grad()
+            loss = F.perceptron_loss(model(xt), target)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = tg.compile(step) if compiled else step
+        losses = [run(tg.Tensor(x), tg.Tensor(y_pm)).item() for _ in range(30)]
+        finals.append((losses, [p.data.tobytes() for p in model.parameters()]))
+    assert finals[0] == finals[1]
