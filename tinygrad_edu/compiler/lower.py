@@ -57,7 +57,7 @@ def _lower_linear(fn, ins, out, needs, param):
         if need_w:
             grads[1] = np.matmul(g.T, x.data, out=gw)
         if b is not None:
-            grads.append(np.sum(g, axis=0, out=gb) if need_b else None)
+            grads.append(np.add.reduce(g, axis=0, out=gb) if need_b else None)
         return tuple(grads)
 
     return forward, backward
@@ -168,8 +168,8 @@ def _lower_sum(fn, ins, out, needs, param):
     keep_shape = keepdims_shape(x.data.shape, axes)
     buf, gx = _buffer(out.data), _buffer(x.data)
 
-    def forward() -> np.ndarray:
-        return np.sum(x.data, axis=axes, keepdims=keepdims, out=buf)
+    def forward() -> np.ndarray:  # (x.sum(...) is np.add.reduce; np.sum adds a layer)
+        return np.add.reduce(x.data, axis=axes, keepdims=keepdims, out=buf)
 
     def backward(g: np.ndarray) -> tuple:
         gx[...] = g.reshape(keep_shape)
@@ -193,10 +193,10 @@ def _lower_cross_entropy(fn, ins, out, needs, param):
 
     def forward() -> np.ndarray:
         data, targets = x.data, param("targets")
-        np.max(data, axis=1, keepdims=True, out=m)
+        np.maximum.reduce(data, axis=1, keepdims=True, out=m)
         np.subtract(data, m, out=e)
         np.exp(e, out=e)
-        np.sum(e, axis=1, keepdims=True, out=total)
+        np.add.reduce(e, axis=1, keepdims=True, out=total)
         np.log(total[:, 0], out=lse)
         np.add(lse, m[:, 0], out=lse)
         np.subtract(lse, data[rows, targets], out=losses)
@@ -226,6 +226,7 @@ def _lower_hinge(fn, ins, out, needs, param):
     losses, mistakes_b = np.empty_like(short), np.empty(short.shape, bool)
     mistakes, scale = np.empty_like(short), np.empty_like(short)
     buf, gs, gy = _buffer(out.data), _buffer(short), _buffer(short)
+    size = short.size
     zero = zero_of(short.dtype)
     compare = np.greater_equal if fn.boundary_is_mistake else np.greater
 
@@ -234,9 +235,11 @@ def _lower_hinge(fn, ins, out, needs, param):
         np.subtract(fn.margin, short, out=short)
         np.maximum(short, zero, out=losses)
         compare(short, zero, out=mistakes_b)
-        mistakes[...] = mistakes_b
+        np.copyto(mistakes, mistakes_b)  # (astype: exact)
         total = np.add.reduce(losses, axis=None)
-        buf[...] = total / losses.size if reduction == "mean" else total
+        if reduction == "mean":
+            return np.divide(total, size, out=buf)
+        buf[...] = total
         return buf
 
     def backward(g: np.ndarray) -> tuple:
@@ -252,6 +255,22 @@ def _lower_hinge(fn, ins, out, needs, param):
 
     if s.data.shape != short.shape or y.data.shape != short.shape:
         return None
+    return forward, backward
+
+
+def _lower_reshape(fn, ins, out, needs, param):
+    """out = x.reshape(shape) (a view, made again each call: x may be new);
+    gx = g.reshape(x's shape) (a view of g: passed on, not a buffer of its own)."""
+    (x,) = ins
+    shape, in_shape = param("shape"), x.data.shape
+
+    def forward() -> np.ndarray:
+        return x.data.reshape(shape)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (g.reshape(in_shape),)
+
+    forward.fixed, backward.passes = False, (0,)
     return forward, backward
 
 
@@ -289,6 +308,7 @@ _LOWER: dict[str, Callable] = {
     "tanh": _unary(np.tanh, _tanh_grad),
     "sigmoid": _unary(_sigmoid_forward, _sigmoid_grad),
     "sum": _lower_sum,
+    "reshape": _lower_reshape,
     "cross_entropy": _lower_cross_entropy,
     "hinge_loss": _lower_hinge,
     "perceptron_loss": _lower_hinge,
@@ -317,9 +337,11 @@ def lower_forward(rec, fn: type, sources: tuple, params: dict, o, out, bound: di
     forward, backward = made
     o.data = forward()  # the buffer: downstream steps read it through o.data
     rec.lowerings[o] = backward
+    if getattr(forward, "fixed", True):
+        return forward  # it writes into the buffer o.data already is
 
-    def lowered() -> None:
-        forward()
+    def lowered() -> None:  # a new array (a view) each call
+        o.data = forward()
 
     return lowered
 

@@ -175,9 +175,10 @@ class Recorder:
         bound = {k: b for k, b in bound.items() if b is not None}
         ins = [x.shape for x in inputs]
         run = lower_forward(self, fn, sources, params, o, out, bound)
+        lowered = run is not None
         if run is None:
             run = _generic_forward(fn, sources, params, o, bound, self.arg_mirrors)
-        self.add("forward", fn.name, ins, [out.shape], run.__name__ == "lowered", run)
+        self.add("forward", fn.name, ins, [out.shape], lowered, run)
 
     # ---- backward --------------------------------------------------------------
 
@@ -244,11 +245,12 @@ class Recorder:
             plan.append((i, target, x.shape, x.dtype, target in self.filled))
             self.filled.add(target)
         run = lower_backward(self, t, o, plan)
+        lowered = run is not None
         if run is None:
             run = _generic_backward(t._fn, o, self.G, self.cells[t], plan)
             self.exclusive.update((target, False) for _, target, *_ in plan)
         shapes = [t._inputs[i].shape for i, *_ in plan]
-        self.add("backward", t._fn.name, [t.shape], shapes, run.__name__ == "lowered", run)
+        self.add("backward", t._fn.name, [t.shape], shapes, lowered, run)
 
     def flush(self) -> None:
         """After a backward: store the leaves' gradients into ``.grad`` (in the order
