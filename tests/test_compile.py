@@ -440,3 +440,46 @@ def test_example_04_perceptron_loop_compiled():
         losses = [run(tg.Tensor(x), tg.Tensor(y_pm)).item() for _ in range(30)]
         finals.append((losses, [p.data.tobytes() for p in model.parameters()]))
     assert finals[0] == finals[1]
+
+
+def test_replay_makes_no_tensor_and_runs_no_op():
+    import gc
+
+    from tinygrad_edu import autograd
+
+    _, _, run = _train("moons_adam", True, steps=2)
+    x, y = (tg.Tensor(a) for a in _moons())
+
+    class Counter:
+        ops = 0
+
+        def record_op(self, *args):
+            Counter.ops += 1
+
+        def record_call(self, *args):
+            pass
+
+    def tensors():
+        gc.collect()
+        return sum(isinstance(o, tg.Tensor) for o in gc.get_objects())
+
+    run(x, y)
+    before = tensors()
+    previous = autograd.set_trace_hook(Counter())
+    try:
+        for _ in range(20):
+            run(x, y)
+    finally:
+        autograd.set_trace_hook(previous)
+    assert Counter.ops == 0 and tensors() == before
+
+
+def test_compiled_functions_do_not_nest():
+    w, _ = _simple()
+    inner = tg.compile(lambda x: w * x)
+    outer = tg.compile(lambda x: inner(x) * 2)
+    with pytest.raises(RuntimeError, match="do not nest"):
+        outer(tg.Tensor([1.0, 1.0]))
+    inner(tg.Tensor([1.0, 1.0])), inner(tg.Tensor([1.0, 1.0]))  # recorded: a replay
+    with pytest.raises(RuntimeError, match="do not nest"):
+        outer(tg.Tensor([1.0, 1.0]))

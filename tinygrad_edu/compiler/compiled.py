@@ -53,7 +53,6 @@ class Recording:
         self.arrays = [t.data for t in self.leaves]  # their storage while tracing
         self.owners = list(recorder.owners.values())
         self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
-        self.keep = recorder.keep  # the traced tensors: ids of mirrors stay unique
 
     def fits(self) -> bool:
         """The guard on captured tensors: same storage as last time (one identity
@@ -123,6 +122,12 @@ class Compiled:
                 )
             self._busy = True
         try:
+            if _tracing.refuse is not None:  # (this thread traces another function)
+                raise RuntimeError(
+                    f"compile({self.name}): called while another compiled function is "
+                    "being traced; compiled functions do not nest (its replay would "
+                    "be invisible to the outer recording): call it eagerly there"
+                )
             recording = self.cache.get(key)
             if recording is None or not recording.fits():
                 return self._trace(key, args, kwargs, tensors)
@@ -159,8 +164,8 @@ class Compiled:
     def _trace(self, key: tuple, args: tuple, kwargs: dict, tensors: list) -> Any:
         if autograd._trace_hook is not None:
             raise RuntimeError(
-                f"compile({self.name}): called while another compiled function is "
-                "being traced; compiled functions do not nest"
+                f"compile({self.name}): another thread is tracing a compiled function; "
+                "one trace runs at a time (replays may run in parallel)"
             )
         arg_box: list = []
         recorder = Recorder(self.name, tensors, arg_box)

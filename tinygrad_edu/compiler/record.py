@@ -221,7 +221,6 @@ class Recorder:
         self.filled.add(root_cell)
         self.exclusive[root_cell] = False
         self.pending = [t for t in order if t._fn is None and t.requires_grad]
-        self.retain = retain
 
     def cell(self, t: Tensor) -> int:
         index = self.cells.get(t)
