@@ -172,12 +172,17 @@ class Compiled:
         rng_state = _rng.get_rng().bit_generator.state
         autograd.set_trace_hook(recorder)
         _tracing.refuse = refuse_read
+        # a trace allocates many small objects that all live on (steps, closures,
+        # buffers): the cyclic collector's passes over them would find nothing
+        paused = autograd._collector.pause(autograd._collector.min_nodes)
         try:
             result = self.fn(*args, **kwargs)
             recorder.finish()
         finally:
             autograd.set_trace_hook(None)
             _tracing.refuse = None
+            if paused:
+                autograd._collector.resume()
         if _rng.get_rng().bit_generator.state != rng_state:
             raise RuntimeError(
                 f"compile({self.name}): the function drew random numbers (dropout in "

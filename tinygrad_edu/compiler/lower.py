@@ -10,9 +10,11 @@ other op (and every user ``Function``) replays through its own forward/backward.
 Each ``_lower_<op>`` gets ``(fn, ins, out, needs, param)`` -- the op, the input mirrors (read
 ``.data`` at each call: parameters live where they are), the eager output, which
 inputs want a gradient, and ``param(key)`` giving a keyword parameter's current
-value -- and returns ``(forward, backward)``: ``forward()`` fills the output buffer,
-``backward(g)`` returns one gradient per input (None where none is wanted), written
-into buffers too. It returns None to decline (shapes it does not handle).
+value -- and returns ``(forward, backward, buffer)``: ``forward()`` fills the output
+``buffer`` (or returns a new view when ``buffer`` is None), ``backward(g)`` returns
+one gradient per input (None where none is wanted), written into buffers too. It
+returns None to decline (shapes it does not handle). Nothing runs while tracing:
+the eager call computes the values; the buffers are first filled by the replay.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def _lower_linear(fn, ins, out, needs, param):
             grads.append(np.add.reduce(g, axis=0, out=gb) if need_b else None)
         return tuple(grads)
 
-    return forward, backward
+    return forward, backward, buf
 
 
 def _lower_matmul(fn, ins, out, needs, param):
@@ -77,7 +79,7 @@ def _lower_matmul(fn, ins, out, needs, param):
         return (np.matmul(g, b.data.swapaxes(-1, -2), out=ga) if needs[0] else None,
                 np.matmul(a.data.swapaxes(-1, -2), g, out=gb) if needs[1] else None)
 
-    return forward, backward
+    return forward, backward, buf
 
 
 def _binary(ufunc: np.ufunc, grad_a: Callable | None, grad_b: Callable | None,
@@ -100,7 +102,7 @@ def _binary(ufunc: np.ufunc, grad_a: Callable | None, grad_b: Callable | None,
                     grad_b(g, a.data, b.data, gb) if needs[1] else None)
 
         backward.passes = passes
-        return forward, backward
+        return forward, backward, buf
 
     return lower
 
@@ -118,7 +120,7 @@ def _unary(ufunc: Callable, grad: Callable, scratch: bool = False):
         def backward(g: np.ndarray) -> tuple:
             return (grad(g, x.data, buf, gx, tmp),)
 
-        return forward, backward
+        return forward, backward, buf
 
     return lower
 
@@ -136,7 +138,7 @@ def _lower_relu(fn, ins, out, needs, param):
     def backward(g: np.ndarray) -> tuple:
         return (np.multiply(g, positive, out=gx),)
 
-    return forward, backward
+    return forward, backward, buf
 
 
 def _tanh_grad(g, x, y, gx, tmp):  # g * (1 - y²)
@@ -175,7 +177,7 @@ def _lower_sum(fn, ins, out, needs, param):
         gx[...] = g.reshape(keep_shape)
         return (gx,)
 
-    return forward, backward
+    return forward, backward, buf
 
 
 def _lower_cross_entropy(fn, ins, out, needs, param):
@@ -213,7 +215,7 @@ def _lower_cross_entropy(fn, ins, out, needs, param):
         gx[rows, saved[0]] -= g
         return (gx,)
 
-    return forward, backward
+    return forward, backward, buf
 
 
 def _lower_hinge(fn, ins, out, needs, param):
@@ -255,7 +257,7 @@ def _lower_hinge(fn, ins, out, needs, param):
 
     if s.data.shape != short.shape or y.data.shape != short.shape:
         return None
-    return forward, backward
+    return forward, backward, buf
 
 
 def _lower_reshape(fn, ins, out, needs, param):
@@ -270,8 +272,8 @@ def _lower_reshape(fn, ins, out, needs, param):
     def backward(g: np.ndarray) -> tuple:
         return (g.reshape(in_shape),)
 
-    forward.fixed, backward.passes = False, (0,)
-    return forward, backward
+    backward.passes = (0,)
+    return forward, backward, None  # (no buffer: a view, made each call)
 
 
 def _lower_l2_penalty(fn, ins, out, needs, param):
@@ -292,7 +294,7 @@ def _lower_l2_penalty(fn, ins, out, needs, param):
         return tuple([np.multiply(twice, p.data, out=gp) if need else None
                       for p, gp, need in zip(ins, grads, needs)])
 
-    return forward, backward
+    return forward, backward, buf
 
 
 _LOWER: dict[str, Callable] = {
@@ -334,11 +336,11 @@ def lower_forward(rec, fn: type, sources: tuple, params: dict, o, out, bound: di
     made = maker(fn, sources, out, needs, param)
     if made is None:
         return None
-    forward, backward = made
-    o.data = forward()  # the buffer: downstream steps read it through o.data
+    forward, backward, buffer = made
     rec.lowerings[o] = backward
-    if getattr(forward, "fixed", True):
-        return forward  # it writes into the buffer o.data already is
+    if buffer is not None:
+        o.data = buffer  # downstream steps read it through o.data; filled at replay
+        return forward
 
     def lowered() -> None:  # a new array (a view) each call
         o.data = forward()
