@@ -27,8 +27,8 @@ from .. import autograd
 from ..ops._util import zero_of
 
 
-def _buffer(like: Any) -> np.ndarray:
-    return np.empty(np.shape(like), np.asarray(like).dtype)
+def _buffer(like: np.ndarray) -> np.ndarray:
+    return np.empty(like.shape, like.dtype)
 
 
 # ---- the ops -----------------------------------------------------------------------

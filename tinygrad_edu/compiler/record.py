@@ -159,10 +159,12 @@ class Recorder:
     # ---- forward ---------------------------------------------------------------
 
     def record_op(self, fn: type, inputs: tuple, params: dict, out: Tensor) -> None:
-        if not self.mine():
-            return
-        self.flush()
-        self._check_clock()
+        if threading.get_ident() != self.thread:
+            return  # (another thread's op)
+        if self.pending:
+            self.flush()
+        if autograd._clock != self.clock:
+            self._check_clock()
         sources = tuple([self.source(x) for x in inputs])
         o = _mirror(out)
         o._fn, o._inputs, o._saved, o._out = fn, sources, (), None
@@ -171,14 +173,18 @@ class Recorder:
         o.requires_grad = out.requires_grad
         self.mirrors[out] = o
         self.keep.append(out)
-        bound = {k: self.bind_array(v) for k, v in params.items()}
-        bound = {k: b for k, b in bound.items() if b is not None}
-        ins = [x.shape for x in inputs]
+        bound = {}
+        for key, value in params.items():
+            if type(value) is np.ndarray:
+                where = self.bind_array(value)
+                if where is not None:
+                    bound[key] = where
+        ins = [x.data.shape for x in inputs]
         run = lower_forward(self, fn, sources, params, o, out, bound)
         lowered = run is not None
         if run is None:
             run = _generic_forward(fn, sources, params, o, bound, self.arg_mirrors)
-        self.add("forward", fn.name, ins, [out.shape], lowered, run)
+        self.add("forward", fn.name, ins, [out.data.shape], lowered, run)
 
     # ---- backward --------------------------------------------------------------
 
