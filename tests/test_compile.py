@@ -483,3 +483,13 @@ def test_compiled_functions_do_not_nest():
     inner(tg.Tensor([1.0, 1.0])), inner(tg.Tensor([1.0, 1.0]))  # recorded: a replay
     with pytest.raises(RuntimeError, match="do not nest"):
         outer(tg.Tensor([1.0, 1.0]))
+
+
+def test_grad_mode_is_part_of_the_signature():
+    w, _ = _simple()
+    step = tg.compile(lambda x: w * x)
+    x = tg.Tensor([1.0, 1.0])
+    assert step(x).tolist() == [1.0, 2.0]
+    with tg.no_grad():
+        assert step(x).tolist() == [1.0, 2.0]
+    assert step.traces == 2

@@ -70,9 +70,11 @@ class Recording:
         for m, a in zip(self.arg_mirrors, args):
             m.data = a.data
         self.arg_box[:] = args
-        for run in self.runs:
-            run()
-        self.arg_box.clear()
+        try:
+            for run in self.runs:
+                run()
+        finally:
+            self.arg_box.clear()
         return self.results(args)
 
     def results(self, args: list[Tensor]) -> Any:
@@ -142,8 +144,9 @@ class Compiled:
             self._busy = False
 
     def signature(self, args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
-        """The cache key, and the Tensor arguments in order (positional, then keyword)."""
-        parts = []
+        """The cache key (grad mode included: a trace without gradients records no
+        backward), and the Tensor arguments in order (positional, then keyword)."""
+        parts = [autograd._grad_mode.enabled]
         for a in args:  # the common call, all positional Tensors, spelled out (fast)
             if type(a) is not Tensor:
                 break
@@ -152,7 +155,7 @@ class Compiled:
         else:
             if not kwargs:
                 return tuple(parts), list(args)
-        parts, tensors = [], []
+        parts, tensors = [autograd._grad_mode.enabled], []
         items = list(enumerate(args)) + sorted(kwargs.items())
         for where, value in items:
             if isinstance(value, Tensor):
