@@ -32,6 +32,14 @@ def _buffer(like: np.ndarray) -> np.ndarray:
 
 
 # ---- the ops -----------------------------------------------------------------------
+#
+# A maker's ``backward`` may carry ``parts``: one function per input, g -> that
+# input's gradient (``_same`` when it is g itself), so a step with one target calls
+# it directly; and ``passes``: the inputs whose gradient is g itself (not a buffer).
+
+
+def _same(g: np.ndarray) -> np.ndarray:
+    return g
 
 
 def _lower_linear(fn, ins, out, needs, param):
@@ -97,11 +105,17 @@ def _binary(ufunc: np.ufunc, grad_a: Callable | None, grad_b: Callable | None,
         def forward() -> np.ndarray:
             return ufunc(a.data, b.data, out=buf)
 
+        def part_a(g: np.ndarray) -> np.ndarray:
+            return grad_a(g, a.data, b.data, ga)
+
+        def part_b(g: np.ndarray) -> np.ndarray:
+            return grad_b(g, a.data, b.data, gb)
+
         def backward(g: np.ndarray) -> tuple:
-            return (grad_a(g, a.data, b.data, ga) if needs[0] else None,
-                    grad_b(g, a.data, b.data, gb) if needs[1] else None)
+            return (part_a(g) if needs[0] else None, part_b(g) if needs[1] else None)
 
         backward.passes = passes
+        backward.parts = (_same if 0 in passes else part_a, _same if 1 in passes else part_b)
         return forward, backward, buf
 
     return lower
@@ -117,9 +131,13 @@ def _unary(ufunc: Callable, grad: Callable, scratch: bool = False):
         def forward() -> np.ndarray:
             return ufunc(x.data, out=buf)
 
-        def backward(g: np.ndarray) -> tuple:
-            return (grad(g, x.data, buf, gx, tmp),)
+        def part(g: np.ndarray) -> np.ndarray:
+            return grad(g, x.data, buf, gx, tmp)
 
+        def backward(g: np.ndarray) -> tuple:
+            return (part(g),)
+
+        backward.parts = (part,)
         return forward, backward, buf
 
     return lower
@@ -135,9 +153,13 @@ def _lower_relu(fn, ins, out, needs, param):
         np.greater(x.data, zero, out=positive)
         return np.maximum(x.data, zero, out=buf)
 
-    def backward(g: np.ndarray) -> tuple:
-        return (np.multiply(g, positive, out=gx),)
+    def part(g: np.ndarray) -> np.ndarray:
+        return np.multiply(g, positive, out=gx)
 
+    def backward(g: np.ndarray) -> tuple:
+        return (part(g),)
+
+    backward.parts = (part,)
     return forward, backward, buf
 
 
@@ -173,10 +195,14 @@ def _lower_sum(fn, ins, out, needs, param):
     def forward() -> np.ndarray:  # (x.sum(...) is np.add.reduce; np.sum adds a layer)
         return np.add.reduce(x.data, axis=axes, keepdims=keepdims, out=buf)
 
-    def backward(g: np.ndarray) -> tuple:
+    def part(g: np.ndarray) -> np.ndarray:
         gx[...] = g.reshape(keep_shape)
-        return (gx,)
+        return gx
 
+    def backward(g: np.ndarray) -> tuple:
+        return (part(g),)
+
+    backward.parts = (part,)
     return forward, backward, buf
 
 
@@ -269,10 +295,13 @@ def _lower_reshape(fn, ins, out, needs, param):
     def forward() -> np.ndarray:
         return x.data.reshape(shape)
 
-    def backward(g: np.ndarray) -> tuple:
-        return (g.reshape(in_shape),)
+    def part(g: np.ndarray) -> np.ndarray:
+        return g.reshape(in_shape)
 
-    backward.passes = (0,)
+    def backward(g: np.ndarray) -> tuple:
+        return (part(g),)
+
+    backward.passes, backward.parts = (0,), (part,)
     return forward, backward, None  # (no buffer: a view, made each call)
 
 
@@ -378,14 +407,9 @@ def lower_backward(rec, t, o, plan: list):
         acc = np.empty(shape, dtype) if accumulate else None
         targets.append((i, target, acc))
         rec.exclusive[target] = accumulate or i not in passes  # (for .grad aliasing)
-
-    if len(targets) == 1 and targets[0][2] is None:  # (a chain: one input, no sum)
-        (i, target, _), = targets
-
-        def lowered() -> None:
-            G[target] = backward(G[cell])[i]
-
-        return lowered
+    parts = getattr(backward, "parts", None)
+    if len(targets) == 1 and parts is not None:  # (a chain: one input's gradient)
+        return _one_gradient(G, cell, *targets[0], parts[targets[0][0]])
 
     def lowered() -> None:
         grads = backward(G[cell])
@@ -395,6 +419,20 @@ def lower_backward(rec, t, o, plan: list):
             else:
                 G[target] = np.add(G[target], grads[i], out=acc)
 
+    return lowered
+
+
+def _one_gradient(G: list, cell: int, i: int, target: int, acc: Any, part: Callable):
+    """A backward step with one input to send a gradient to, without the tuple."""
+    if part is _same and acc is None:
+        def lowered() -> None:
+            G[target] = G[cell]
+    elif acc is None:
+        def lowered() -> None:
+            G[target] = part(G[cell])
+    else:
+        def lowered() -> None:
+            G[target] = np.add(G[target], part(G[cell]), out=acc)
     return lowered
 
 
