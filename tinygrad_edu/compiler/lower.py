@@ -90,35 +90,58 @@ def _lower_matmul(fn, ins, out, needs, param):
     return forward, backward, buf
 
 
-def _binary(ufunc: np.ufunc, grad_a: Callable | None, grad_b: Callable | None,
-            passes: tuple = ()):
-    """An elementwise op ``ufunc(a, b)`` whose backward is ``grad_a(g, a, b, buf)``,
-    ``grad_b(...)``; ``passes``: the inputs that get g itself, as the op gives it."""
+def _binary(ufunc: np.ufunc, grad_a: Callable, grad_b: Callable | None):
+    """An elementwise op ``ufunc(a, b)``; ``grad_a(a, b, buffer)`` makes the function
+    g -> a's gradient (``_passes`` when it is g itself), ``grad_b`` b's (None: that
+    gradient is not lowered)."""
 
     def lower(fn, ins, out, needs, param):
         a, b = ins
         if needs[1] and grad_b is None:
             return None
         buf = _buffer(out.data)
-        ga, gb = _buffer(out.data), _buffer(out.data)
+        part_a = grad_a(a, b, _buffer(out.data))
+        part_b = _same if grad_b is None else grad_b(a, b, _buffer(out.data))
 
         def forward() -> np.ndarray:
             return ufunc(a.data, b.data, out=buf)
 
-        def part_a(g: np.ndarray) -> np.ndarray:
-            return grad_a(g, a.data, b.data, ga)
-
-        def part_b(g: np.ndarray) -> np.ndarray:
-            return grad_b(g, a.data, b.data, gb)
-
         def backward(g: np.ndarray) -> tuple:
             return (part_a(g) if needs[0] else None, part_b(g) if needs[1] else None)
 
-        backward.passes = passes
-        backward.parts = (_same if 0 in passes else part_a, _same if 1 in passes else part_b)
+        backward.passes = tuple(i for i, p in enumerate((part_a, part_b)) if p is _same)
+        backward.parts = (part_a, part_b)
         return forward, backward, buf
 
     return lower
+
+
+def _passes(a, b, o):  # grad = g
+    return _same
+
+
+def _negated(a, b, o):  # grad = -g
+    def part(g: np.ndarray) -> np.ndarray:
+        return np.negative(g, out=o)
+    return part
+
+
+def _times_b(a, b, o):  # grad = g * b
+    def part(g: np.ndarray) -> np.ndarray:
+        return np.multiply(g, b.data, out=o)
+    return part
+
+
+def _times_a(a, b, o):  # grad = g * a
+    def part(g: np.ndarray) -> np.ndarray:
+        return np.multiply(g, a.data, out=o)
+    return part
+
+
+def _over_b(a, b, o):  # grad = g / b
+    def part(g: np.ndarray) -> np.ndarray:
+        return np.divide(g, b.data, out=o)
+    return part
 
 
 def _unary(ufunc: Callable, grad: Callable, scratch: bool = False):
@@ -329,12 +352,10 @@ def _lower_l2_penalty(fn, ins, out, needs, param):
 _LOWER: dict[str, Callable] = {
     "linear": _lower_linear,
     "matmul": _lower_matmul,
-    "add": _binary(np.add, lambda g, a, b, o: g, lambda g, a, b, o: g, passes=(0, 1)),
-    "subtract": _binary(np.subtract, lambda g, a, b, o: g,
-                        lambda g, a, b, o: np.negative(g, out=o), passes=(0,)),
-    "multiply": _binary(np.multiply, lambda g, a, b, o: np.multiply(g, b, out=o),
-                        lambda g, a, b, o: np.multiply(g, a, out=o)),
-    "divide": _binary(np.divide, lambda g, a, b, o: np.divide(g, b, out=o), None),
+    "add": _binary(np.add, _passes, _passes),
+    "subtract": _binary(np.subtract, _passes, _negated),
+    "multiply": _binary(np.multiply, _times_b, _times_a),
+    "divide": _binary(np.divide, _over_b, None),
     "relu": _lower_relu,
     "tanh": _unary(np.tanh, _tanh_grad),
     "sigmoid": _unary(_sigmoid_forward, _sigmoid_grad),
