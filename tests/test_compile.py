@@ -493,3 +493,46 @@ def test_grad_mode_is_part_of_the_signature():
     with tg.no_grad():
         assert step(x).tolist() == [1.0, 2.0]
     assert step.traces == 2
+
+
+def _mixed_step(w, v, opt, reduction):
+    """Lowered and generic ops together: matmul, broadcasting add (generic, summed
+    back), tanh, divide, exp, sum over an axis, mean, log_softmax, and the losses."""
+
+    def step(x, labels, signs):
+        opt.zero_grad()
+        h = (x @ w + v).tanh() / 2.0
+        scores = h.exp().sum(axis=1, keepdims=True) - h.mean()
+        target = signs.reshape(-1, 1) * 0.5 + 0.5
+        loss = (F.cross_entropy(h, labels, reduction=reduction)
+                + F.hinge_loss(scores.reshape(-1), signs, reduction=reduction)
+                + F.perceptron_loss(scores.reshape(-1), signs)
+                + (-h.log_softmax(axis=1)).mean() + F.mse_loss(scores.sigmoid(), target))
+        loss.backward()
+        opt.step()
+        return loss, h
+
+    return step
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_many_ops_compiled_match_eager(dtype, reduction):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6, 4)).astype(dtype)
+    labels, signs = rng.integers(0, 3, 6), np.where(rng.random(6) > 0.5, 1.0, -1.0).astype(dtype)
+    runs = []
+    for compiled in (False, True):
+        w = nn.Parameter((np.arange(12).reshape(4, 3) / 10).astype(dtype))
+        v = nn.Parameter(np.linspace(-1, 1, 3).astype(dtype))
+        opt = optim.SGD([w, v], lr=0.05, momentum=0.5)
+        step = _mixed_step(w, v, opt, reduction)
+        run = tg.compile(step) if compiled else step
+        outs = [run(tg.Tensor(x * (1 + k)), tg.Tensor((labels + k) % 3),
+                    tg.Tensor(signs * (-1) ** k)) for k in range(5)]
+        runs.append(([o.data.tobytes() for pair in outs for o in pair],
+                     w.data.tobytes(), v.data.tobytes()))
+        if compiled:
+            kinds = {(s.name, s.lowered) for s in run.plan if s.kind == "forward"}
+            assert ("matmul", True) in kinds and ("exp", False) in kinds
+    assert runs[0] == runs[1]

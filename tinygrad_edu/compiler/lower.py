@@ -380,9 +380,9 @@ def lower_forward(rec, fn: type, sources: tuple, params: dict, o, out, bound: di
     wants = [x for x, need in zip(sources, needs) if need]
     if any(x.data.shape != out.data.shape and fn.name in _ELEMENTWISE for x in wants):
         return None  # broadcasting: the engine's unbroadcast sums, the generic step does
-    if any(x.data.dtype != out.data.dtype for x in wants):
-        return None
-    param = _param_reader(params, bound, rec.arg_mirrors)
+    if any(x.data.dtype != out.data.dtype for x in sources if x.data.ndim):
+        return None  # mixed dtypes: NumPy casts in chunks, a matmul may sum otherwise
+    param = _param_reader(params, bound)
     made = maker(fn, sources, out, needs, param)
     if made is None:
         return None
@@ -401,17 +401,13 @@ def lower_forward(rec, fn: type, sources: tuple, params: dict, o, out, bound: di
 _ELEMENTWISE = {"add", "subtract", "multiply", "divide", "relu", "tanh", "sigmoid"}
 
 
-def _param_reader(params: dict, bound: dict, arg_mirrors: list) -> Callable[[str], Any]:
-    """``param(key)``: a keyword parameter's value now (made from an argument's array
+def _param_reader(params: dict, bound: dict) -> Callable[[str], Any]:
+    """``param(key)``: a keyword parameter's value now (made from a traced value
     again at each call when it was one, like a cross-entropy's targets)."""
 
     def param(key: str) -> Any:
-        where = bound.get(key)
-        if where is None:
-            return params.get(key)
-        index, dtype = where
-        data = arg_mirrors[index].data
-        return data if dtype is None else data.astype(dtype)
+        value = bound.get(key)
+        return params.get(key) if value is None else value()
 
     return param
 

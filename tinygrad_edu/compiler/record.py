@@ -117,41 +117,58 @@ class Recorder:
                 "traced call; write out-of-place ops (x = x + y) inside a compiled function"
             )
 
-    def source(self, x: Tensor) -> Tensor:
-        """The object that holds x's value at replay: its mirror, a mirror bound to an
-        argument it was made from (``_from_array(arg.data)``), or x itself (captured)."""
+    def source(self, x: Tensor, siblings: tuple = ()) -> Tensor:
+        """The object that holds x's value at replay: its mirror; for a tensor made
+        outside the ops from a traced value (a target converted by a loss, the shift
+        a stable softmax takes from its input), a mirror made again from that value
+        at each call; else x itself (captured: parameters, constants)."""
         m = self.mirrors.get(x)
         if m is not None:
             return m
-        bound = None if x.requires_grad else self.bind_array(x.data)
-        if bound is not None:
-            m = _mirror(x)
-            index, dtype = bound
-            self.mirrors[x] = m
-            self.keep.append(x)
-            self.add("bind", f"argument {index}", [x.shape], [x.shape], True,
-                     _binder(m, self.arg_mirrors[index], dtype))
-            return m
+        if not x.requires_grad and x.data.size > 1:
+            made = self.bind_array(x.data) or self._bind_shift(x, siblings)
+            if made is not None:
+                m = _mirror(x)
+                self.mirrors[x] = m
+                self.keep.append(x)
+                name, run = made
+                self.add("bind", name, [x.shape], [x.shape], True, run(m))
+                return m
         self.leaves[x] = None
         self.keep.append(x)
         return x
 
-    def bind_array(self, array: Any) -> tuple[int, Any] | None:
-        """(argument index, dtype to convert to or None) when ``array`` is an
-        argument's array or a converted copy of it (a target made float, say)."""
+    def bind_array(self, array: Any) -> tuple[str, Callable] | None:
+        """``(description, make_step)`` when ``array`` is a traced value's array (an
+        argument's, an op's output's), a view of it, or a converted copy (equal values:
+        a float target made from int labels); None otherwise."""
         if not isinstance(array, np.ndarray):
             return None
-        for i, m in enumerate(self.arg_mirrors):
-            data = m.data
+        traced = list(self.mirrors.items())
+        for t, m in traced:
+            data = t.data
             if array is data or (array.base is not None and array.base is data
                                  and array.shape == data.shape):
-                return i, None
-        for i, m in enumerate(self.arg_mirrors):
-            data = m.data
+                return f"value of shape {array.shape}", _binder(m, None)
+        for t, m in reversed(traced):
+            data = t.data
             if array.shape == data.shape and array.size > 1 and np.array_equal(array, data):
-                return i, array.dtype
+                return f"value of shape {array.shape}", _binder(m, array.dtype)
         return None
 
+    def _bind_shift(self, x: Tensor, siblings: tuple) -> tuple[str, Callable] | None:
+        """x is the max of a traced sibling over its size-1 axes, as the stable
+        softmax / logsumexp take it (``ops.reduce._detached_max``)."""
+        for s in siblings:
+            m = self.mirrors.get(s)
+            if m is None or s.data.ndim != x.data.ndim or s.data.dtype != x.data.dtype:
+                continue
+            axes = tuple(i for i, n in enumerate(x.data.shape) if n == 1)
+            if not axes or np.broadcast_shapes(x.data.shape, s.data.shape) != s.data.shape:
+                continue
+            if np.array_equal(_shift(s.data, axes), x.data):
+                return f"max over {axes}", lambda out: _shifter(out, m, axes)
+        return None
     def add(self, kind: str, name: str, ins: list, outs: list, lowered: bool,
             run: Callable[[], None]) -> None:
         self.steps.append(Step(kind, name, ins, outs, lowered, run))
@@ -165,7 +182,7 @@ class Recorder:
             self.flush()
         if autograd._clock != self.clock:
             self._check_clock()
-        sources = tuple([self.source(x) for x in inputs])
+        sources = tuple([self.source(x, inputs) for x in inputs])
         o = _mirror(out)
         o._fn, o._inputs, o._saved, o._out = fn, sources, (), None
         o._needs = out._needs if out._fn is not None else (False,) * len(inputs)
@@ -173,17 +190,17 @@ class Recorder:
         o.requires_grad = out.requires_grad
         self.mirrors[out] = o
         self.keep.append(out)
-        bound = {}
+        bound = {}  # keyword parameters made from traced values: made again each call
         for key, value in params.items():
             if type(value) is np.ndarray:
-                where = self.bind_array(value)
-                if where is not None:
-                    bound[key] = where
+                made = self.bind_array(value)
+                if made is not None:
+                    bound[key] = made[1](None)
         ins = [x.data.shape for x in inputs]
         run = lower_forward(self, fn, sources, params, o, out, bound)
         lowered = run is not None
         if run is None:
-            run = _generic_forward(fn, sources, params, o, bound, self.arg_mirrors)
+            run = _generic_forward(fn, sources, params, o, bound)
         self.add("forward", fn.name, ins, [out.data.shape], lowered, run)
 
     # ---- backward --------------------------------------------------------------
@@ -308,27 +325,49 @@ class Recorder:
 # ---- the generic steps: an op's own forward and backward on the mirrors ----------
 
 
-def _binder(m: Tensor, arg: Tensor, dtype: Any) -> Callable[[], None]:
-    if dtype is None:
-        def lowered() -> None:
-            m.data = arg.data
-    else:
-        def lowered() -> None:
-            m.data = arg.data.astype(dtype)
+def _binder(source: Tensor, dtype: Any) -> Callable:
+    """``make_step(m)``: a step giving ``m`` the source's array (converted to
+    ``dtype``); with m None, a function returning that array (a parameter's value)."""
+
+    def make(m: Tensor | None) -> Callable:
+        if m is None:
+            if dtype is None:
+                return lambda: source.data
+            return lambda: source.data.astype(dtype)
+        if dtype is None:
+            def lowered() -> None:
+                m.data = source.data
+        else:
+            def lowered() -> None:
+                m.data = source.data.astype(dtype)
+        return lowered
+
+    return make
+
+
+def _shift(data: np.ndarray, axes: tuple) -> np.ndarray:
+    """The shift of ops.reduce._detached_max, the same NumPy calls."""
+    m = np.max(data, axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(data.dtype, copy=False)
+
+
+def _shifter(out: Tensor, source: Tensor, axes: tuple) -> Callable[[], None]:
+    def lowered() -> None:
+        out.data = _shift(source.data, axes)
+
     return lowered
 
 
-def _generic_forward(fn: type, ins: tuple, params: dict, o: Tensor, bound: dict,
-                     arg_mirrors: list) -> Callable[[], None]:
+def _generic_forward(fn: type, ins: tuple, params: dict, o: Tensor,
+                     bound: dict) -> Callable[[], None]:
     """``o.data = fn.forward(o, *inputs)``: the op's own forward, ctx = the mirror.
     Parameters made from an argument's array (targets) are made again each call."""
     forward = fn.forward
     if bound:
         def generic() -> None:
             p = dict(params)
-            for key, (index, dtype) in bound.items():
-                data = arg_mirrors[index].data
-                p[key] = data if dtype is None else data.astype(dtype)
+            for key, value in bound.items():
+                p[key] = value()
             o._params = p
             data = forward(o, *[x.data for x in ins], **p)
             o.data = data if type(data) is np.ndarray else np.asarray(data)
