@@ -125,6 +125,8 @@ class Recorder:
         m = self.mirrors.get(x)
         if m is not None:
             return m
+        if x in self.leaves:
+            return x
         if not x.requires_grad and x.data.size > 1:
             made = self.bind_array(x.data) or self._bind_shift(x, siblings)
             if made is not None:
