@@ -29,7 +29,9 @@ def _moons_step(net: moons.OursNet) -> Callable[[], Any]:
     F, model, opt, params, y = net.F, net.model, net.optimizer, net.params, net.y
 
     def step(x: tg.Tensor) -> tg.Tensor:
-        loss = F.hinge_loss(model(x).reshape(-1), y) + moons.ALPHA * F.l2_penalty(params)
+        loss = F.hinge_loss(model(x).reshape(-1), y) + moons.ALPHA * F.l2_penalty(
+            params
+        )
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -49,15 +51,20 @@ def small_network(repeats: int, number: int) -> dict[str, float]:
         eager.step(0.1)
         compiled_net.optimizer.lr = 0.1
         step(compiled_net.x)
-    assert all(a.data.tobytes() == b.data.tobytes()
-               for a, b in zip(eager.params, compiled_net.params))
+    assert all(
+        a.data.tobytes() == b.data.tobytes()
+        for a, b in zip(eager.params, compiled_net.params)
+    )
 
     def compiled() -> None:
         compiled_net.optimizer.lr = 0.1
         step(compiled_net.x)
 
-    fns = {"numpy": lambda: numpy_net.step(0.1), "eager": lambda: eager.step(0.1),
-           "compiled": compiled}
+    fns = {
+        "numpy": lambda: numpy_net.step(0.1),
+        "eager": lambda: eager.step(0.1),
+        "compiled": compiled,
+    }
     t = interleaved(fns, repeats, number, warmup=5)
     return {name: timing.median * 1e6 for name, timing in t.items()}
 
@@ -65,8 +72,11 @@ def small_network(repeats: int, number: int) -> dict[str, float]:
 def mnist_mlp(repeats: int, number: int) -> dict[str, float]:
     params = mlp.init_params(mlp.SIZES)
     x, y = mlp.make_batch(128)
-    numpy_net, eager, net = mlp.NumpyMLP(params, x, y), mlp.OursMLP(params, x, y), \
-        mlp.OursMLP(params, x, y)
+    numpy_net, eager, net = (
+        mlp.NumpyMLP(params, x, y),
+        mlp.OursMLP(params, x, y),
+        mlp.OursMLP(params, x, y),
+    )
     labels = tg.Tensor(y)
 
     @tg.compile
@@ -80,9 +90,14 @@ def mnist_mlp(repeats: int, number: int) -> dict[str, float]:
     for _ in range(3):
         eager.step()
         step(net.x, labels)
-    assert all(a.data.tobytes() == b.data.tobytes() for a, b in zip(eager.params, net.params))
-    fns = {"numpy": numpy_net.step, "eager": eager.step,
-           "compiled": lambda: step(net.x, labels)}
+    assert all(
+        a.data.tobytes() == b.data.tobytes() for a, b in zip(eager.params, net.params)
+    )
+    fns = {
+        "numpy": numpy_net.step,
+        "eager": eager.step,
+        "compiled": lambda: step(net.x, labels),
+    }
     t = interleaved(fns, repeats, number, warmup=3)
     return {name: timing.median * 1e6 for name, timing in t.items()}
 
@@ -104,8 +119,11 @@ def op_chain(repeats: int, n_ops: int = 1000) -> dict[str, float]:
         run(x)
         return x.grad.data
 
-    fns = {"numpy": chain.numpy_chain(n_ops), "eager": chain.ours_chain(n_ops),
-           "compiled": compiled}
+    fns = {
+        "numpy": chain.numpy_chain(n_ops),
+        "eager": chain.ours_chain(n_ops),
+        "compiled": compiled,
+    }
     try:
         import torch
 
@@ -137,8 +155,10 @@ def first_call(repeats: int) -> dict[str, float]:
         start = time.perf_counter()
         step(net.x)
         traces.append(time.perf_counter() - start)
-    return {"eager": statistics.median(eagers) * 1e6,
-            "compiled": statistics.median(traces) * 1e6}
+    return {
+        "eager": statistics.median(eagers) * 1e6,
+        "compiled": statistics.median(traces) * 1e6,
+    }
 
 
 def _table(title: str, times: dict[str, float], base: str, unit: str = "µs") -> None:
@@ -150,16 +170,28 @@ def _table(title: str, times: dict[str, float], base: str, unit: str = "µs") ->
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     r = 3 if quick else 15
-    _table("2-16-16-1, batch 32, one step (target compiled <= 1.0x numpy)",
-           small_network(r, 20 if quick else 200), "numpy")
-    _table("784-256-128-10, batch 128, one step (target compiled <= 1.04x numpy)",
-           mnist_mlp(r, 2 if quick else 10), "numpy")
+    _table(
+        "2-16-16-1, batch 32, one step (target compiled <= 1.0x numpy)",
+        small_network(r, 20 if quick else 200),
+        "numpy",
+    )
+    _table(
+        "784-256-128-10, batch 128, one step (target compiled <= 1.04x numpy)",
+        mnist_mlp(r, 2 if quick else 10),
+        "numpy",
+    )
     chain_times = op_chain(r)
     base = "torch" if "torch" in chain_times else "numpy"
-    _table("1,000-op chain, forward + backward (target compiled <= 0.3x torch)",
-           chain_times, base)
-    _table("first call of case 1: the trace (target <= 3x one eager step)",
-           first_call(5 if quick else 21), "eager")
+    _table(
+        "1,000-op chain, forward + backward (target compiled <= 0.3x torch)",
+        chain_times,
+        base,
+    )
+    _table(
+        "first call of case 1: the trace (target <= 3x one eager step)",
+        first_call(5 if quick else 21),
+        "eager",
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""tg.compile: compiled and eager steps agree bit for bit; guards and bad input raise."""
+"""tg.compile: compiled and eager steps agree bit for bit; guards, bad input raise."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.nn import functional as F
 
-# ---- the lecture's models, each trained 20 steps eagerly and compiled ------------------
+# ---- the lecture's models, each trained 20 steps eagerly and compiled --------------
 
 
 def _xor():
@@ -68,13 +68,26 @@ def _case(name):
         opt = optim.SGD(model.parameters(), lr=0.1)
         rng = np.random.default_rng(1)
         x = rng.normal(size=(16, 5)).astype(np.float32)
-        return model, opt, lambda m, a, b: F.cross_entropy(m(a), b), x, rng.integers(0, 4, 16)
+        return (
+            model,
+            opt,
+            lambda m, a, b: F.cross_entropy(m(a), b),
+            x,
+            rng.integers(0, 4, 16),
+        )
     if name == "nesterov_weight_decay":
         model = nn.MLP([2, 8, 8, 1])
-        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True,
-                        weight_decay=1e-3)
+        opt = optim.SGD(
+            model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3
+        )
         x, y = _xor()
-        return model, opt, lambda m, a, b: F.binary_cross_entropy(m(a).sigmoid(), b), x, y
+        return (
+            model,
+            opt,
+            lambda m, a, b: F.binary_cross_entropy(m(a).sigmoid(), b),
+            x,
+            y,
+        )
     raise KeyError(name)
 
 
@@ -93,8 +106,13 @@ def _train(name, compiled, steps=20):
     return [p.data.copy() for p in model.parameters()], losses, run
 
 
-CASES = ["xor_sgd_momentum", "moons_adam", "user_function", "cross_entropy",
-         "nesterov_weight_decay"]
+CASES = [
+    "xor_sgd_momentum",
+    "moons_adam",
+    "user_function",
+    "cross_entropy",
+    "nesterov_weight_decay",
+]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -128,8 +146,9 @@ def test_fit_compiled_matches_eager_with_a_smaller_last_batch():
         model = nn.MLP([2, 8, 1])
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
         loader = DataLoader(x, y.reshape(-1, 1), batch_size=16)  # 16, 16, 8
-        hist = tg.train.fit(model, F.mse_loss, opt, loader, epochs=3, progress=False,
-                            compile=compiled)
+        hist = tg.train.fit(
+            model, F.mse_loss, opt, loader, epochs=3, progress=False, compile=compiled
+        )
         results.append(([p.data.copy() for p in model.parameters()], hist.loss))
     (p1, h1), (p2, h2) = results
     assert all(a.tobytes() == b.tobytes() for a, b in zip(p1, p2))
@@ -150,8 +169,9 @@ def test_fit_compile_needs_a_library_optimizer():
 
     loader = DataLoader(*_xor(), batch_size=4)
     with pytest.raises(TypeError, match="fit\\(compile=True\\)"):
-        tg.train.fit(model, F.mse_loss, GD(), loader, epochs=1, progress=False,
-                     compile=True)
+        tg.train.fit(
+            model, F.mse_loss, GD(), loader, epochs=1, progress=False, compile=True
+        )
 
 
 # ---- guards --------------------------------------------------------------------------
@@ -222,9 +242,14 @@ def test_parameter_data_reassignment_and_load_state_dict_are_seen():
 
 @pytest.mark.parametrize(
     "read, call",
-    [(lambda t: t.item(), "item()"), (lambda t: float(t), "float()"),
-     (lambda t: t.numpy(), "numpy()"), (lambda t: t.tolist(), "tolist()"),
-     (lambda t: bool(t > 0), "bool()"), (lambda t: int(t), "int()")],
+    [
+        (lambda t: t.item(), "item()"),
+        (lambda t: float(t), "float()"),
+        (lambda t: t.numpy(), "numpy()"),
+        (lambda t: t.tolist(), "tolist()"),
+        (lambda t: bool(t > 0), "bool()"),
+        (lambda t: int(t), "int()"),
+    ],
 )
 def test_reading_a_traced_value_raises_naming_the_call(read, call):
     w, _ = _simple()
@@ -391,30 +416,53 @@ def _example_08_runs(compiled):
     results = []
     X, y = datasets.logic_gate("xor")
     net = nn.MLP([2, 4, 1], activation="tanh")
-    h = tg.train.fit(net, bce, optim.Adam(net.parameters(), lr=0.1),
-                     DataLoader(X, y, batch_size=4), epochs=30, metrics="accuracy",
-                     progress=False, compile=compiled)
+    h = tg.train.fit(
+        net,
+        bce,
+        optim.Adam(net.parameters(), lr=0.1),
+        DataLoader(X, y, batch_size=4),
+        epochs=30,
+        metrics="accuracy",
+        progress=False,
+        compile=compiled,
+    )
     results.append((net, h.history))
     X, y = datasets.moons(n=120, noise=0.15)
     net = nn.MLP([2, 16, 16, 1], activation="relu")
-    h = tg.train.fit(net, bce, optim.SGD(net.parameters(), lr=0.1, momentum=0.9),
-                     DataLoader(X[:100], y[:100].astype(X.dtype), batch_size=32),
-                     val_loader=DataLoader(X[100:], y[100:].astype(X.dtype),
-                                           batch_size=256, shuffle=False),
-                     epochs=4, metrics="accuracy", progress=False, compile=compiled)
+    h = tg.train.fit(
+        net,
+        bce,
+        optim.SGD(net.parameters(), lr=0.1, momentum=0.9),
+        DataLoader(X[:100], y[:100].astype(X.dtype), batch_size=32),
+        val_loader=DataLoader(
+            X[100:], y[100:].astype(X.dtype), batch_size=256, shuffle=False
+        ),
+        epochs=4,
+        metrics="accuracy",
+        progress=False,
+        compile=compiled,
+    )
     results.append((net, h.history))
     X, y = datasets.spiral(n_per_class=20, n_classes=3, noise=0.2)
     net = nn.MLP([2, 16, 16, 3], activation="relu")
-    h = tg.train.fit(net, F.cross_entropy, optim.Adam(net.parameters(), lr=0.01),
-                     DataLoader(X, y, batch_size=32), epochs=4, metrics="accuracy",
-                     progress=False, compile=compiled)
+    h = tg.train.fit(
+        net,
+        F.cross_entropy,
+        optim.Adam(net.parameters(), lr=0.01),
+        DataLoader(X, y, batch_size=32),
+        epochs=4,
+        metrics="accuracy",
+        progress=False,
+        compile=compiled,
+    )
     results.append((net, h.history))
     return results
 
 
 def test_example_08_trains_the_same_compiled():
-    for (net_a, hist_a), (net_b, hist_b) in zip(_example_08_runs(False),
-                                                _example_08_runs(True)):
+    for (net_a, hist_a), (net_b, hist_b) in zip(
+        _example_08_runs(False), _example_08_runs(True)
+    ):
         assert hist_a == hist_b
         for a, b in zip(net_a.parameters(), net_b.parameters()):
             assert a.data.tobytes() == b.data.tobytes()
@@ -504,10 +552,13 @@ def _mixed_step(w, v, opt, reduction):
         h = (x @ w + v).tanh() / 2.0
         scores = h.exp().sum(axis=1, keepdims=True) - h.mean()
         target = signs.reshape(-1, 1) * 0.5 + 0.5
-        loss = (F.cross_entropy(h, labels, reduction=reduction)
-                + F.hinge_loss(scores.reshape(-1), signs, reduction=reduction)
-                + F.perceptron_loss(scores.reshape(-1), signs)
-                + (-h.log_softmax(axis=1)).mean() + F.mse_loss(scores.sigmoid(), target))
+        loss = (
+            F.cross_entropy(h, labels, reduction=reduction)
+            + F.hinge_loss(scores.reshape(-1), signs, reduction=reduction)
+            + F.perceptron_loss(scores.reshape(-1), signs)
+            + (-h.log_softmax(axis=1)).mean()
+            + F.mse_loss(scores.sigmoid(), target)
+        )
         loss.backward()
         opt.step()
         return loss, h
@@ -520,7 +571,9 @@ def _mixed_step(w, v, opt, reduction):
 def test_many_ops_compiled_match_eager(dtype, reduction):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(6, 4)).astype(dtype)
-    labels, signs = rng.integers(0, 3, 6), np.where(rng.random(6) > 0.5, 1.0, -1.0).astype(dtype)
+    labels, signs = rng.integers(0, 3, 6), np.where(
+        rng.random(6) > 0.5, 1.0, -1.0
+    ).astype(dtype)
     runs = []
     for compiled in (False, True):
         w = nn.Parameter((np.arange(12).reshape(4, 3) / 10).astype(dtype))
@@ -528,10 +581,21 @@ def test_many_ops_compiled_match_eager(dtype, reduction):
         opt = optim.SGD([w, v], lr=0.05, momentum=0.5)
         step = _mixed_step(w, v, opt, reduction)
         run = tg.compile(step) if compiled else step
-        outs = [run(tg.Tensor(x * (1 + k)), tg.Tensor((labels + k) % 3),
-                    tg.Tensor(signs * (-1) ** k)) for k in range(5)]
-        runs.append(([o.data.tobytes() for pair in outs for o in pair],
-                     w.data.tobytes(), v.data.tobytes()))
+        outs = [
+            run(
+                tg.Tensor(x * (1 + k)),
+                tg.Tensor((labels + k) % 3),
+                tg.Tensor(signs * (-1) ** k),
+            )
+            for k in range(5)
+        ]
+        runs.append(
+            (
+                [o.data.tobytes() for pair in outs for o in pair],
+                w.data.tobytes(),
+                v.data.tobytes(),
+            )
+        )
         if compiled:
             kinds = {(s.name, s.lowered) for s in run.plan if s.kind == "forward"}
             assert ("matmul", True) in kinds and ("exp", False) in kinds

@@ -145,7 +145,9 @@ def backpropagate(
     wanted = None if inputs is None else {x: None for x in inputs}
     order = toposort(root, grad_only=True)
     if _trace_hook is not None:
-        _trace_hook.record_backward(root, grad, seed, order, retain_graph, create_graph, wanted)
+        _trace_hook.record_backward(
+            root, grad, seed, order, retain_graph, create_graph, wanted
+        )
     grad_mode_before = _grad_mode.enabled
     _grad_mode.enabled = create_graph  # backward formulas record only for create_graph
     paused = _collector.pause(len(order))

@@ -274,8 +274,10 @@ class Compiled:
             return f"compiled {self.name}: not traced yet (call it once)"
         steps = self.last.steps
         lowered = sum(step.lowered for step in steps)
-        lines = [f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, "
-                 f"{len(self.cache)} signature(s)"]
+        lines = [
+            f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, "
+            f"{len(self.cache)} signature(s)"
+        ]
         lines += [f"{i:4d}  {step}" for i, step in enumerate(steps)]
         return "\n".join(lines)
 
@@ -306,7 +308,11 @@ def plan_to_dot(step: Compiled) -> str:
     >>> f(tg.Tensor([2.0])); print(plan_to_dot(f).splitlines()[0])
     digraph plan {
     """
-    lines = ["digraph plan {", "  rankdir=TB;", '  node [shape=box, fontname="monospace"];']
+    lines = [
+        "digraph plan {",
+        "  rankdir=TB;",
+        '  node [shape=box, fontname="monospace"];',
+    ]
     for i, s in enumerate(step.plan):
         shapes = ", ".join(str(x) for x in s.shapes_out)
         fill = ', style=filled, fillcolor="#d8ecd8"' if s.lowered else ""
@@ -324,10 +330,21 @@ def plan_to_dot(step: Compiled) -> str:
 def _snapshot(state: tuple[list, list], result: Any = None) -> dict:
     leaves, owners = state
     return {
-        "leaves": [(t, t.data, t.data.copy(), t.grad,
-                    None if t.grad is None else t.grad.data.copy()) for t in leaves],
-        "owners": [(o, copy.deepcopy(o.state), o.steps) for o in owners
-                   if isinstance(o, Optimizer)],
+        "leaves": [
+            (
+                t,
+                t.data,
+                t.data.copy(),
+                t.grad,
+                None if t.grad is None else t.grad.data.copy(),
+            )
+            for t in leaves
+        ],
+        "owners": [
+            (o, copy.deepcopy(o.state), o.steps)
+            for o in owners
+            if isinstance(o, Optimizer)
+        ],
         "result": _result_arrays(result),
     }
 
@@ -353,14 +370,18 @@ def _restore(snapshot: dict) -> None:
 
 def _compare(name: str, eager: dict, compiled: dict) -> None:
     """Raise on the first difference (bit for bit, NaN equal to NaN)."""
-    pairs = [(f"returned value {i}", a, b)
-             for i, (a, b) in enumerate(zip(eager["result"], compiled["result"]))]
+    pairs = [
+        (f"returned value {i}", a, b)
+        for i, (a, b) in enumerate(zip(eager["result"], compiled["result"]))
+    ]
     for i, (e, c) in enumerate(zip(eager["leaves"], compiled["leaves"])):
         pairs.append((f"parameter {i} (shape {e[0].shape})", e[2], c[2]))
         pairs.append((f"gradient of parameter {i}", e[4], c[4]))
     for what, a, b in pairs:
         same = (a is None and b is None) or (
-            a is not None and b is not None and a.shape == b.shape
+            a is not None
+            and b is not None
+            and a.shape == b.shape
             and np.array_equal(a, b, equal_nan=True)
         )
         if not same:

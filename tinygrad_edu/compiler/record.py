@@ -15,7 +15,8 @@ the function captures are not mirrored: steps read them where they live
 (``p.data`` at each call), so assignments to ``.data`` are seen. Gradients flow
 through a list of cells ``G``, one per tensor that receives a gradient.
 
-Read next: ``compiler/lower.py`` (faster steps for the common ops).
+Read next: ``compiler/steps.py`` (the generic steps), ``compiler/lowerings.py`` (faster
+steps for the common ops).
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import autograd
-from ..autograd import _user_backward, unbroadcast
 from ..tensor import Tensor
 from .lower import lower_backward, lower_call, lower_forward
+from .steps import (
+    _binder,
+    _generic_backward,
+    _generic_forward,
+    _shift,
+    _shifter,
+    _store_grad,
+)
 
 
 class Step:
@@ -36,8 +44,15 @@ class Step:
 
     __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run")
 
-    def __init__(self, kind: str, name: str, shapes_in: list, shapes_out: list,
-                 lowered: bool, run: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        shapes_in: list,
+        shapes_out: list,
+        lowered: bool,
+        run: Callable[[], None],
+    ) -> None:
         self.kind, self.name, self.run = kind, name, run
         self.shapes_in, self.shapes_out, self.lowered = shapes_in, shapes_out, lowered
 
@@ -51,7 +66,13 @@ class Step:
 def _mirror(like: Tensor) -> Tensor:
     """A fresh tensor object to hold one traced value at replay."""
     m = object.__new__(Tensor)
-    m.data, m.requires_grad, m._fn, m._grad_acc, m._vc = like.data, False, None, None, None
+    m.data, m.requires_grad, m._fn, m._grad_acc, m._vc = (
+        like.data,
+        False,
+        None,
+        None,
+        None,
+    )
     return m
 
 
@@ -114,7 +135,8 @@ class Recorder:
                 return
             self.fail(
                 "a tensor was changed in place (+=, -=, item assignment) during the "
-                "traced call; write out-of-place ops (x = x + y) inside a compiled function"
+                "traced call; write out-of-place ops (x = x + y) inside a compiled "
+                "function"
             )
 
     def source(self, x: Tensor, siblings: tuple = ()) -> Tensor:
@@ -149,12 +171,19 @@ class Recorder:
         traced = list(self.mirrors.items())
         for t, m in traced:
             data = t.data
-            if array is data or (array.base is not None and array.base is data
-                                 and array.shape == data.shape):
+            if array is data or (
+                array.base is not None
+                and array.base is data
+                and array.shape == data.shape
+            ):
                 return f"value of shape {array.shape}", _binder(m, None)
         for t, m in reversed(traced):
             data = t.data
-            if array.shape == data.shape and array.size > 1 and np.array_equal(array, data):
+            if (
+                array.shape == data.shape
+                and array.size > 1
+                and np.array_equal(array, data)
+            ):
                 return f"value of shape {array.shape}", _binder(m, array.dtype)
         return None
 
@@ -166,13 +195,24 @@ class Recorder:
             if m is None or s.data.ndim != x.data.ndim or s.data.dtype != x.data.dtype:
                 continue
             axes = tuple(i for i, n in enumerate(x.data.shape) if n == 1)
-            if not axes or np.broadcast_shapes(x.data.shape, s.data.shape) != s.data.shape:
+            if (
+                not axes
+                or np.broadcast_shapes(x.data.shape, s.data.shape) != s.data.shape
+            ):
                 continue
             if np.array_equal(_shift(s.data, axes), x.data):
                 return f"max over {axes}", lambda out: _shifter(out, m, axes)
         return None
-    def add(self, kind: str, name: str, ins: list, outs: list, lowered: bool,
-            run: Callable[[], None]) -> None:
+
+    def add(
+        self,
+        kind: str,
+        name: str,
+        ins: list,
+        outs: list,
+        lowered: bool,
+        run: Callable[[], None],
+    ) -> None:
         self.steps.append(Step(kind, name, ins, outs, lowered, run))
 
     # ---- forward ---------------------------------------------------------------
@@ -215,18 +255,23 @@ class Recorder:
         if create:
             self.fail("backward(create_graph=True) cannot be compiled; call it eagerly")
         if wanted is not None:
-            self.fail("tg.grad / tg.gradients inside a compiled function are not "
-                      "supported; call loss.backward() and read .grad")
+            self.fail(
+                "tg.grad / tg.gradients inside a compiled function are not "
+                "supported; call loss.backward() and read .grad"
+            )
         if autograd._anomaly_check is not None:
-            self.fail("anomaly mode (debug.detect_anomaly) is on; compile checks no "
-                      "values at replay, so switch it off or call the function eagerly")
+            self.fail(
+                "anomaly mode (debug.detect_anomaly) is on; compile checks no "
+                "values at replay, so switch it off or call the function eagerly"
+            )
         if isinstance(grad, Tensor) and grad in self.mirrors:
             self.fail("backward(grad=...) with a traced tensor is not supported")
         for t in order:
             if t._fn is not None and t not in self.mirrors:
                 self.fail(
                     f"backward reaches <{t._fn.name}> of shape {t.shape}, computed "
-                    "outside this call (a graph kept from an earlier call, retain_graph?)"
+                    "outside this call (a graph kept from an earlier call, "
+                    "retain_graph?)"
                 )
             if t._watched:
                 self.fail(
@@ -289,7 +334,8 @@ class Recorder:
             buffer = self.grad_buffers.get(leaf)
             if buffer is None:
                 buffer = self.grad_buffers[leaf] = Tensor._from_array(
-                    np.empty(leaf.shape, leaf.dtype))
+                    np.empty(leaf.shape, leaf.dtype)
+                )
             self.add("grad", "store .grad", [leaf.shape], [leaf.shape], True, None)
             alias = leaf in self.zeroed and self.exclusive.get(index, False)
             self.stores.append((self.steps[-1], index, leaf, which, buffer, alias))
@@ -321,124 +367,6 @@ class Recorder:
         self._check_clock()
         for step, index, leaf, which, buffer, alias in self.stores:
             alias = alias and not self.reused
-            step.run = _store_grad(self.G, index, leaf, which, self.arg_box, buffer, alias)
-
-
-# ---- the generic steps: an op's own forward and backward on the mirrors ----------
-
-
-def _binder(source: Tensor, dtype: Any) -> Callable:
-    """``make_step(m)``: a step giving ``m`` the source's array (converted to
-    ``dtype``); with m None, a function returning that array (a parameter's value)."""
-
-    def make(m: Tensor | None) -> Callable:
-        if m is None:
-            if dtype is None:
-                return lambda: source.data
-            return lambda: source.data.astype(dtype)
-        if dtype is None:
-            def lowered() -> None:
-                m.data = source.data
-        else:
-            def lowered() -> None:
-                m.data = source.data.astype(dtype)
-        return lowered
-
-    return make
-
-
-def _shift(data: np.ndarray, axes: tuple) -> np.ndarray:
-    """The shift of ops.reduce._detached_max, the same NumPy calls."""
-    m = np.max(data, axis=axes, keepdims=True)
-    return np.where(np.isfinite(m), m, 0).astype(data.dtype, copy=False)
-
-
-def _shifter(out: Tensor, source: Tensor, axes: tuple) -> Callable[[], None]:
-    def lowered() -> None:
-        out.data = _shift(source.data, axes)
-
-    return lowered
-
-
-def _generic_forward(fn: type, ins: tuple, params: dict, o: Tensor,
-                     bound: dict) -> Callable[[], None]:
-    """``o.data = fn.forward(o, *inputs)``: the op's own forward, ctx = the mirror.
-    Parameters made from an argument's array (targets) are made again each call."""
-    forward = fn.forward
-    if bound:
-        def generic() -> None:
-            p = dict(params)
-            for key, value in bound.items():
-                p[key] = value()
-            o._params = p
-            data = forward(o, *[x.data for x in ins], **p)
-            o.data = data if type(data) is np.ndarray else np.asarray(data)
-    elif len(ins) == 2 and not params:
-        a, b = ins
-
-        def generic() -> None:
-            data = forward(o, a.data, b.data)
-            o.data = data if type(data) is np.ndarray else np.asarray(data)
-    elif len(ins) == 1 and not params:
-        (a,) = ins
-
-        def generic() -> None:
-            data = forward(o, a.data)
-            o.data = data if type(data) is np.ndarray else np.asarray(data)
-    else:
-        def generic() -> None:
-            data = forward(o, *[x.data for x in ins], **params)
-            o.data = data if type(data) is np.ndarray else np.asarray(data)
-    return generic
-
-
-def _generic_backward(fn: type, o: Tensor, G: list, cell: int, plan: list):
-    """The sweep's work for one node: the op's own backward, then each input's
-    gradient summed back to its shape, cast to its dtype, and added to its cell."""
-    backward, builtin, name = fn.backward, fn.differentiable_backward, fn.name
-
-    def generic() -> None:
-        g = G[cell]
-        if builtin:
-            o._out = o.data
-            grads = backward(o, g)
-            o._out = None
-            if type(grads) is not tuple:
-                grads = (grads,)
-        else:
-            grads = _user_backward(o, g, False)
-        for i, target, shape, dtype, accumulate in plan:
-            gx = grads[i]
-            if gx is None:
-                raise RuntimeError(f"compile: {name}.backward returned None for input "
-                                   f"{i} at replay but a gradient while tracing")
-            if gx.shape != shape:
-                gx = unbroadcast(gx, shape, name)
-            if gx.dtype != dtype:
-                gx = gx.astype(dtype)
-            G[target] = G[target] + gx if accumulate else gx
-
-    return generic
-
-
-def _store_grad(G: list, cell: int, leaf: Tensor, which: int | None, arg_box: list,
-                buffer: Tensor, alias: bool) -> Callable[[], None]:
-    """``.grad`` of a leaf, as the sweep stores it: a fresh gradient goes into a
-    Tensor kept for this leaf (reused by the next call) -- the array itself when
-    ``alias`` (a buffer only this gradient uses, and the step zeroes the gradient
-    first, so no sum with the previous one is ever needed), else a copy; an
-    existing gradient gets the sum, as a new tensor."""
-
-    def lowered() -> None:
-        t = leaf if which is None else arg_box[which]
-        previous = t.grad
-        if previous is None:
-            if alias:
-                buffer.data = G[cell]
-            else:
-                np.copyto(buffer.data, G[cell])
-            t.grad = buffer
-        else:
-            t.grad = Tensor._from_array(previous.data + G[cell])
-
-    return lowered
+            step.run = _store_grad(
+                self.G, index, leaf, which, self.arg_box, buffer, alias
+            )
