@@ -1,7 +1,7 @@
 """``tinygrad_edu.compile``: trace a training step once, replay it as flat NumPy.
 
 The first call with a given *signature* (shape, dtype and requires_grad of each
-Tensor argument, the value of every other argument) runs the function eagerly while
+Tensor argument, the value of every other argument, grad mode) runs it eagerly while
 a ``Recorder`` writes down what it did; that call's result is the eager result.
 Later calls with the same signature *replay* the recording: a flat list of closures
 on NumPy arrays, with no Tensor and no op record made per step.
@@ -98,7 +98,8 @@ class Recording:
 
 class Compiled:
     """What ``@tg.compile`` returns: call it like the function; ``plan`` lists the
-    recorded steps of the latest signature (``print(step)`` shows them)."""
+    recorded steps of the latest signature (``print(step)`` shows them), ``traces``
+    counts the recordings made, ``cache`` holds the kept ones by signature."""
 
     def __init__(self, fn: Callable, check: bool = False) -> None:
         functools.update_wrapper(self, fn)
