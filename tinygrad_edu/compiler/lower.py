@@ -107,14 +107,24 @@ def _one_gradient(G: list, cell: int, i: int, target: int, acc: Any, part: Calla
 
 
 def lower_call(rec, method: Callable, owner: Any):
-    """``SGD.step`` gets a lowered step (SGD._update's NumPy calls, with a scratch
-    array per parameter made once); every other call (zero_grad, other optimizers,
+    """``SGD.step`` gets a lowered step (SGD._update's NumPy calls on two scratch
+    arrays shared by all parameters, as ``Optimizer._work`` shares them: one hot
+    buffer, not one per parameter); every other call (zero_grad, other optimizers,
     subclasses) replays as the owner's own method, whose update is already in place."""
     from ..optim.sgd import SGD
 
     if type(owner) is not SGD or method.__name__ != "step":
         return None
-    scratch = [(p, np.empty_like(p.data), np.empty_like(p.data)) for p in owner.params]
+    sizes: dict = {}
+    for p in owner.params:
+        sizes[p.dtype] = max(sizes.get(p.dtype, 0), p.size)
+    shared = {
+        dtype: (np.empty(n, dtype), np.empty(n, dtype)) for dtype, n in sizes.items()
+    }
+    scratch = [
+        (p, *(b[: p.size].reshape(p.shape) for b in shared[p.dtype]))
+        for p in owner.params
+    ]
 
     def lowered() -> None:
         hyper, states = owner.hyper, owner.state  # (read each call: load_state_dict)
