@@ -30,6 +30,9 @@ from . import nn, optim  # noqa: E402
 from .ops.arrange import linspace  # noqa: E402
 from .io import load, save  # noqa: E402
 
+# tg.compile: trace a training step once, replay it as flat NumPy (issue 15)
+from .compiler import compile  # noqa: E402,A004
+
 __version__ = "0.1.0"
 
 # the rest is imported on first use (tg.viz.to_dot(...) works without an import line),
@@ -55,6 +58,7 @@ __all__ = [
     "vjp", "jvp", "jacobian", "hessian",
     "set_default_dtype", "get_default_dtype", "zeros", "ones", "full", "eye", "rand",
     "randn", "arange", "zeros_like", "ones_like", "nn", "optim", "save", "load",
+    "compile",
     *_ops_all,
     "linspace",  # NumPy surface (issue 16)
 ]

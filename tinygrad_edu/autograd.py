@@ -106,6 +106,8 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
         out._fn, out._saved = None, ()
     if _anomaly_check is not None:
         _anomaly_check(fn, inputs, "forward", (data,))
+    if _trace_hook is not None:
+        _trace_hook.record_op(fn, inputs, params, out)
     return out
 
 
@@ -159,6 +161,10 @@ def backpropagate(
     seed = _seed_gradient(root, grad, create_graph)
     wanted = None if inputs is None else {x: None for x in inputs}
     order = toposort(root, grad_only=True)
+    if _trace_hook is not None:
+        _trace_hook.record_backward(
+            root, grad, seed, order, retain_graph, create_graph, wanted
+        )
     grad_mode_before = _grad_mode.enabled
     _grad_mode.enabled = create_graph  # backward formulas record only for create_graph
     paused = _collector.pause(len(order))
@@ -208,6 +214,8 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
             grads = _user_backward(t, g, create)
         if _anomaly_check is not None:
             _anomaly_check(fn, t._inputs, "backward", grads)
+        if _trace_hook is not None:
+            _trace_hook.record_node(t, grads)
         for x, gx in zip(t._inputs, grads):
             if gx is None or not x.requires_grad:
                 continue
@@ -547,6 +555,22 @@ def set_anomaly_hook(hook: Callable | None) -> Callable | None:
     and backward (None removes it); returns the previous hook."""
     global _anomaly_check
     previous, _anomaly_check = _anomaly_check, hook
+    return previous
+
+
+# ---- the trace hook -------------------------------------------------------------------
+
+# set by tinygrad_edu.compile while it traces a call (see compiler/record.py); None
+# costs one comparison per op, per backward and per node of the sweep.
+_trace_hook: Any = None
+
+
+def set_trace_hook(recorder: Any) -> Any:
+    """Install ``recorder`` (``record_op(fn, inputs, params, out)``, ``record_backward(
+    root, grad, seed, order, retain, create, wanted)``, ``record_node(t, grads)``,
+    ``record_call(method, owner)``), or None to remove it; returns the previous one."""
+    global _trace_hook
+    previous, _trace_hook = _trace_hook, recorder
     return previous
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
+import threading
 from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
@@ -112,6 +113,17 @@ def _arrays_for_tensors(data: Any, op: str) -> Any:
     if isinstance(data, (list, tuple)):
         return [_arrays_for_tensors(item, op) for item in data]
     return data
+
+
+class _Tracing(threading.local):
+    """Per thread: while tinygrad_edu.compile traces a call, ``refuse(call)`` raises
+    for a method that would read a traced value into Python (its value would be
+    frozen into the recording)."""
+
+    refuse: Callable[[str], None] | None = None
+
+
+_tracing = _Tracing()
 
 
 def _shape_arg(shape: tuple, op: str) -> tuple[int, ...]:
@@ -232,9 +244,13 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
+        if _tracing.refuse is not None:
+            _tracing.refuse("numpy()")
         return self.data
 
     def item(self) -> float | int | bool:
+        if _tracing.refuse is not None:
+            _tracing.refuse("item()")
         if self.data.size != 1:
             raise ValueError(
                 "item: only a one-element tensor converts to a Python scalar, got shape "
@@ -243,6 +259,8 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        if _tracing.refuse is not None:
+            _tracing.refuse("tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -258,6 +276,8 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
+        if _tracing.refuse is not None:
+            _tracing.refuse("bool() (an `if` or `while` on a tensor)")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
@@ -266,9 +286,13 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> float:
+        if _tracing.refuse is not None:
+            _tracing.refuse("float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        if _tracing.refuse is not None:
+            _tracing.refuse("int()")
         return int(self.item())
 
     def __index__(self) -> int:

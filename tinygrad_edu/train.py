@@ -131,19 +131,51 @@ def train_step(
     -1.0
     """
     x, y = as_tensor_batch(x), as_tensor_batch(y)
+    value = None
+
+    def check(loss: Tensor) -> None:
+        nonlocal value
+        value = loss_item(loss, caller)
+        if not math.isfinite(value):
+            err = NonFiniteLossError(
+                f"{caller}: the loss is {value}; the step stopped before backward"
+            )
+            err.loss = value  # type: ignore[attr-defined]
+            raise err
+
+    output, _ = _step(model, loss_fn, optimizer, x, y, check)
+    return (value, output) if return_output else value
+
+
+def _step(model, loss_fn, optimizer, x, y, check=None) -> tuple[Tensor, Tensor]:
+    """The five lines of :func:`train_step`, with an optional ``check(loss)`` before
+    backward; ``fit(compile=True)`` compiles them without it (a compiled function
+    cannot read the loss while it is being traced)."""
     optimizer.zero_grad()
     output = model(x)
     loss = loss_fn(output, y)
-    value = loss_item(loss, caller)
-    if not math.isfinite(value):
-        err = NonFiniteLossError(
-            f"{caller}: the loss is {value}; the step stopped before backward"
-        )
-        err.loss = value  # type: ignore[attr-defined]
-        raise err
+    if check is not None:
+        check(loss)
     loss.backward()
     optimizer.step()
-    return (value, output) if return_output else value
+    return output, loss
+
+
+def _compiled_step(model: Callable, loss_fn: Callable, optimizer: Any) -> Callable:
+    """fit's per-batch step under ``tg.compile`` (``fit(..., compile=True)``)."""
+    from .compiler import compile as compile_step
+    from .optim.optimizer import Optimizer
+
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            "fit(compile=True): the optimizer must be a tinygrad_edu.optim optimizer "
+            f"(its step is recorded), got {type(optimizer).__name__}"
+        )
+
+    def compiled_train_step(xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
+        return _step(model, loss_fn, optimizer, xb, yb)
+
+    return compile_step(compiled_train_step)
 
 
 # ---- the loop ----------------------------------------------------------------------
@@ -217,6 +249,7 @@ def fit(
     val_loader: Iterable | None = None,
     metrics: MetricsArg | None = (),
     progress: bool = True,
+    compile: bool = False,  # noqa: A002 - the feature's name (tg.compile)
 ) -> History:
     """Train ``model`` by mini-batch gradient descent: the lecture's loop.
 
@@ -259,6 +292,11 @@ def fit(
         Show a progress bar (``tqdm.auto``: a widget in Jupyter, text in a
         terminal) when someone watches: stderr is a terminal or the code runs in a
         Jupyter kernel. Silent when False, and in logs, pipes and CI.
+    compile : bool, default False
+        Run each batch's step (zero_grad, forward, loss, backward, step) through
+        ``tg.compile``: traced on the first batch, replayed after (a last, smaller
+        batch is a second signature). Needs a ``tinygrad_edu.optim`` optimizer; the
+        NaN-loss check then runs after that batch's update.
 
     Returns
     -------
@@ -307,6 +345,7 @@ def fit(
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
     named = resolve_metrics(metrics, threshold_for_loss(loss_fn, model))
+    compiled = _compiled_step(model, loss_fn, optimizer) if compile else None
     history = History()
     # every record exists from the start (empty), so a run stopped in its first epoch
     # still answers history.loss == []
@@ -326,7 +365,7 @@ def fit(
             if bar is not None:
                 bar.set_description(f"epoch {epoch}/{epochs}")
             means = _train_epoch(
-                model, loss_fn, optimizer, train_loader, named, epoch, bar
+                model, loss_fn, optimizer, train_loader, named, epoch, bar, compiled
             )
             history.epoch.append(epoch)
             for name, value in means.items():
@@ -357,19 +396,28 @@ def _train_epoch(
     named: list,
     epoch: int,
     bar: Any,
+    compiled: Callable | None = None,
 ) -> dict[str, float]:
-    """One pass of ``train_step`` over ``loader``: the epoch's mean loss and metrics."""
+    """One pass of ``train_step`` (or of its ``compiled`` replay) over ``loader``: the
+    epoch's mean loss and metrics."""
     set_training_mode(model, True)
     means = _Means()
     for batch, (xb, yb) in enumerate(loader, start=1):
         xb, yb = as_tensor_batch(xb), as_tensor_batch(yb)
         try:
-            value, pred = train_step(
-                model, loss_fn, optimizer, xb, yb, return_output=True, caller="fit"
-            )
+            if compiled is None:
+                value, pred = train_step(
+                    model, loss_fn, optimizer, xb, yb, return_output=True, caller="fit"
+                )
+            else:  # the whole step replayed: the update is already done
+                pred, loss = compiled(xb, yb)
+                value = loss_item(loss, "fit")
+                if not math.isfinite(value):
+                    raise NonFiniteLossError(value)
         except NonFiniteLossError as err:
+            loss_value = getattr(err, "loss", err.args[0] if err.args else "?")
             raise FloatingPointError(
-                f"fit: the loss became {err.loss} at epoch {epoch}, "  # type: ignore
+                f"fit: the loss became {loss_value} at epoch {epoch}, "
                 f"batch {batch}; training stopped. The steps are probably too large: "
                 f"try a lower learning rate (lr={getattr(optimizer, 'lr', '?')}), and "
                 "check the inputs for huge values (standardise the features)."

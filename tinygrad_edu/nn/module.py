@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
+from .. import autograd
 from ..tensor import Tensor
 
 
@@ -208,6 +209,8 @@ class Module:
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``)."""
+        if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
+            autograd._trace_hook.record_call(self.zero_grad, self)
         for p in self.parameters():
             p.grad = None
 

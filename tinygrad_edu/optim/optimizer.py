@@ -157,6 +157,8 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``)."""
+        if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
+            autograd._trace_hook.record_call(self.zero_grad, self)
         for p in self.params:
             p.grad = None
 
@@ -166,6 +168,8 @@ class Optimizer:
         The learning rate comes from one place: ``current_lr`` (``lr`` as the
         schedulers set it, with the optimizer's own decay), read once per step and
         handed to every ``_update``; no ``_update`` reads ``self.lr``."""
+        if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
+            autograd._trace_hook.record_call(self.step, self)
         lr = self.current_lr
         updated = []
         for p, state in zip(self.params, self.state):

@@ -1,0 +1,15 @@
+"""``tinygrad_edu.compile``: a tracing compiler for training steps.
+
+``record.py`` writes down one eager call (the recorder autograd calls while it
+traces); ``steps.py`` holds the generic steps (an op's own forward/backward);
+``lowerings.py`` the faster steps of the common ops, which write into buffers made
+once, and ``lower.py`` wires them in; ``compiled.py`` is the decorator: the cache of
+recordings by signature, replay, ``check=True``, and the plan a learner can print
+(``plan_to_dot`` draws it).
+
+Read in that order after ``autograd.py``. Usage and limits: docs/compile.md.
+"""
+
+from .compiled import MAX_SIGNATURES, Compiled, compile, plan_to_dot  # noqa: A004
+
+__all__ = ["compile", "Compiled", "MAX_SIGNATURES", "plan_to_dot"]

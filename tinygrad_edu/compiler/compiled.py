@@ -1,0 +1,393 @@
+"""``tinygrad_edu.compile``: trace a training step once, replay it as flat NumPy.
+
+The first call with a given *signature* (shape, dtype and requires_grad of each
+Tensor argument, the value of every other argument, grad mode) runs it eagerly while
+a ``Recorder`` writes down what it did; that call's result is the eager result.
+Later calls with the same signature *replay* the recording: a flat list of closures
+on NumPy arrays, with no Tensor and no op record made per step.
+
+>>> import numpy as np, tinygrad_edu as tg
+>>> w = tg.nn.Parameter([1.0, 2.0])
+>>> opt = tg.optim.SGD([w], lr=0.1)
+>>> @tg.compile
+... def step(x):
+...     opt.zero_grad()
+...     loss = ((w * x).sum() - 1.0) ** 2
+...     loss.backward()
+...     opt.step()
+...     return loss
+>>> [round(step(tg.Tensor([1.0, 1.0])).item(), 4) for _ in range(3)]
+[4.0, 1.44, 0.5184]
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import warnings
+from collections import OrderedDict
+from operator import attrgetter, is_not
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _rng, autograd
+from ..optim.optimizer import Optimizer
+from ..tensor import Tensor, _tracing
+from .record import Recorder, refuse_read
+
+_data = attrgetter("data")
+MAX_SIGNATURES = 8  # recordings kept per compiled function (least recently used goes)
+
+
+class Recording:
+    """One signature's recording: its steps, and how to feed and read them."""
+
+    def __init__(self, recorder: Recorder, arg_box: list, outputs: Any) -> None:
+        self.steps = recorder.steps
+        self.runs = tuple(step.run for step in self.steps)
+        self.arg_mirrors = recorder.arg_mirrors
+        self.arg_box = arg_box
+        self.leaves = list(recorder.leaves)
+        self.arrays = [t.data for t in self.leaves]  # their storage while tracing
+        self.owners = list(recorder.owners.values())
+        self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
+
+    def fits(self) -> bool:
+        """The guard on captured tensors: same storage as last time (one identity
+        test each), or a new array (``p.data = ...``, load_state_dict) of the same
+        shape and dtype. Another shape or dtype needs a new recording."""
+        if not any(map(is_not, map(_data, self.leaves), self.arrays)):
+            return True
+        for t, old in zip(self.leaves, self.arrays):
+            if t.data.shape != old.shape or t.data.dtype != old.dtype:
+                return False
+        self.arrays = [t.data for t in self.leaves]
+        return True
+
+    def replay(self, args: list[Tensor]) -> Any:
+        for m, a in zip(self.arg_mirrors, args):
+            m.data = a.data
+        self.arg_box[:] = args
+        try:
+            for run in self.runs:
+                run()
+        finally:
+            self.arg_box.clear()
+        return self.results(args)
+
+    def results(self, args: list[Tensor]) -> Any:
+        """Returned tensors are new, their arrays copies: they stay valid after the
+        next call (the recording's buffers are reused by it)."""
+        shape, specs = self.outputs
+        if shape == "one" and specs[0][0] == "mirror":  # (the common case: a loss)
+            return Tensor._from_array(specs[0][1].data.copy())
+        found = []
+        for kind, what in specs:
+            if kind == "arg":
+                found.append(args[what])
+            elif kind == "object":
+                found.append(what)
+            else:
+                found.append(Tensor._from_array(what.data.copy()))
+        if shape == "none":
+            return None
+        return found[0] if shape == "one" else tuple(found)
+
+
+class Compiled:
+    """What ``@tg.compile`` returns: call it like the function; ``plan`` lists the
+    recorded steps of the latest signature (``print(step)`` shows them), ``traces``
+    counts the recordings made, ``cache`` holds the kept ones by signature."""
+
+    def __init__(self, fn: Callable, check: bool = False) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn, self.check = fn, bool(check)
+        self.cache: OrderedDict = OrderedDict()
+        self.traces = 0  # how many times a call was recorded
+        self.last: Recording | None = None
+        self._lock = threading.Lock()
+        self._busy = False
+
+    @property
+    def name(self) -> str:
+        return getattr(self.fn, "__name__", "fn")
+
+    # ---- the call -------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key, tensors = self.signature(args, kwargs)
+        with self._lock:
+            if self._busy:
+                raise RuntimeError(
+                    f"compile({self.name}): called again while it is running (a "
+                    "recursive call, or from two threads at once); a compiled function "
+                    "reuses its buffers, so calls must not overlap"
+                )
+            self._busy = True
+        try:
+            if _tracing.refuse is not None:  # (this thread traces another function)
+                raise RuntimeError(
+                    f"compile({self.name}): called while another compiled function is "
+                    "being traced; compiled functions do not nest (its replay would "
+                    "be invisible to the outer recording): call it eagerly there"
+                )
+            recording = self.cache.get(key)
+            if recording is None or not recording.fits():
+                return self._trace(key, args, kwargs, tensors)
+            self.cache.move_to_end(key)
+            self.last = recording
+            if self.check:
+                return self._checked(recording, args, kwargs, tensors)
+            return recording.replay(tensors)
+        finally:
+            self._busy = False
+
+    def signature(self, args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
+        """The cache key (grad mode included: a trace without gradients records no
+        backward), and the Tensor arguments in order (positional, then keyword)."""
+        parts = [autograd._grad_mode.enabled]
+        for a in args:  # the common call, all positional Tensors, spelled out (fast)
+            if type(a) is not Tensor:
+                break
+            data = a.data
+            parts.append((data.shape, data.dtype, a.requires_grad))
+        else:
+            if not kwargs:
+                return tuple(parts), list(args)
+        parts, tensors = [autograd._grad_mode.enabled], []
+        items = list(enumerate(args)) + sorted(kwargs.items())
+        for where, value in items:
+            if isinstance(value, Tensor):
+                parts.append((where, value.shape, value.dtype.str, value.requires_grad))
+                tensors.append(value)
+                continue
+            try:
+                hash(value)
+            except TypeError:
+                raise TypeError(
+                    f"compile({self.name}): argument {where!r} is a "
+                    f"{type(value).__name__}, which is not hashable; other arguments "
+                    "than Tensors are part of the cache key (pass a Tensor or a tuple)"
+                ) from None
+            parts.append((where, type(value), value))
+        return tuple(parts), tensors
+
+    # ---- tracing ------------------------------------------------------------------
+
+    def _trace(self, key: tuple, args: tuple, kwargs: dict, tensors: list) -> Any:
+        if autograd._trace_hook is not None:
+            raise RuntimeError(
+                f"compile({self.name}): another thread is tracing a compiled function; "
+                "one trace runs at a time (replays may run in parallel)"
+            )
+        arg_box: list = []
+        recorder = Recorder(self.name, tensors, arg_box)
+        rng_state = _rng.get_rng().bit_generator.state
+        autograd.set_trace_hook(recorder)
+        _tracing.refuse = refuse_read
+        # a trace allocates many small objects that all live on (steps, closures,
+        # buffers): the cyclic collector's passes over them would find nothing
+        paused = autograd._collector.pause(autograd._collector.min_nodes)
+        try:
+            result = self.fn(*args, **kwargs)
+            recorder.finish()
+        finally:
+            autograd.set_trace_hook(None)
+            _tracing.refuse = None
+            if paused:
+                autograd._collector.resume()
+        if _rng.get_rng().bit_generator.state != rng_state:
+            raise RuntimeError(
+                f"compile({self.name}): the function drew random numbers (dropout in "
+                "training mode, tg.randn, ...); a recording would repeat the same "
+                "draws every call. Call model.eval(), or run this function eagerly"
+            )
+        outputs = self._outputs(result, recorder)
+        recording = Recording(recorder, arg_box, outputs)
+        self.traces += 1
+        self.cache.pop(key, None)  # (a guard miss replaces its recording)
+        if len(self.cache) >= MAX_SIGNATURES:
+            self.cache.popitem(last=False)
+            warnings.warn(
+                f"compile({self.name}): {self.traces} signatures recorded so far, more "
+                f"than the {MAX_SIGNATURES} kept; each new shape, dtype or argument "
+                "value records again (is an argument changing every call?)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        self.cache[key] = self.last = recording
+        return result  # (check=True compares from the next call on: this one is eager)
+
+    def _outputs(self, result: Any, recorder: Recorder) -> tuple[str, list]:
+        if result is None:
+            return "none", []
+        single = isinstance(result, Tensor)
+        items = [result] if single else result
+        if not isinstance(items, (tuple, list)) or not all(
+            isinstance(t, Tensor) for t in items
+        ):
+            kind = type(result).__name__
+            raise TypeError(
+                f"compile({self.name}): the function returned a {kind}; a compiled "
+                "function returns a Tensor, a tuple of Tensors or None (read numbers "
+                "with .item() on the result, outside the function)"
+            )
+        specs = []
+        for t in items:
+            if t in recorder.arg_index:
+                specs.append(("arg", recorder.arg_index[t]))
+            elif t in recorder.mirrors:
+                specs.append(("mirror", recorder.mirrors[t]))
+            else:
+                specs.append(("object", t))
+        return ("one" if single else "tuple"), specs
+
+    # ---- check=True ---------------------------------------------------------------
+
+    def _known_state(self) -> tuple[list, list]:
+        """The parameters and optimizers (modules) the recordings touch."""
+        leaves, owners = {}, {}
+        for recording in self.cache.values():
+            leaves.update(dict.fromkeys(recording.leaves))
+            owners.update({id(o): o for o in recording.owners})
+        return list(leaves), list(owners.values())
+
+    def _checked(self, recording: Recording, args: tuple, kwargs: dict, tensors: list):
+        start = _snapshot(self._known_state())
+        result = self.fn(*args, **kwargs)
+        eager = _snapshot(self._known_state(), result)
+        _restore(start)
+        compiled = recording.replay(tensors)
+        _compare(self.name, eager, _snapshot(self._known_state(), compiled))
+        return compiled
+
+    # ---- teaching -----------------------------------------------------------------
+
+    @property
+    def plan(self) -> list:
+        """The steps of the latest recording (empty before the first call)."""
+        return [] if self.last is None else list(self.last.steps)
+
+    def __str__(self) -> str:
+        if self.last is None:
+            return f"compiled {self.name}: not traced yet (call it once)"
+        steps = self.last.steps
+        lowered = sum(step.lowered for step in steps)
+        lines = [
+            f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, "
+            f"{len(self.cache)} signature(s)"
+        ]
+        lines += [f"{i:4d}  {step}" for i, step in enumerate(steps)]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.name}: {len(self.cache)} signature(s)>"
+
+
+def compile(fn: Callable | None = None, *, check: bool = False) -> Any:  # noqa: A001
+    """Trace ``fn`` (forward, backward, optimizer step) on its first call with each
+    signature and replay the recording on later calls; ``check=True`` also runs it
+    eagerly every call and raises on any difference. Usable as ``@tg.compile`` and
+    ``@tg.compile(check=True)``; see the module docstring and docs/compile.md.
+    """
+    if fn is None:
+        return lambda f: compile(f, check=check)
+    if not callable(fn):
+        raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
+    return Compiled(fn, check)
+
+
+def plan_to_dot(step: Compiled) -> str:
+    """The latest recording of ``step`` as Graphviz DOT text: one box per step, in
+    replay order, lowered steps filled (``viz.render``-able, like ``viz.to_dot``).
+
+    >>> import tinygrad_edu as tg
+    >>> w = tg.Tensor([1.0], requires_grad=True)
+    >>> f = tg.compile(lambda x: (w * x).sum().backward())
+    >>> f(tg.Tensor([2.0])); print(plan_to_dot(f).splitlines()[0])
+    digraph plan {
+    """
+    lines = [
+        "digraph plan {",
+        "  rankdir=TB;",
+        '  node [shape=box, fontname="monospace"];',
+    ]
+    for i, s in enumerate(step.plan):
+        shapes = ", ".join(str(x) for x in s.shapes_out)
+        fill = ', style=filled, fillcolor="#d8ecd8"' if s.lowered else ""
+        label = f"{i}: {s.kind} {s.name}\\n-> {shapes}".replace('"', "'")
+        lines.append(f'  s{i} [label="{label}"{fill}];')
+        if i:
+            lines.append(f"  s{i - 1} -> s{i};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# ---- check=True: the state a step changes, saved, restored, compared ----------------
+
+
+def _snapshot(state: tuple[list, list], result: Any = None) -> dict:
+    leaves, owners = state
+    return {
+        "leaves": [
+            (
+                t,
+                t.data,
+                t.data.copy(),
+                t.grad,
+                None if t.grad is None else t.grad.data.copy(),
+            )
+            for t in leaves
+        ],
+        "owners": [
+            (o, copy.deepcopy(o.state), o.steps)
+            for o in owners
+            if isinstance(o, Optimizer)
+        ],
+        "result": _result_arrays(result),
+    }
+
+
+def _result_arrays(result: Any) -> list:
+    if result is None:
+        return []
+    items = [result] if isinstance(result, Tensor) else list(result)
+    return [t.data.copy() for t in items]
+
+
+def _restore(snapshot: dict) -> None:
+    for t, data, values, grad, grad_values in snapshot["leaves"]:
+        if data.flags.writeable:  # (cached number constants are read-only)
+            data[...] = values
+        t.data = data
+        t.grad = grad
+        if grad is not None:
+            grad.data[...] = grad_values
+    for o, state, steps in snapshot["owners"]:
+        o.state, o.steps = copy.deepcopy(state), steps
+
+
+def _compare(name: str, eager: dict, compiled: dict) -> None:
+    """Raise on the first difference (bit for bit, NaN equal to NaN)."""
+    pairs = [
+        (f"returned value {i}", a, b)
+        for i, (a, b) in enumerate(zip(eager["result"], compiled["result"]))
+    ]
+    for i, (e, c) in enumerate(zip(eager["leaves"], compiled["leaves"])):
+        pairs.append((f"parameter {i} (shape {e[0].shape})", e[2], c[2]))
+        pairs.append((f"gradient of parameter {i}", e[4], c[4]))
+    for what, a, b in pairs:
+        same = (a is None and b is None) or (
+            a is not None
+            and b is not None
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=True)
+        )
+        if not same:
+            raise RuntimeError(
+                f"compile({name}, check=True): the replay differs from eager mode in "
+                f"{what}; something the recording cannot see changed the result "
+                "(Python state, a value read from .data, random numbers)"
+            )

@@ -1,0 +1,372 @@
+"""The recorder: what ``tinygrad_edu.compile`` learns from one eager call.
+
+While a call is traced, autograd calls the recorder (``autograd.set_trace_hook``):
+``record_op`` after every op's forward, ``record_backward`` when backward starts,
+``record_node`` after each node's backward in the sweep, ``record_call`` when an
+optimizer's ``step``/``zero_grad`` (or a module's ``zero_grad``) runs. The eager
+call runs as usual; the recorder writes down, as a flat list of ``Step``s, the same
+NumPy work in the same order, each step a closure without arguments.
+
+Values live in *mirrors*: one Tensor object per traced tensor, made once, whose
+``.data`` each replay overwrites. An op's output mirror is also the op's ``ctx``
+during replay (as the output tensor is in eager mode), so a generic step calls the
+op's own ``forward``/``backward`` with no new object. Parameters and other tensors
+the function captures are not mirrored: steps read them where they live
+(``p.data`` at each call), so assignments to ``.data`` are seen. Gradients flow
+through a list of cells ``G``, one per tensor that receives a gradient.
+
+Read next: ``compiler/steps.py`` (the generic steps), ``compiler/lowerings.py`` (faster
+steps for the common ops).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+from .lower import lower_backward, lower_call, lower_forward
+from .steps import (
+    _binder,
+    _generic_backward,
+    _generic_forward,
+    _shift,
+    _shifter,
+    _store_grad,
+)
+
+
+class Step:
+    """One recorded step: ``run()`` does its NumPy work; the rest describes it."""
+
+    __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        shapes_in: list,
+        shapes_out: list,
+        lowered: bool,
+        run: Callable[[], None],
+    ) -> None:
+        self.kind, self.name, self.run = kind, name, run
+        self.shapes_in, self.shapes_out, self.lowered = shapes_in, shapes_out, lowered
+
+    def __str__(self) -> str:
+        ins = ", ".join(str(s) for s in self.shapes_in)
+        outs = ", ".join(str(s) for s in self.shapes_out)
+        how = "lowered" if self.lowered else "generic"
+        return f"{self.kind:<9}{self.name:<24}({ins}) -> ({outs})  [{how}]"
+
+
+def _mirror(like: Tensor) -> Tensor:
+    """A fresh tensor object to hold one traced value at replay."""
+    m = object.__new__(Tensor)
+    m.data, m.requires_grad, m._fn, m._grad_acc, m._vc = (
+        like.data,
+        False,
+        None,
+        None,
+        None,
+    )
+    return m
+
+
+def refuse_read(call: str) -> None:
+    """Installed in ``tensor._tracing``: reading a value while tracing is an error."""
+    raise RuntimeError(
+        f"compile: {call} reads a tensor's value into Python while the compiled "
+        "function is being traced; the recording would freeze that value (and an `if` "
+        "on it). Move it outside the compiled function: return the tensor and read "
+        "it on the result"
+    )
+
+
+class Recorder:
+    """Writes down one eager call of a compiled function as ``steps``.
+
+    ``args`` are the call's Tensor arguments; ``arg_box`` is the list through which
+    the replay sees the current call's arguments.
+    """
+
+    def __init__(self, owner: str, args: list[Tensor], arg_box: list) -> None:
+        self.owner, self.thread = owner, threading.get_ident()
+        self.steps: list[Step] = []
+        self.arg_box = arg_box
+        self.arg_mirrors = [_mirror(a) for a in args]
+        self.mirrors: dict[Tensor, Tensor] = dict(zip(args, self.arg_mirrors))
+        self.arg_index = {a: i for i, a in enumerate(args)}
+        self.keep: list = list(args)  # traced tensors stay alive: ids stay unique
+        self.G: list = []  # gradient cells, written and read by the steps
+        self.cells: dict[Tensor, int] = {}  # traced tensor -> its cell
+        self.filled: set[int] = set()  # cells that got a gradient in this backward
+        self.pending: list[Tensor] = []  # leaves whose .grad the backward fills
+        self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
+        self.owners: dict[int, Any] = {}  # optimizers / modules whose calls replay
+        self.grad_buffers: dict[Tensor, Tensor] = {}
+        self.exclusive: dict[int, bool] = {}  # cell -> holds an array no one else has
+        self.zeroed: set = set()  # leaves a recorded zero_grad cleared (since a store)
+        self.stores: list = []  # (step, cell, leaf, which, buffer, may alias)
+        self.done: set = set()  # nodes whose backward was recorded
+        self.reused = False  # a graph was backpropagated twice (retain_graph)
+        self.lowerings: dict = {}
+        self.clock = autograd._clock
+        self.after_step = False  # an optimizer step bumps the in-place clock
+
+    # ---- helpers ---------------------------------------------------------------
+
+    def fail(self, what: str) -> None:
+        raise RuntimeError(f"compile({self.owner}): {what}")
+
+    def mine(self) -> bool:
+        """Only the tracing thread's calls are recorded."""
+        return threading.get_ident() == self.thread
+
+    def _check_clock(self) -> None:
+        """Something changed a tensor in place outside an optimizer step: the
+        recording would not see it."""
+        if autograd._clock != self.clock:
+            if self.after_step:
+                self.clock, self.after_step = autograd._clock, False
+                return
+            self.fail(
+                "a tensor was changed in place (+=, -=, item assignment) during the "
+                "traced call; write out-of-place ops (x = x + y) inside a compiled "
+                "function"
+            )
+
+    def source(self, x: Tensor, siblings: tuple = ()) -> Tensor:
+        """The object that holds x's value at replay: its mirror; for a tensor made
+        outside the ops from a traced value (a target converted by a loss, the shift
+        a stable softmax takes from its input), a mirror made again from that value
+        at each call; else x itself (captured: parameters, constants)."""
+        m = self.mirrors.get(x)
+        if m is not None:
+            return m
+        if x in self.leaves:
+            return x
+        if not x.requires_grad and x.data.size > 1:
+            made = self.bind_array(x.data) or self._bind_shift(x, siblings)
+            if made is not None:
+                m = _mirror(x)
+                self.mirrors[x] = m
+                self.keep.append(x)
+                name, run = made
+                self.add("bind", name, [x.shape], [x.shape], True, run(m))
+                return m
+        self.leaves[x] = None
+        self.keep.append(x)
+        return x
+
+    def bind_array(self, array: Any) -> tuple[str, Callable] | None:
+        """``(description, make_step)`` when ``array`` is a traced value's array (an
+        argument's, an op's output's), a view of it, or a converted copy (equal values:
+        a float target made from int labels); None otherwise."""
+        if not isinstance(array, np.ndarray):
+            return None
+        traced = list(self.mirrors.items())
+        for t, m in traced:
+            data = t.data
+            if array is data or (
+                array.base is not None
+                and array.base is data
+                and array.shape == data.shape
+            ):
+                return f"value of shape {array.shape}", _binder(m, None)
+        for t, m in reversed(traced):
+            data = t.data
+            if (
+                array.shape == data.shape
+                and array.size > 1
+                and np.array_equal(array, data)
+            ):
+                return f"value of shape {array.shape}", _binder(m, array.dtype)
+        return None
+
+    def _bind_shift(self, x: Tensor, siblings: tuple) -> tuple[str, Callable] | None:
+        """x is the max of a traced sibling over its size-1 axes, as the stable
+        softmax / logsumexp take it (``ops.reduce._detached_max``)."""
+        for s in siblings:
+            m = self.mirrors.get(s)
+            if m is None or s.data.ndim != x.data.ndim or s.data.dtype != x.data.dtype:
+                continue
+            axes = tuple(i for i, n in enumerate(x.data.shape) if n == 1)
+            if (
+                not axes
+                or np.broadcast_shapes(x.data.shape, s.data.shape) != s.data.shape
+            ):
+                continue
+            if np.array_equal(_shift(s.data, axes), x.data):
+                return f"max over {axes}", lambda out: _shifter(out, m, axes)
+        return None
+
+    def add(
+        self,
+        kind: str,
+        name: str,
+        ins: list,
+        outs: list,
+        lowered: bool,
+        run: Callable[[], None],
+    ) -> None:
+        self.steps.append(Step(kind, name, ins, outs, lowered, run))
+
+    # ---- forward ---------------------------------------------------------------
+
+    def record_op(self, fn: type, inputs: tuple, params: dict, out: Tensor) -> None:
+        if threading.get_ident() != self.thread:
+            return  # (another thread's op)
+        if self.pending:
+            self.flush()
+        if autograd._clock != self.clock:
+            self._check_clock()
+        sources = tuple([self.source(x, inputs) for x in inputs])
+        o = _mirror(out)
+        o._fn, o._inputs, o._saved, o._out = fn, sources, (), None
+        o._needs = out._needs if out._fn is not None else (False,) * len(inputs)
+        o._params, o._stamp = out._params if out._fn is not None else None, 0
+        o.requires_grad = out.requires_grad
+        self.mirrors[out] = o
+        self.keep.append(out)
+        bound = {}  # keyword parameters made from traced values: made again each call
+        for key, value in params.items():
+            if type(value) is np.ndarray:
+                made = self.bind_array(value)
+                if made is not None:
+                    bound[key] = made[1](None)
+        ins = [x.data.shape for x in inputs]
+        run = lower_forward(self, fn, sources, params, o, out, bound)
+        lowered = run is not None
+        if run is None:
+            run = _generic_forward(fn, sources, params, o, bound)
+        self.add("forward", fn.name, ins, [out.data.shape], lowered, run)
+
+    # ---- backward --------------------------------------------------------------
+
+    def record_backward(self, root, grad, seed, order, retain, create, wanted) -> None:
+        if not self.mine():
+            return
+        self.flush()
+        self._check_clock()
+        if create:
+            self.fail("backward(create_graph=True) cannot be compiled; call it eagerly")
+        if wanted is not None:
+            self.fail(
+                "tg.grad / tg.gradients inside a compiled function are not "
+                "supported; call loss.backward() and read .grad"
+            )
+        if autograd._anomaly_check is not None:
+            self.fail(
+                "anomaly mode (debug.detect_anomaly) is on; compile checks no "
+                "values at replay, so switch it off or call the function eagerly"
+            )
+        if isinstance(grad, Tensor) and grad in self.mirrors:
+            self.fail("backward(grad=...) with a traced tensor is not supported")
+        for t in order:
+            if t._fn is not None and t not in self.mirrors:
+                self.fail(
+                    f"backward reaches <{t._fn.name}> of shape {t.shape}, computed "
+                    "outside this call (a graph kept from an earlier call, "
+                    "retain_graph?)"
+                )
+            if t._watched:
+                self.fail(
+                    f"a tensor of shape {t.shape} has a hook or retain_grad(); hooks "
+                    "(and their replacement gradients) cannot be replayed"
+                )
+        self.filled = set()
+        root_cell = self.cell(root)
+        seed = np.array(seed)
+        seed.flags.writeable = False  # shared by every replay
+        G = self.G
+
+        def run() -> None:
+            G[root_cell] = seed
+
+        self.add("seed", "backward", [], [root.shape], True, run)
+        self.filled.add(root_cell)
+        self.exclusive[root_cell] = False
+        self.pending = [t for t in order if t._fn is None and t.requires_grad]
+
+    def cell(self, t: Tensor) -> int:
+        index = self.cells.get(t)
+        if index is None:
+            index = self.cells[t] = len(self.G)
+            self.G.append(None)
+        return index
+
+    def record_node(self, t: Tensor, grads: tuple) -> None:
+        if not self.mine():
+            return
+        o = self.mirrors[t]
+        if t in self.done:
+            self.reused = True
+        self.done.add(t)
+        plan = []
+        for i, (x, gx) in enumerate(zip(t._inputs, grads)):
+            if gx is None or not x.requires_grad:
+                continue
+            target = self.cell(x)
+            plan.append((i, target, x.shape, x.dtype, target in self.filled))
+            self.filled.add(target)
+        run = lower_backward(self, t, o, plan)
+        lowered = run is not None
+        if run is None:
+            run = _generic_backward(t._fn, o, self.G, self.cells[t], plan)
+            self.exclusive.update((target, False) for _, target, *_ in plan)
+        shapes = [t._inputs[i].shape for i, *_ in plan]
+        self.add("backward", t._fn.name, [t.shape], shapes, lowered, run)
+
+    def flush(self) -> None:
+        """After a backward: store the leaves' gradients into ``.grad`` (in the order
+        the sweep reached them)."""
+        pending, self.pending = self.pending, []
+        for leaf in pending:
+            index = self.cells.get(leaf)
+            if index is None or index not in self.filled:
+                continue
+            self.source(leaf)
+            which = self.arg_index.get(leaf)
+            buffer = self.grad_buffers.get(leaf)
+            if buffer is None:
+                buffer = self.grad_buffers[leaf] = Tensor._from_array(
+                    np.empty(leaf.shape, leaf.dtype)
+                )
+            self.add("grad", "store .grad", [leaf.shape], [leaf.shape], True, None)
+            alias = leaf in self.zeroed and self.exclusive.get(index, False)
+            self.stores.append((self.steps[-1], index, leaf, which, buffer, alias))
+            self.zeroed.discard(leaf)
+
+    # ---- optimizer and module calls --------------------------------------------
+
+    def record_call(self, method: Callable, owner: Any) -> None:
+        if not self.mine():
+            return
+        self.flush()
+        self._check_clock()
+        self.owners[id(owner)] = owner
+        name = f"{type(owner).__name__}.{method.__name__}"
+        run = lower_call(self, method, owner)
+        lowered = run is not None
+        params = getattr(owner, "params", None)
+        shapes = [f"{len(params)} parameters"] if isinstance(params, list) else []
+        self.add("call", name, shapes, shapes, lowered, run or method)
+        self.after_step = method.__name__ == "step"
+        if method.__name__ == "zero_grad":
+            cleared = params if isinstance(params, list) else list(owner.parameters())
+            self.zeroed.update(cleared)
+
+    def finish(self) -> None:
+        """The call returned: store pending gradients, and accept the optimizer's
+        version bump if the last event was a step."""
+        self.flush()
+        self._check_clock()
+        for step, index, leaf, which, buffer, alias in self.stores:
+            alias = alias and not self.reused
+            step.run = _store_grad(
+                self.G, index, leaf, which, self.arg_box, buffer, alias
+            )

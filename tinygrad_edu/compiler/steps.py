@@ -1,0 +1,156 @@
+"""The generic steps: what replays an op through its own forward and backward.
+
+A generic step calls the op's ``forward``/``backward`` with its output's mirror as
+``ctx`` (so the op's own code, and a user ``Function``, runs unchanged), then does
+what the engine's sweep does with the gradients: sum each back to its input's shape,
+cast it to its dtype, add it to the input's cell. The other small steps live here
+too: binding a value made outside the ops, and storing a leaf's ``.grad``.
+
+Read next: ``compiler/lowerings.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..autograd import _user_backward, unbroadcast
+from ..tensor import Tensor
+
+
+def _binder(source: Tensor, dtype: Any) -> Callable:
+    """``make_step(m)``: a step giving ``m`` the source's array (converted to
+    ``dtype``); with m None, a function returning that array (a parameter's value)."""
+
+    def make(m: Tensor | None) -> Callable:
+        if m is None:
+            if dtype is None:
+                return lambda: source.data
+            return lambda: source.data.astype(dtype)
+        if dtype is None:
+
+            def lowered() -> None:
+                m.data = source.data
+
+        else:
+
+            def lowered() -> None:
+                m.data = source.data.astype(dtype)
+
+        return lowered
+
+    return make
+
+
+def _shift(data: np.ndarray, axes: tuple) -> np.ndarray:
+    """The shift of ops.reduce._detached_max, the same NumPy calls."""
+    m = np.max(data, axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(data.dtype, copy=False)
+
+
+def _shifter(out: Tensor, source: Tensor, axes: tuple) -> Callable[[], None]:
+    def lowered() -> None:
+        out.data = _shift(source.data, axes)
+
+    return lowered
+
+
+def _generic_forward(
+    fn: type, ins: tuple, params: dict, o: Tensor, bound: dict
+) -> Callable[[], None]:
+    """``o.data = fn.forward(o, *inputs)``: the op's own forward, ctx = the mirror.
+    Parameters made from an argument's array (targets) are made again each call."""
+    forward = fn.forward
+    if bound:
+
+        def generic() -> None:
+            p = dict(params)
+            for key, value in bound.items():
+                p[key] = value()
+            o._params = p
+            data = forward(o, *[x.data for x in ins], **p)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+
+    elif len(ins) == 2 and not params:
+        a, b = ins
+
+        def generic() -> None:
+            data = forward(o, a.data, b.data)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+
+    elif len(ins) == 1 and not params:
+        (a,) = ins
+
+        def generic() -> None:
+            data = forward(o, a.data)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+
+    else:
+
+        def generic() -> None:
+            data = forward(o, *[x.data for x in ins], **params)
+            o.data = data if type(data) is np.ndarray else np.asarray(data)
+
+    return generic
+
+
+def _generic_backward(fn: type, o: Tensor, G: list, cell: int, plan: list):
+    """The sweep's work for one node: the op's own backward, then each input's
+    gradient summed back to its shape, cast to its dtype, and added to its cell."""
+    backward, builtin, name = fn.backward, fn.differentiable_backward, fn.name
+
+    def generic() -> None:
+        g = G[cell]
+        if builtin:
+            o._out = o.data
+            grads = backward(o, g)
+            o._out = None
+            if type(grads) is not tuple:
+                grads = (grads,)
+        else:
+            grads = _user_backward(o, g, False)
+        for i, target, shape, dtype, accumulate in plan:
+            gx = grads[i]
+            if gx is None:
+                raise RuntimeError(
+                    f"compile: {name}.backward returned None for input "
+                    f"{i} at replay but a gradient while tracing"
+                )
+            if gx.shape != shape:
+                gx = unbroadcast(gx, shape, name)
+            if gx.dtype != dtype:
+                gx = gx.astype(dtype)
+            G[target] = G[target] + gx if accumulate else gx
+
+    return generic
+
+
+def _store_grad(
+    G: list,
+    cell: int,
+    leaf: Tensor,
+    which: int | None,
+    arg_box: list,
+    buffer: Tensor,
+    alias: bool,
+) -> Callable[[], None]:
+    """``.grad`` of a leaf, as the sweep stores it: a fresh gradient goes into a
+    Tensor kept for this leaf (reused by the next call) -- the array itself when
+    ``alias`` (a buffer only this gradient uses, and the step zeroes the gradient
+    first, so no sum with the previous one is ever needed), else a copy; an
+    existing gradient gets the sum, as a new tensor."""
+
+    def lowered() -> None:
+        t = leaf if which is None else arg_box[which]
+        previous = t.grad
+        if previous is None:
+            if alias:
+                buffer.data = G[cell]
+            else:
+                np.copyto(buffer.data, G[cell])
+            t.grad = buffer
+        else:
+            t.grad = Tensor._from_array(previous.data + G[cell])
+
+    return lowered
