@@ -25,8 +25,9 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
+from .creation import ones_like, zeros_like
 from .ops.arrange import linspace
-from .tensor import Tensor, ones_like, zeros_like
+from .tensor import Tensor
 
 #: the table's marker for functions answered on the arrays (no graph, NumPy results)
 ON_DATA = "on data"

@@ -18,9 +18,10 @@ import numpy as np
 from .. import ops
 from .._rng import get_rng
 from ..autograd import no_grad
+from ..creation import check_size
 from ..dtypes import get_default_dtype
 from ..ops._util import real_number
-from ..tensor import Tensor, as_tensor, check_size
+from ..tensor import Tensor, as_tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter, Sequential
@@ -28,7 +29,7 @@ from .module import Module, Parameter, Sequential
 
 def _empty_parameter(*shape: int, dtype: Any = None, op: str) -> Parameter:
     """Zeros for the initialisers to fill; a ValueError naming ``op`` beyond
-    ``tinygrad_edu.tensor.MAX_CREATE_BYTES`` (the initialisers draw in float64)."""
+    ``tinygrad_edu.creation.MAX_CREATE_BYTES`` (the initialisers draw in float64)."""
     dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
     check_size(tuple(int(n) for n in shape), 8, op)
     return Parameter(np.zeros(shape, dtype=dtype))
@@ -388,7 +389,7 @@ class MLP(Module):
     ``output_activation`` (default none: raw scores/logits) after the last, each a
     name (relu, tanh, sigmoid, leaky_relu, elu, gelu, softplus, identity, also
     softmax, step), a Module, or ``None`` (no activation: the identity). Parameters
-    beyond ``tinygrad_edu.tensor.MAX_CREATE_BYTES`` are a ValueError. The layers live
+    beyond ``tinygrad_edu.creation.MAX_CREATE_BYTES`` are a ValueError. The layers live
     in ``self.layers`` (a Sequential), so the parameters are named
     ``layers.0.weight``, ``layers.0.bias``, ``layers.2.weight``, ...
 
