@@ -70,7 +70,7 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
     """
     for x in inputs:
         if not isinstance(x, Tensor):  # numbers become cached constants (_as_tensors)
-            inputs = _as_tensors(inputs)
+            inputs = _as_tensors(inputs, fn)
             break
     out = object.__new__(Tensor)
     out._fn, out._saved = fn, ()
@@ -537,23 +537,26 @@ _CONSTANTS: dict = {}
 _MAX_CONSTANTS = 512  # bounded: emptied when full
 
 
-def _as_tensors(inputs: tuple) -> tuple:
+def _as_tensors(inputs: tuple, fn: type) -> tuple:
     """Inputs as Tensors; a Python number takes the dtype of the first tensor among
-    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32)."""
+    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32). A value that is
+    no tensor (None, text) is a TypeError naming op ``fn``."""
     like = next((x for x in inputs if isinstance(x, Tensor)), None)
-    return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
+    return tuple(
+        [x if isinstance(x, Tensor) else _constant(x, like, fn) for x in inputs]
+    )
 
 
-def _constant(x: Any, like: Tensor | None) -> Tensor:
+def _constant(x: Any, like: Tensor | None, fn: type) -> Tensor:
     """``as_tensor(x, like)``; a Python number's tensor is cached, read-only, per
     (type, value, dtype of like), so ``y * 2.0`` makes no new tensor per op. NaN and
     zeros are not cached (NaN != NaN; 0.0 == -0.0 would mix up the signs)."""
     if like is None or type(x) not in (int, float):
-        return as_tensor(x, like)
+        return as_tensor(x, like, fn.name)
     key = (type(x), x, like.data.dtype)
     t = _CONSTANTS.get(key)
     if t is None:
-        t = as_tensor(x, like)
+        t = as_tensor(x, like, fn.name)
         if x == x and x != 0:
             t.data.flags.writeable = False  # shared by every op that used it
             if len(_CONSTANTS) >= _MAX_CONSTANTS:

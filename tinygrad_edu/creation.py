@@ -14,7 +14,7 @@ import numpy as np
 
 from ._rng import get_rng
 from .dtypes import get_default_dtype
-from .tensor import Tensor, TensorLike, _shape_arg, _to_array
+from .tensor import Tensor, TensorLike, _grad_flag, _shape_arg, _to_array
 
 
 def _dtype_arg(dtype: Any, op: str, floating: bool = False) -> np.dtype:
@@ -65,9 +65,11 @@ def _sizes(shape: tuple, op: str, itemsize: int) -> tuple[int, ...]:
     return sizes
 
 
-def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
+def _new(data: np.ndarray, requires_grad: bool, op: str) -> Tensor:
     t = Tensor._from_array(data)
-    return t.requires_grad_(True) if requires_grad else t
+    if requires_grad is False or requires_grad is None:
+        return t
+    return t.requires_grad_(_grad_flag(requires_grad, op))
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -75,7 +77,7 @@ def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
     dtype = _dtype_arg(dtype, "zeros")
     data = np.zeros(_sizes(shape, "zeros", dtype.itemsize), dtype)
-    return _new(data, requires_grad)
+    return _new(data, requires_grad, "zeros")
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -83,7 +85,7 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
     dtype = _dtype_arg(dtype, "ones")
     data = np.ones(_sizes(shape, "ones", dtype.itemsize), dtype)
-    return _new(data, requires_grad)
+    return _new(data, requires_grad, "ones")
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -101,7 +103,7 @@ def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = Fals
         )
     dtype = value.dtype if dtype is None else _dtype_arg(dtype, "full")
     sizes = _sizes((shape,), "full", dtype.itemsize)
-    return _new(np.full(sizes, value, dtype=dtype), requires_grad)
+    return _new(np.full(sizes, value, dtype=dtype), requires_grad, "full")
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -110,7 +112,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     dtype = _dtype_arg(dtype, "eye")
     sizes = _sizes(((n,) if m is None else (n, m),), "eye", 1)  # n, m: ints each
     check_size((sizes[0], sizes[-1]), dtype.itemsize, "eye")
-    return _new(np.eye(*sizes, dtype=dtype), requires_grad)
+    return _new(np.eye(*sizes, dtype=dtype), requires_grad, "eye")
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -118,7 +120,7 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
     dtype = _dtype_arg(dtype, "rand", floating=True)  # int samples in [0, 1) are all 0
     data = get_rng().random(_sizes(shape, "rand", 8))  # drawn in float64
-    return _new(data.astype(dtype, copy=False), requires_grad)
+    return _new(data.astype(dtype, copy=False), requires_grad, "rand")
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -126,7 +128,7 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
     dtype = _dtype_arg(dtype, "randn", floating=True)
     data = get_rng().standard_normal(_sizes(shape, "randn", 8))  # drawn in float64
-    return _new(data.astype(dtype, copy=False), requires_grad)
+    return _new(data.astype(dtype, copy=False), requires_grad, "randn")
 
 
 def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -153,18 +155,18 @@ def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     dtype = None if dtype is None else _dtype_arg(dtype, "arange")
     length = max(0, math.ceil((stop - start) / step))
     check_size((length,), 8 if dtype is None else dtype.itemsize, "arange")
-    return _new(np.arange(*args, dtype=dtype), requires_grad)
+    return _new(np.arange(*args, dtype=dtype), requires_grad, "arange")
 
 
 def zeros_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape and dtype of ``t``."""
     data = t.data if isinstance(t, Tensor) else _to_array(t, None, "zeros_like")
     dtype = data.dtype if dtype is None else _dtype_arg(dtype, "zeros_like")
-    return _new(np.zeros(data.shape, dtype=dtype), requires_grad)
+    return _new(np.zeros(data.shape, dtype=dtype), requires_grad, "zeros_like")
 
 
 def ones_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape and dtype of ``t``."""
     data = t.data if isinstance(t, Tensor) else _to_array(t, None, "ones_like")
     dtype = data.dtype if dtype is None else _dtype_arg(dtype, "ones_like")
-    return _new(np.ones(data.shape, dtype=dtype), requires_grad)
+    return _new(np.ones(data.shape, dtype=dtype), requires_grad, "ones_like")

@@ -118,6 +118,20 @@ def _arrays_for_tensors(data: Any, op: str) -> Any:
     return data
 
 
+def _grad_flag(value: Any, op: str) -> bool:
+    """A ``requires_grad`` argument as a bool: True, False or NumPy's bool (None means
+    False); anything else is a TypeError naming ``op`` (an array's truth value would
+    be ambiguous, a number is a likely mix-up of arguments)."""
+    if value is None:
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(
+        f"{op}: requires_grad must be a bool (True or False), got "
+        f"{type(value).__name__} {value!r}"
+    )
+
+
 class _Tracing(threading.local):
     """Per thread: while tinygrad_edu.compile traces a call, ``refuse(call)`` raises
     for a method that would read a traced value into Python (its value would be
@@ -196,8 +210,8 @@ class Tensor(TensorMethods):
             autograd.share_version(self, data)  # Tensor(t) aliases t's storage
         if name is not None:
             self.name = name
-        if requires_grad:
-            self.requires_grad_(True)
+        if requires_grad is not False and requires_grad is not None:
+            self.requires_grad_(_grad_flag(requires_grad, "Tensor"))
 
     @classmethod
     def _from_array(cls, data: np.ndarray) -> Tensor:
@@ -340,6 +354,8 @@ class Tensor(TensorMethods):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (only floating tensors can require grad)."""
+        if type(requires_grad) is not bool:
+            requires_grad = _grad_flag(requires_grad, "requires_grad_")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require grad, got dtype {self.dtype}; "
@@ -350,7 +366,7 @@ class Tensor(TensorMethods):
             raise RuntimeError(
                 "requires_grad_(False) on a non-leaf tensor; use .detach() instead"
             )
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
     def zero_grad(self) -> None:
