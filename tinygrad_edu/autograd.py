@@ -147,7 +147,9 @@ def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
         return _kahn(root, walk)
     walk.reverse()
     if shared_leaf:
-        return [t for t in walk if t._fn is None] + [t for t in walk if t._fn is not None]
+        return [t for t in walk if t._fn is None] + [
+            t for t in walk if t._fn is not None
+        ]
     return walk
 
 
@@ -382,7 +384,9 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
                 f"backward: grad has shape {seed.shape} but the output has shape "
                 f"{root.shape}; they must match"
             )
-        seed = np.array(seed, dtype=root.dtype)  # a copy: .grad never aliases caller data
+        seed = np.array(
+            seed, dtype=root.dtype
+        )  # a copy: .grad never aliases caller data
     return Tensor(seed) if create_graph else seed
 
 

@@ -88,7 +88,9 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _new(data, requires_grad, "ones")
 
 
-def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    shape: Any, value: float, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor filled with ``value``; the dtype follows the value as in NumPy, floats
     becoming the default float dtype.
     More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating.
@@ -106,7 +108,9 @@ def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = Fals
     return _new(np.full(sizes, value, dtype=dtype), requires_grad, "full")
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """The identity matrix (default float dtype).
     More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
     dtype = _dtype_arg(dtype, "eye")

@@ -77,8 +77,10 @@ class Function:
         dtypes = ", ".join(str(t.dtype) for t in tensors)
         extra = f" with {params}" if params else ""
         message = f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: {error}"
-        kind = next((k for k in (TypeError, ValueError, IndexError) if isinstance(error, k)),
-                    RuntimeError)
+        kind = next(
+            (k for k in (TypeError, ValueError, IndexError) if isinstance(error, k)),
+            RuntimeError,
+        )
         return kind(message)
 
 

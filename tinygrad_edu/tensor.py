@@ -147,7 +147,9 @@ def _shape_arg(shape: tuple, op: str) -> tuple[int, ...]:
     """zeros(2, 3), zeros((2, 3)) and zeros([2, 3]) mean the same. Every size must
     be an integer: a float (2.9) or a bool is a TypeError, never truncated."""
     first = shape[0] if len(shape) == 1 else None
-    if isinstance(first, (tuple, list)) or (isinstance(first, np.ndarray) and first.ndim):
+    if isinstance(first, (tuple, list)) or (
+        isinstance(first, np.ndarray) and first.ndim
+    ):
         shape = tuple(first)  # a 0-d array is one size, as in NumPy
     sizes = []
     for n in shape:
@@ -373,7 +375,9 @@ class Tensor(TensorMethods):
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
         self.grad = None
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(
+        self, hook: Callable[[Tensor], Tensor | None]
+    ) -> Callable[[], None]:
         """Call ``hook(grad)`` when this tensor's gradient is known; it may return a replacement.
 
         Returns a function that removes the hook.

@@ -248,11 +248,15 @@ class TensorMethods:
     # ---- creation (also module-level functions) --------------------------------
 
     @classmethod
-    def zeros(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def zeros(
+        cls, *shape: Any, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return creation.zeros(*shape, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def ones(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def ones(
+        cls, *shape: Any, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return creation.ones(*shape, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
@@ -263,33 +267,49 @@ class TensorMethods:
 
     @classmethod
     def eye(
-        cls, n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False
+        cls,
+        n: int,
+        m: int | None = None,
+        dtype: Any = None,
+        requires_grad: bool = False,
     ) -> Tensor:
         return creation.eye(n, m, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def rand(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def rand(
+        cls, *shape: Any, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return creation.rand(*shape, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def randn(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def randn(
+        cls, *shape: Any, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return creation.randn(*shape, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def arange(cls, *args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def arange(
+        cls, *args: Any, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return creation.arange(*args, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def zeros_like(cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def zeros_like(
+        cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return creation.zeros_like(t, dtype=dtype, requires_grad=requires_grad)
 
     @classmethod
-    def ones_like(cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def ones_like(
+        cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
         return creation.ones_like(t, dtype=dtype, requires_grad=requires_grad)
 
     # ---- NumPy surface (issue 16): the functions NumPy also has as methods, and interop
 
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    def __array_ufunc__(
+        self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+    ) -> Any:
         return interop.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
@@ -382,7 +402,9 @@ class TensorMethods:
     def trunc(self) -> Tensor:
         return ops.trunc(self)
 
-    def nan_to_num(self, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
+    def nan_to_num(
+        self, nan: float = 0.0, posinf: Any = None, neginf: Any = None
+    ) -> Tensor:
         return ops.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
 
     def cumsum(self, axis: int | None = None) -> Tensor:

@@ -206,7 +206,9 @@ class Hypot(_Binary):
         a, b = ctx.values
         need_a, need_b = ctx.needs_input_grad
         out = ctx.out  # a / out ≤ 1: no overflow on the way to the gradient
-        return (grad * (a / out) if need_a else None), (grad * (b / out) if need_b else None)
+        return (grad * (a / out) if need_a else None), (
+            grad * (b / out) if need_b else None
+        )
 
 
 # ---- the functional API ----------------------------------------------------------

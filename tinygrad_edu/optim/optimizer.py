@@ -27,7 +27,9 @@ from ..tensor import Tensor
 def _check_params(params: Any, owner: str) -> list[Tensor]:
     """The parameters as a list: in order, each once, each a trainable leaf tensor."""
     if isinstance(params, Tensor):
-        raise ValueError(f"{owner}: pass a list of parameters ([w]), not a single tensor")
+        raise ValueError(
+            f"{owner}: pass a list of parameters ([w]), not a single tensor"
+        )
     if hasattr(params, "parameters") and callable(params.parameters):
         raise ValueError(f"{owner}: pass model.parameters(), not the model itself")
     try:
@@ -47,7 +49,11 @@ def _check_params(params: Any, owner: str) -> list[Tensor]:
         if not p.requires_grad or p.grad_fn is not None:
             raise ValueError(
                 f"{owner}: parameter {i} (shape {p.shape}) is not a trainable leaf: it "
-                + ("was computed by an op" if p.grad_fn is not None else "does not require grad")
+                + (
+                    "was computed by an op"
+                    if p.grad_fn is not None
+                    else "does not require grad"
+                )
             )
         if id(p) not in seen:  # a parameter listed twice is updated once
             seen.add(id(p))
@@ -130,7 +136,9 @@ class Optimizer:
         rules. Runs in the constructor and on every later change."""
         owner = type(self).__name__
         return {
-            name: bool(value) if name in self._flags else nonnegative(owner, name, value)
+            name: (
+                bool(value) if name in self._flags else nonnegative(owner, name, value)
+            )
             for name, value in hyper.items()
         }
 
@@ -180,7 +188,9 @@ class Optimizer:
         if updated:
             _mark_modified(updated)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float
+    ) -> None:
         """Change ``param`` (and ``state``) in place, given ``grad``, at rate ``lr``."""
         raise NotImplementedError("abstract: subclasses implement _update")
 
@@ -225,7 +235,10 @@ class Optimizer:
             "steps": self.steps,
             "hyper": dict(self.hyper),
             "state": [
-                {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                {
+                    k: (v.copy() if isinstance(v, np.ndarray) else v)
+                    for k, v in s.items()
+                }
                 for s in self.state
             ],
         }
@@ -259,7 +272,9 @@ class Optimizer:
             new = {}
             for name, value in dict(s).items():
                 if isinstance(value, (np.ndarray, Tensor)):
-                    value = np.asarray(value.data if isinstance(value, Tensor) else value)
+                    value = np.asarray(
+                        value.data if isinstance(value, Tensor) else value
+                    )
                     if value.shape != p.shape:
                         raise ValueError(
                             f"{owner}: state {name!r} of parameter {i} has shape "
@@ -275,4 +290,6 @@ class Optimizer:
 
     def __repr__(self) -> str:
         hyper = "".join(f", {k}={v}" for k, v in self.hyper.items())
-        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr}{hyper})"
+        return (
+            f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr}{hyper})"
+        )
