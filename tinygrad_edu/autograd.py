@@ -162,9 +162,9 @@ def backpropagate(
 ) -> list | None:
     """Reverse-mode sweep from ``root``.
 
-    Without ``inputs`` it accumulates into ``.grad`` of the leaves (``Tensor.backward``);
-    with ``inputs`` it returns their gradients and touches no ``.grad``
-    (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
+    Without ``inputs`` it accumulates into ``.grad`` of the leaves
+    (``Tensor.backward``); with ``inputs`` it returns their gradients and touches no
+    ``.grad`` (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
     """
     if not root.requires_grad:
         _raise_no_graph()
@@ -245,7 +245,8 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
 
 
 def unbroadcast(grad, shape: tuple, op_name: str = "op"):
-    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (its adjoint is a sum).
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (its adjoint is a
+    sum).
 
     Works on arrays and on Tensors alike (so it is differentiable under create_graph).
 
@@ -472,7 +473,8 @@ def mark_modified(*tensors: Tensor) -> None:
 
 
 def share_version(alias: Tensor, of: Tensor) -> None:
-    """``alias`` shares ``of``'s storage (a view, a detach): one version cell for both."""
+    """``alias`` shares ``of``'s storage (a view, a detach): one version cell for
+    both."""
     cell = of._vc
     if cell is None:
         cell = of._vc = [0]
@@ -504,7 +506,7 @@ def _check_versions(t: Tensor) -> None:
             )
 
 
-# ---- the anomaly hook -----------------------------------------------------------------
+# ---- the anomaly hook ----------------------------------------------------------------
 
 # set by tinygrad_edu.debug.detect_anomaly() through set_anomaly_hook; None costs one
 # comparison per op. Called as hook(fn, inputs, "forward" | "backward", results).
@@ -519,7 +521,7 @@ def set_anomaly_hook(hook: Callable | None) -> Callable | None:
     return previous
 
 
-# ---- the trace hook -------------------------------------------------------------------
+# ---- the trace hook ------------------------------------------------------------------
 
 # set by tinygrad_edu.compile while it traces a call (see compiler/record.py); None
 # costs one comparison per op, per backward and per node of the sweep.
@@ -535,7 +537,7 @@ def set_trace_hook(recorder: Any) -> Any:
     return previous
 
 
-# ---- constants --------------------------------------------------------------------------
+# ---- constants -----------------------------------------------------------------------
 
 _CONSTANTS: dict = {}
 _MAX_CONSTANTS = 512  # bounded: emptied when full

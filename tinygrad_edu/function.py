@@ -76,7 +76,10 @@ class Function:
         shapes = ", ".join(str(t.shape) for t in tensors)
         dtypes = ", ".join(str(t.dtype) for t in tensors)
         extra = f" with {params}" if params else ""
-        message = f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: {error}"
+        message = (
+            f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: "
+            f"{error}"
+        )
         kind = next(
             (k for k in (TypeError, ValueError, IndexError) if isinstance(error, k)),
             RuntimeError,

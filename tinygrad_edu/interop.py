@@ -161,9 +161,9 @@ TABLE: dict[Any, Any] = {
 
 def _no_op_error(name: str) -> TypeError:
     return TypeError(
-        f"numpy.{name} has no tinygrad_edu op, so it cannot record a graph on a Tensor; "
-        f"call it on the array, numpy.{name}(t.data), if you need no gradient (see "
-        "docs/numpy.md for the functions that work on Tensors)"
+        f"numpy.{name} has no tinygrad_edu op, so it cannot record a graph on a "
+        f"Tensor; call it on the array, numpy.{name}(t.data), if you need no gradient "
+        "(see docs/numpy.md for the functions that work on Tensors)"
     )
 
 

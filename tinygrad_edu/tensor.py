@@ -272,8 +272,8 @@ class Tensor(TensorMethods):
             _tracing.refuse("item()")
         if self.data.size != 1:
             raise ValueError(
-                "item: only a one-element tensor converts to a Python scalar, got shape "
-                f"{self.shape}"
+                "item: only a one-element tensor converts to a Python scalar, got "
+                f"shape {self.shape}"
             )
         return self.data.item()
 
@@ -349,7 +349,8 @@ class Tensor(TensorMethods):
         autograd.backpropagate(self, grad, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
-        """The same data (shared, with its in-place version counter), cut from the graph."""
+        """The same data (shared, with its in-place version counter), cut from the
+        graph."""
         t = Tensor._from_array(self.data)
         autograd.share_version(t, self)
         return t
@@ -360,9 +361,9 @@ class Tensor(TensorMethods):
             requires_grad = _grad_flag(requires_grad, "requires_grad_")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
-                f"only floating-point tensors can require grad, got dtype {self.dtype}; "
-                "make it with float data (e.g. Tensor([1.0, 2.0], requires_grad=True) or "
-                "dtype=np.float32)"
+                "only floating-point tensors can require grad, got dtype "
+                f"{self.dtype}; make it with float data (e.g. Tensor([1.0, 2.0], "
+                "requires_grad=True) or dtype=np.float32)"
             )
         if not requires_grad and self._fn is not None:
             raise RuntimeError(
@@ -378,7 +379,8 @@ class Tensor(TensorMethods):
     def register_hook(
         self, hook: Callable[[Tensor], Tensor | None]
     ) -> Callable[[], None]:
-        """Call ``hook(grad)`` when this tensor's gradient is known; it may return a replacement.
+        """Call ``hook(grad)`` when this tensor's gradient is known; it may return a
+        replacement.
 
         Returns a function that removes the hook.
         """
@@ -406,7 +408,8 @@ class Tensor(TensorMethods):
     # ---- the op record as ctx: what forward and backward read and write ------------
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """(ctx API) Keep arrays for backward; freed after backward unless retain_graph."""
+        """(ctx API) Keep arrays for backward; freed after backward unless
+        retain_graph."""
         self._saved = arrays
 
     @property
@@ -421,7 +424,8 @@ class Tensor(TensorMethods):
 
     @property
     def inputs(self) -> tuple:
-        """(ctx API) The input tensors of the op that made this tensor (() for a leaf)."""
+        """(ctx API) The input tensors of the op that made this tensor (() for a
+        leaf)."""
         return self._inputs if self._fn is not None else ()
 
     @property
@@ -497,9 +501,9 @@ class Tensor(TensorMethods):
 
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError(
-                "item assignment on a tensor that requires grad would corrupt the graph;"
-                " build a new tensor (e.g. with where or concatenate), or assign under "
-                "tinygrad_edu.no_grad()"
+                "item assignment on a tensor that requires grad would corrupt the "
+                "graph; build a new tensor (e.g. with where or concatenate), or assign "
+                "under tinygrad_edu.no_grad()"
             )
         value = value.data if isinstance(value, Tensor) else value
         self.data[ops.shape.normalize_index(index)] = value

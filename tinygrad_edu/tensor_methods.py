@@ -305,7 +305,8 @@ class TensorMethods:
     ) -> Tensor:
         return creation.ones_like(t, dtype=dtype, requires_grad=requires_grad)
 
-    # ---- NumPy surface (issue 16): the functions NumPy also has as methods, and interop
+    # ---- NumPy surface (issue 16): the functions NumPy also has as methods, and
+    # interop
 
     def __array_ufunc__(
         self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any

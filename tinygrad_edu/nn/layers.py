@@ -45,7 +45,8 @@ def _check_features(name: str, **sizes: int) -> None:
 
 
 class Linear(Module):
-    """Fully connected layer ``y = x Wᵀ + b`` (the lecture's ``z = w a + b``, batched).
+    """Fully connected layer ``y = x Wᵀ + b`` (the lecture's ``z = w a + b``,
+    batched).
 
     ``weight``: ``(out_features, in_features)``; ``bias``: ``(out_features,)``; both
     drawn from ``U(-1/√in_features, 1/√in_features)`` as in PyTorch
@@ -120,7 +121,8 @@ class Perceptron(Module):
         return as_tensor(x, op="Perceptron") @ self.weight + self.bias
 
     def predict(self, x: Tensor) -> Tensor:
-        """+1 where the score is > 0, else −1 (in the score's float dtype, no graph)."""
+        """+1 where the score is > 0, else −1 (in the score's float dtype, no
+        graph)."""
         with no_grad():
             s = self.forward(x)
         return Tensor(np.where(s.data > 0, 1, -1).astype(s.dtype))
@@ -176,7 +178,8 @@ def _epoch_order(n: int, shuffle: bool) -> np.ndarray:
 
 
 class Maxout(Module):
-    """Maxout unit, the lecture's ``max(w₁ᵀx + b₁, w₂ᵀx + b₂)``: ``pieces`` linear maps.
+    """Maxout unit, the lecture's ``max(w₁ᵀx + b₁, w₂ᵀx + b₂)``: ``pieces``
+    linear maps.
 
     ``out_j = max_k (x · weight[k, j] + bias[k, j])`` with ``weight`` of shape
     ``(pieces, out_features, in_features)`` and ``bias`` ``(pieces, out_features)``,
@@ -383,7 +386,8 @@ def get_activation(
 
 
 class MLP(Module):
-    """Multi-layer perceptron: ``Linear → activation → … → Linear [→ output act.]``.
+    """Multi-layer perceptron: ``Linear → activation → … → Linear [→ output
+    act.]``.
 
     ``sizes = [in, hidden…, out]``; ``activation`` after every hidden layer and
     ``output_activation`` (default none: raw scores/logits) after the last, each a

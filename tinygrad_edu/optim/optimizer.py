@@ -36,7 +36,8 @@ def _check_params(params: Any, owner: str) -> list[Tensor]:
         params = list(params)
     except TypeError:
         raise ValueError(
-            f"{owner}: params must be an iterable of parameters, got {type(params).__name__}"
+            f"{owner}: params must be an iterable of parameters, got "
+            f"{type(params).__name__}"
         ) from None
     result: list[Tensor] = []
     seen: set[int] = set()
@@ -249,7 +250,8 @@ class Optimizer:
         owner = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or "state" not in state_dict:
             raise ValueError(
-                f"{owner}: expected an optimizer state dict, got {type(state_dict).__name__}"
+                f"{owner}: expected an optimizer state dict, got "
+                f"{type(state_dict).__name__}"
             )
         kind = state_dict.get("type", type(self).__name__)
         if kind != type(self).__name__:
@@ -259,7 +261,8 @@ class Optimizer:
         hyper = dict(state_dict.get("hyper", {}))
         if set(hyper) != set(self.hyper):
             raise ValueError(
-                f"{owner}: hyper-parameters {sorted(hyper)} do not match {sorted(self.hyper)}"
+                f"{owner}: hyper-parameters {sorted(hyper)} do not match "
+                f"{sorted(self.hyper)}"
             )
         states = list(state_dict["state"])
         if len(states) != len(self.params):
