@@ -1,13 +1,16 @@
 """tinygrad_edu: a small, readable, fast autograd engine on NumPy.
 
-Read it in this order: ``tensor.py`` (the Tensor) → ``autograd.py`` (Function, the
-graph, backward) → ``ops/binary.py`` → ``ops/reduce.py`` (ops, forward and backward
-side by side) → ``nn/module.py`` → ``optim/optimizer.py``.
+Read it in this order: ``tensor.py`` (the Tensor) → ``tensor_methods.py`` (its
+one-line op methods) → ``autograd.py`` (the graph, backward) → ``grad_mode.py`` and
+``function.py`` (no_grad; the op base class Function) → ``ops/binary.py`` →
+``ops/reduce.py`` (ops, forward and backward side by side) → ``nn/module.py`` →
+``optim/optimizer.py``. ``creation.py`` holds zeros, ones, rand, arange ...
 """
 
-# tensor first: it imports autograd and ops at its end, once Tensor exists
-from .tensor import (  # isort: skip
-    Tensor, arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like,
+# tensor first: it imports autograd, creation and ops at its end, once Tensor exists
+from .tensor import Tensor  # isort: skip
+from .creation import (  # isort: skip
+    arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like,
 )
 from ._rng import manual_seed
 from .autograd import (

@@ -81,9 +81,9 @@ class NpzReader:
             limit, allowed = max_bytes, f"max_bytes={max_bytes}"
         if total > limit:
             raise ValueError(
-                f"its arrays need {total} bytes, more than {allowed} allows; refused before "
-                "decompressing anything (a zip bomb?). Pass load(path, max_bytes=...) to allow "
-                "more for a file you trust"
+                f"its arrays need {total} bytes, more than {allowed} allows; refused "
+                "before decompressing anything (a zip bomb?). Pass load(path, "
+                "max_bytes=...) to allow more for a file you trust"
             )
         return members
 
@@ -116,8 +116,8 @@ class NpzReader:
             ) from None
         if dtype.hasobject:
             raise ValueError(
-                f"member {key!r:.80} holds Python objects (dtype {dtype}), which cannot be read "
-                "without pickle (refused: unpickling can run code)"
+                f"member {key!r:.80} holds Python objects (dtype {dtype}), which "
+                "cannot be read without pickle (refused: unpickling can run code)"
             )
         if dtype.kind == "V" or dtype.subdtype is not None or any(n < 0 for n in shape):
             raise ValueError(
@@ -126,13 +126,14 @@ class NpzReader:
         need, have = math.prod(shape) * dtype.itemsize, info.file_size - offset
         if have < need:
             raise ValueError(
-                f"member {key!r:.80} is truncated: its header declares shape {shape} and "
-                f"dtype {dtype.str} ({need} bytes), but it holds only {have} bytes"
+                f"member {key!r:.80} is truncated: its header declares shape {shape} "
+                f"and dtype {dtype.str} ({need} bytes), but it holds only {have} bytes"
             )
         if have > need:
             raise ValueError(
-                f"member {key!r:.80} holds {have} bytes, but its header's shape {shape} and "
-                f"dtype {dtype.str} need {need}: refused (corrupt, or a zip bomb)"
+                f"member {key!r:.80} holds {have} bytes, but its header's shape "
+                f"{shape} and dtype {dtype.str} need {need}: refused (corrupt, or a "
+                "zip bomb)"
             )
         return Header(tuple(shape), dtype)
 
@@ -149,7 +150,8 @@ class NpzReader:
         return array
 
     def read_listed(self, key: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
-        """``read(key)`` for an array the manifest lists with ``shape`` and ``dtype``."""
+        """``read(key)`` for an array the manifest lists with ``shape`` and
+        ``dtype``."""
         header = self.headers.get(key)
         if header is None:
             raise ValueError(
@@ -159,8 +161,9 @@ class NpzReader:
             raise ValueError(f"array {key!r:.80} is used twice by the manifest")
         if header.shape != shape or header.dtype.str != dtype:
             raise ValueError(
-                f"array {key!r:.80} has shape {header.shape} and dtype {header.dtype.str}, but "
-                f"the manifest says shape {shape} and dtype {dtype!r:.40}"
+                f"array {key!r:.80} has shape {header.shape} and dtype "
+                f"{header.dtype.str}, but the manifest says shape {shape} and dtype "
+                f"{dtype!r:.40}"
             )
         return self.read(key)
 

@@ -16,8 +16,11 @@ The algorithm is the first part of this file, top to bottom:
   summed back to each input's shape (``unbroadcast``) and added into theirs.
 
 Everything else -- the guards (freed graph, in-place changes, anomaly hook, dtype),
-hooks, the collector policy, grad mode, the ``Function`` base class -- is a named call
-defined further down, so the 40-line idea reads in one place.
+hooks, the constants cache -- is a named call defined further down, so the 40-line
+idea reads in one place. Grad mode and the collector pause live in ``grad_mode.py``;
+the ``Function`` base class, ``Node`` (what ``grad_fn`` shows), ``Context`` and the
+checks on a user-written op live in ``function.py``. This module re-exports them, so
+``from .autograd import Function, no_grad`` works everywhere.
 
 One formula, two speeds. A built-in op (``differentiable_backward = True``) writes its
 backward once, on ``ctx.values`` / ``ctx.out`` and the incoming ``grad``. In an
@@ -25,26 +28,31 @@ ordinary backward these are NumPy arrays; under ``create_graph=True`` they are
 Tensors, so the same formula records a graph of its own (DeZero's idea).
 
 Why tensor.py, ops/ and autograd.py import each other: Tensor's methods call the ops,
-the ops are Functions (this module) on Tensors, and ``apply`` makes Tensors. The
-cycle is closed by import order: ``tinygrad_edu/__init__`` imports ``tensor`` first;
-``tensor.py`` defines ``Tensor`` and only at its *end* imports ``autograd`` and
-``ops``, which then import the finished ``Tensor`` class. No module needs the others
-while it is being executed, only when its functions are called.
+the ops are Functions (function.py, re-exported here) on Tensors, and ``apply`` makes
+Tensors. The cycle is closed by import order: ``tinygrad_edu/__init__`` imports
+``tensor`` first; ``tensor.py`` imports ``tensor_methods`` (the base class holding
+the op methods, which imports nothing of ours), defines ``Tensor`` and only at its
+*end* imports ``autograd``, ``creation``, ``interop`` and ``ops``, which then import
+the finished ``Tensor`` class; it then hands ``ops``/``interop``/``creation`` to
+``tensor_methods``. This module imports ``grad_mode`` (no imports of ours) first and
+``function`` at its end, once ``apply`` (which ``Function.apply`` is) exists. No
+module needs the others while it is being executed, only when its functions are
+called.
 
-Read next: ``ops/binary.py``.
+Read next: ``grad_mode.py``, ``function.py``, then ``ops/binary.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import threading
-import weakref
 from operator import attrgetter
-from typing import Any, Callable, ClassVar, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
+from .grad_mode import (  # re-exported: from .autograd import no_grad keeps working
+    _collector, _CollectorPause, _grad_mode, _GradMode, enable_grad, is_grad_enabled,
+    no_grad, set_grad_enabled,
+)
 from .tensor import Tensor, as_tensor
 
 GradLike = Union[Tensor, np.ndarray, float, int, None]
@@ -62,7 +70,7 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
     """
     for x in inputs:
         if not isinstance(x, Tensor):  # numbers become cached constants (_as_tensors)
-            inputs = _as_tensors(inputs)
+            inputs = _as_tensors(inputs, fn)
             break
     out = object.__new__(Tensor)
     out._fn, out._saved = fn, ()
@@ -139,7 +147,9 @@ def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
         return _kahn(root, walk)
     walk.reverse()
     if shared_leaf:
-        return [t for t in walk if t._fn is None] + [t for t in walk if t._fn is not None]
+        return [t for t in walk if t._fn is None] + [
+            t for t in walk if t._fn is not None
+        ]
     return walk
 
 
@@ -152,9 +162,9 @@ def backpropagate(
 ) -> list | None:
     """Reverse-mode sweep from ``root``.
 
-    Without ``inputs`` it accumulates into ``.grad`` of the leaves (``Tensor.backward``);
-    with ``inputs`` it returns their gradients and touches no ``.grad``
-    (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
+    Without ``inputs`` it accumulates into ``.grad`` of the leaves
+    (``Tensor.backward``); with ``inputs`` it returns their gradients and touches no
+    ``.grad`` (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
     """
     if not root.requires_grad:
         _raise_no_graph()
@@ -235,7 +245,8 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
 
 
 def unbroadcast(grad, shape: tuple, op_name: str = "op"):
-    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (its adjoint is a sum).
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting (its adjoint is a
+    sum).
 
     Works on arrays and on Tensors alike (so it is differentiable under create_graph).
 
@@ -374,7 +385,9 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
                 f"backward: grad has shape {seed.shape} but the output has shape "
                 f"{root.shape}; they must match"
             )
-        seed = np.array(seed, dtype=root.dtype)  # a copy: .grad never aliases caller data
+        seed = np.array(
+            seed, dtype=root.dtype
+        )  # a copy: .grad never aliases caller data
     return Tensor(seed) if create_graph else seed
 
 
@@ -388,42 +401,6 @@ def _wanted_gradients(inputs: Sequence[Tensor], wanted: dict, create_graph: bool
             g = Tensor(g) if create_graph else g
         results.append(g if create_graph else Tensor._from_array(g))
     return results
-
-
-def _user_backward(t: Tensor, grad: Any, create_graph: bool) -> tuple:
-    """A user Function's backward works on arrays and may return arrays, Tensors,
-    numbers or None: check each against its input."""
-    fn, inputs = t._fn, t._inputs
-    if create_graph:
-        raise RuntimeError(
-            f"{fn.name}.backward works on NumPy arrays, so it cannot be "
-            "differentiated; create_graph=True is unsupported through it"
-        )
-    t._out = t.data
-    try:
-        result = fn.backward(t, np.ascontiguousarray(grad))
-    finally:
-        t._out = None
-    if not isinstance(result, (tuple, list)):
-        result = (result,)
-    if len(result) != len(inputs):
-        raise RuntimeError(
-            f"{fn.name}.backward returned {len(result)} gradients for "
-            f"{len(inputs)} inputs"
-        )
-    checked = []
-    for i, (x, g) in enumerate(zip(inputs, result)):
-        if g is not None:
-            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=x.dtype)
-            try:
-                np.broadcast_shapes(g.shape, x.shape)
-            except ValueError:
-                raise RuntimeError(
-                    f"{fn.name}.backward returned a gradient of shape {g.shape} for "
-                    f"input {i} of shape {x.shape}"
-                ) from None
-        checked.append(g)
-    return tuple(checked)
 
 
 # ==== guards: each is one comparison on the hot path, then one of these calls ========
@@ -457,21 +434,6 @@ def _raise_explained(fn: type, error: Exception, inputs: tuple, params: dict) ->
     if explained is error:
         raise error
     raise explained from error
-
-
-def _check_ctx_names(fn: type, out: Tensor) -> None:
-    """A user forward's ``ctx.sum = ...`` would hide ``Tensor.sum`` on the output."""
-    for name in out.__dict__:
-        if hasattr(Tensor, name) and name not in ("grad", "name"):
-            _raise_ctx_name(fn, f"ctx.{name} would hide Tensor.{name}", None)
-
-
-def _raise_ctx_name(fn: type, problem: str, error: Exception | None) -> None:
-    raise AttributeError(
-        f"{fn.name}.forward: {problem}; ctx is the op's output tensor, so attributes "
-        "set on it must not reuse a Tensor name (shape, data, sum, ...): pick another "
-        "(e.g. ctx.in_shape)"
-    ) from error
 
 
 # ---- the in-place check: a version clock, and one version cell per storage ----------
@@ -511,7 +473,8 @@ def mark_modified(*tensors: Tensor) -> None:
 
 
 def share_version(alias: Tensor, of: Tensor) -> None:
-    """``alias`` shares ``of``'s storage (a view, a detach): one version cell for both."""
+    """``alias`` shares ``of``'s storage (a view, a detach): one version cell for
+    both."""
     cell = of._vc
     if cell is None:
         cell = of._vc = [0]
@@ -543,7 +506,7 @@ def _check_versions(t: Tensor) -> None:
             )
 
 
-# ---- the anomaly hook -----------------------------------------------------------------
+# ---- the anomaly hook ----------------------------------------------------------------
 
 # set by tinygrad_edu.debug.detect_anomaly() through set_anomaly_hook; None costs one
 # comparison per op. Called as hook(fn, inputs, "forward" | "backward", results).
@@ -558,7 +521,7 @@ def set_anomaly_hook(hook: Callable | None) -> Callable | None:
     return previous
 
 
-# ---- the trace hook -------------------------------------------------------------------
+# ---- the trace hook ------------------------------------------------------------------
 
 # set by tinygrad_edu.compile while it traces a call (see compiler/record.py); None
 # costs one comparison per op, per backward and per node of the sweep.
@@ -574,29 +537,32 @@ def set_trace_hook(recorder: Any) -> Any:
     return previous
 
 
-# ---- constants --------------------------------------------------------------------------
+# ---- constants -----------------------------------------------------------------------
 
 _CONSTANTS: dict = {}
 _MAX_CONSTANTS = 512  # bounded: emptied when full
 
 
-def _as_tensors(inputs: tuple) -> tuple:
+def _as_tensors(inputs: tuple, fn: type) -> tuple:
     """Inputs as Tensors; a Python number takes the dtype of the first tensor among
-    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32)."""
+    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32). A value that is
+    no tensor (None, text) is a TypeError naming op ``fn``."""
     like = next((x for x in inputs if isinstance(x, Tensor)), None)
-    return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
+    return tuple(
+        [x if isinstance(x, Tensor) else _constant(x, like, fn) for x in inputs]
+    )
 
 
-def _constant(x: Any, like: Tensor | None) -> Tensor:
+def _constant(x: Any, like: Tensor | None, fn: type) -> Tensor:
     """``as_tensor(x, like)``; a Python number's tensor is cached, read-only, per
     (type, value, dtype of like), so ``y * 2.0`` makes no new tensor per op. NaN and
     zeros are not cached (NaN != NaN; 0.0 == -0.0 would mix up the signs)."""
     if like is None or type(x) not in (int, float):
-        return as_tensor(x, like)
+        return as_tensor(x, like, fn.name)
     key = (type(x), x, like.data.dtype)
     t = _CONSTANTS.get(key)
     if t is None:
-        t = as_tensor(x, like)
+        t = as_tensor(x, like, fn.name)
         if x == x and x != 0:
             t.data.flags.writeable = False  # shared by every op that used it
             if len(_CONSTANTS) >= _MAX_CONSTANTS:
@@ -605,254 +571,8 @@ def _constant(x: Any, like: Tensor | None) -> Tensor:
     return t
 
 
-# ---- the cyclic garbage collector during backward -------------------------------------
-
-
-class _CollectorPause:
-    """While a large backward sweep runs, Python's cyclic collector is paused.
-
-    Why: the sweep allocates many short-lived objects while it frees the graph, and
-    each collection would rescan the whole live graph (a large part of a long chain's
-    backward) and find nothing, since a graph holds no cycles.
-
-    Policy, thread-safe and bounded: a lock-protected count of running sweeps. The
-    first sweep to start (count 0 -> 1) switches the collector off only if it was on,
-    and remembers that; the last to finish (1 -> 0) switches it back on only then. So
-    two threads cannot interleave ``isenabled``/``disable``/``enable`` and leave it
-    off, a collector the user switched off stays off, and it is paused only while a
-    sweep of at least ``min_nodes`` nodes runs (small graphs never touch it). Caveat:
-    ``gc.disable()`` called by other code *during* a sweep is undone when it ends.
-    """
-
-    min_nodes = 1000
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.running = 0
-        self.switched_off = False
-
-    def pause(self, n_nodes: int) -> bool:
-        """Count a sweep of n_nodes in; True when resume() must be called after."""
-        if n_nodes < self.min_nodes:
-            return False
-        with self.lock:
-            self.running += 1
-            if self.running == 1 and gc.isenabled():
-                gc.disable()
-                self.switched_off = True
-        return True
-
-    def resume(self) -> None:
-        with self.lock:
-            self.running -= 1
-            if self.running == 0 and self.switched_off:
-                self.switched_off = False
-                gc.enable()
-
-
-_collector = _CollectorPause()
-
-
-# ==== grad mode ======================================================================
-
-
-class _GradMode(threading.local):
-    """Thread-local, as in PyTorch: no_grad() in one thread leaves the others alone."""
-
-    enabled = True
-
-
-_grad_mode = _GradMode()
-
-
-def is_grad_enabled() -> bool:
-    """True when ops record the graph (the default)."""
-    return _grad_mode.enabled
-
-
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager / decorator that switches graph recording on or off."""
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self.previous: list[bool] = []
-
-    def _recreate_cm(self):
-        # as a decorator, each call gets its own saved state (recursion, threads)
-        return type(self)(self.mode) if type(self) is set_grad_enabled else type(self)()
-
-    def __enter__(self) -> None:
-        self.previous.append(_grad_mode.enabled)
-        _grad_mode.enabled = self.mode
-
-    def __exit__(self, *exc: Any) -> None:
-        _grad_mode.enabled = self.previous.pop()
-
-
-class no_grad(set_grad_enabled):
-    """Ops inside record no graph: for evaluation and for optimizer updates.
-
-    >>> import tinygrad_edu as tg
-    >>> x = tg.Tensor([1.0, 2.0], requires_grad=True)
-    >>> with tg.no_grad():
-    ...     y = x * 2
-    >>> y.requires_grad
-    False
-    """
-
-    def __init__(self) -> None:
-        super().__init__(False)
-
-
-class enable_grad(set_grad_enabled):
-    """Record the graph again inside a ``no_grad`` block (or as a decorator)."""
-
-    def __init__(self) -> None:
-        super().__init__(True)
-
-
-# ==== Function: the op base class; Node: what grad_fn shows; Context ==================
-
-
-class Function:
-    """Base class of every differentiable op: subclass it to write your own.
-
-    ``forward(ctx, *arrays, **params)`` and ``backward(ctx, grad)`` are static methods
-    on NumPy arrays; backward returns one gradient per input (``None`` for an input
-    that needs none; a bare array for a single input). ``ctx`` is the op's output
-    tensor, which carries the op's record: ``ctx.save_for_backward(...)``,
-    ``ctx.saved_tensors``, ``ctx.needs_input_grad``, ``ctx.inputs``, and any attribute
-    you set (``ctx.axis = axis``) -- except names a Tensor already has (``shape``,
-    ``data``, ``grad``, ``name``, ...).
-
-    >>> import numpy as np, tinygrad_edu as tg
-    >>> class Cube(tg.Function):
-    ...     @staticmethod
-    ...     def forward(ctx, x):
-    ...         ctx.save_for_backward(x)
-    ...         return x ** 3
-    ...     @staticmethod
-    ...     def backward(ctx, grad):
-    ...         (x,) = ctx.saved_tensors
-    ...         return grad * 3 * x ** 2
-    >>> x = tg.Tensor([2.0], requires_grad=True)
-    >>> Cube.apply(x).backward(np.ones(1)); x.grad
-    Tensor([12.], dtype=float32)
-    """
-
-    #: True for the built-ins: backward works on arrays *and* on Tensors (create_graph)
-    differentiable_backward: ClassVar[bool] = False
-    #: the op's public name, used in error messages and graph pictures
-    name: ClassVar[str] = ""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("name"):
-            cls.name = cls.__name__.lower()
-
-    @staticmethod
-    def forward(ctx: Any, *args: Any, **params: Any) -> np.ndarray:
-        raise NotImplementedError("abstract: a Function subclass defines forward")
-
-    @staticmethod
-    def backward(ctx: Any, *grads: Any) -> Any:
-        raise NotImplementedError("abstract: a Function subclass defines backward")
-
-    apply = classmethod(apply)  # the module-level apply above: Op.apply(*inputs)
-
-    @classmethod
-    def explain_error(cls, error: Exception, tensors: Sequence[Tensor], params: dict):
-        """The error to raise for a forward's NumPy error: a plain TypeError,
-        ValueError or IndexError (the same kind) naming the op, shapes and dtypes.
-        ``apply`` chains it to the original (``raise ... from error``)."""
-        if str(error).startswith(f"{cls.name}:"):
-            return error  # our own check already said it all
-        shapes = ", ".join(str(t.shape) for t in tensors)
-        dtypes = ", ".join(str(t.dtype) for t in tensors)
-        extra = f" with {params}" if params else ""
-        message = f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: {error}"
-        kind = next((k for k in (TypeError, ValueError, IndexError) if isinstance(error, k)),
-                    RuntimeError)
-        return kind(message)
-
-
-class Node:
-    """What ``t.grad_fn`` answers for a tensor made by an op: a handle on the record
-    that ``t`` itself carries (``name``, ``inputs``, ``params``, ``saved_tensors``,
-    ``freed``, user attributes ...), usable as ``ctx`` for the op's forward/backward
-    (viz does). Made on first access and kept in ``t``, so ``id(t.grad_fn)`` is
-    stable; it holds ``t`` weakly (no reference cycle) but its op and inputs
-    strongly, so ``(x * 2).grad_fn.inputs`` works after the product is gone."""
-
-    __slots__ = ("fn", "inputs", "_params", "_ref", "__weakref__")
-
-    def __init__(self, tensor: Tensor) -> None:
-        set_slot = object.__setattr__
-        set_slot(self, "fn", tensor._fn)
-        set_slot(self, "inputs", tensor._inputs)
-        set_slot(self, "_params", tensor._params)
-        set_slot(self, "_ref", weakref.ref(tensor))
-
-    @property
-    def name(self) -> str:
-        return self.fn.name
-
-    @property
-    def params(self) -> dict:
-        """The op's keyword parameters (a fresh dict: changing it changes nothing)."""
-        return dict(self._params or {})
-
-    @property
-    def tensor(self) -> Tensor:
-        """The tensor that carries this record (the op's output)."""
-        t = self._ref()
-        if t is None:
-            raise RuntimeError(
-                f"grad_fn <{self.name}>: its output tensor no longer exists; only "
-                ".name, .inputs and .params remain"
-            )
-        return t
-
-    @property
-    def freed(self) -> bool:
-        return self.tensor._saved is None
-
-    @property
-    def stamp(self) -> int:
-        return self.tensor._stamp
-
-    @property
-    def tensor_mode(self) -> bool:
-        """True while backward runs on Tensors (create_graph): ctx.out is then t."""
-        t = self.tensor
-        return t._out is t
-
-    def __getattr__(self, attr: str) -> Any:  # the rest of the ctx API, user attributes
-        return getattr(self.tensor, attr)
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        if attr != "tensor_mode":  # (derived from out)
-            setattr(self.tensor, attr, value)
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-class Context:
-    """A stand-alone ctx, to call an op's forward or backward outside the engine
-    (viz does, for numerical derivatives). Inside the engine, ctx is the output
-    tensor; this class offers the same ``save_for_backward`` / ``saved_tensors``."""
-
-    saved_tensors: tuple = ()
-
-    def save_for_backward(self, *arrays: Any) -> None:
-        """Keep arrays for backward."""
-        self.saved_tensors = arrays
-
-    @property
-    def name(self) -> str:
-        return self.fn.name
-
-    @property
-    def params(self) -> dict:
-        return {}  # (a fresh dict each time: never shared between contexts)
+# imported last: Function.apply is this module's apply (re-exported, as are the checks
+# apply and _sweep make on a user-written op)
+from .function import (  # noqa: E402
+    Context, Function, Node, _check_ctx_names, _raise_ctx_name, _user_backward,
+)

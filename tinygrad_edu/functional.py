@@ -23,8 +23,8 @@ only the paths through the argument, never those through values an outer scope
 derived from ``x`` (what the AD literature calls perturbation confusion).
 
 **Forward mode by the double-vjp trick.** ``vjp`` gives ``g(u) = Jᵀu``, which is
-linear in ``u``; its own vjp is ``J``: ``J·t = ∂⟨g(u), t⟩/∂u`` (at any ``u``, here
-0). ``jvp`` builds ``g`` once with ``create_graph`` and then runs one reverse sweep
+linear in ``u``; its own vjp is ``J``: ``J·t = ∂⟨g(u), t⟩/∂u`` (at any ``u``,
+here 0). ``jvp`` builds ``g`` once with ``create_graph`` and then runs one reverse sweep
 through that graph per tangent. So one ``jvp`` costs about two to three reverse
 sweeps, not the one forward pass of true forward mode, and every op on the path
 must have a differentiable backward (the built-ins do; a ``Function`` written on
@@ -215,7 +215,8 @@ def _pullback(t: _Trace, cotangent: Any, retain_graph: bool) -> list[Tensor]:
             and cotangent.requires_grad
             and is_grad_enabled()
         ):
-            # a sweep's seed is a constant; to differentiate through v, sweep ⟨out, v⟩
+            # a sweep's seed is a constant; to differentiate through v, sweep ⟨out,
+            # v⟩
             with enable_grad():
                 root, cotangent = (t.out * cotangent).sum(), None
             retain_graph = create_graph = True
@@ -482,7 +483,8 @@ def hessian(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """
     positions, single = _as_argnums(argnums, "hessian")
 
-    def jacobian_of_gradient(i: int) -> Callable:  # ∂/∂args[argnums] of ∂fn/∂args[i]
+    # ∂/∂args[argnums] of ∂fn/∂args[i]
+    def jacobian_of_gradient(i: int) -> Callable:
         return _jacobian(
             _jacobian(fn, i, "reverse", "hessian"), argnums, "reverse", "hessian"
         )

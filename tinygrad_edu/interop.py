@@ -25,8 +25,9 @@ from typing import Any, Callable
 import numpy as np
 
 from . import ops
+from .creation import ones_like, zeros_like
 from .ops.arrange import linspace
-from .tensor import Tensor, ones_like, zeros_like
+from .tensor import Tensor
 
 #: the table's marker for functions answered on the arrays (no graph, NumPy results)
 ON_DATA = "on data"
@@ -160,9 +161,9 @@ TABLE: dict[Any, Any] = {
 
 def _no_op_error(name: str) -> TypeError:
     return TypeError(
-        f"numpy.{name} has no tinygrad_edu op, so it cannot record a graph on a Tensor; "
-        f"call it on the array, numpy.{name}(t.data), if you need no gradient (see "
-        "docs/numpy.md for the functions that work on Tensors)"
+        f"numpy.{name} has no tinygrad_edu op, so it cannot record a graph on a "
+        f"Tensor; call it on the array, numpy.{name}(t.data), if you need no gradient "
+        "(see docs/numpy.md for the functions that work on Tensors)"
     )
 
 

@@ -52,7 +52,7 @@ _SCALARS = (bool, int, float, str, type(None))
 _ARRAY_KINDS = ("array", "tensor", "numpy_scalar")
 
 
-# ---- flattening ------------------------------------------------------------------------
+# ---- flattening ----------------------------------------------------------------------
 
 
 def _flatten(obj: Any, path: str, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
@@ -152,7 +152,8 @@ def _unflatten(
     a member's array after checking it against the manifest."""
     if not isinstance(node, dict):
         raise ValueError(
-            f"corrupt manifest at {_place(where)}: expected a node, got {type(node).__name__}"
+            f"corrupt manifest at {_place(where)}: expected a node, got "
+            f"{type(node).__name__}"
         )
     kind = node.get("type")
     if kind == "scalar":
@@ -211,8 +212,8 @@ def _unflatten_array(node: dict, kind: str, read: Callable, where: str) -> Any:
     )
     if not isinstance(key, str) or not isinstance(dtype, str) or not shape_ok:
         raise ValueError(
-            f"corrupt manifest at {_place(where)}: bad key {key!r:.40}, shape {shape!r:.80} "
-            f"or dtype {dtype!r:.40} for a {kind}"
+            f"corrupt manifest at {_place(where)}: bad key {key!r:.40}, shape "
+            f"{shape!r:.80} or dtype {dtype!r:.40} for a {kind}"
         )
     array = read(key, tuple(shape), dtype)
     if kind == "numpy_scalar":
@@ -259,7 +260,7 @@ def _parse_manifest(text: str) -> Any:
     return manifest["tree"]
 
 
-# ---- save ------------------------------------------------------------------------------
+# ---- save ----------------------------------------------------------------------------
 
 
 def _path(path: Any, function: str) -> str:
@@ -301,11 +302,12 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     atomic_write(_path(path, "save"), lambda file: np.savez(file, **arrays))
 
 
-# ---- load ------------------------------------------------------------------------------
+# ---- load ----------------------------------------------------------------------------
 
 
 def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
-    """Read what ``save`` wrote: a dict of arrays for a state dict, a Tensor for a Tensor.
+    """Read what ``save`` wrote: a dict of arrays for a state dict, a Tensor for a
+    Tensor.
 
     Raises ``ValueError`` naming the file and the problem for a truncated, corrupt,
     pickled, hostile or foreign file (``FileNotFoundError`` when there is no file).
@@ -326,12 +328,13 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
     >>> load(path, max_bytes=100)
     Traceback (most recent call last):
     ...
-    ValueError: load: '...big.npz': its arrays need ... bytes, more than max_bytes=100 ...
+    ValueError: load: '...big.npz': its arrays need ... bytes, more than ...
     """
     if max_bytes is not None:
         if not isinstance(max_bytes, numbers.Integral) or isinstance(max_bytes, bool):
             raise TypeError(
-                f"load: max_bytes must be None or an int, got {type(max_bytes).__name__}"
+                "load: max_bytes must be None or an int, got "
+                f"{type(max_bytes).__name__}"
             )
         if max_bytes < 0:
             raise ValueError(f"load: max_bytes must be >= 0, got {max_bytes}")
@@ -342,7 +345,10 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
         if magic != b"PK\x03\x04":  # every .npz is a zip archive
             what = "empty" if not magic else "not an .npz (zip) archive"
             if magic[:1] == b"\x80":
-                what += "; it looks like a pickle, which is never loaded (it could run code)"
+                what += (
+                    "; it looks like a pickle, which is never loaded (it could run "
+                    "code)"
+                )
             raise ValueError(
                 f"load: {path!r} is not a tinygrad_edu checkpoint ({what})"
             )
@@ -357,8 +363,8 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
 def _read_checkpoint(reader: NpzReader) -> Any:
     if MARKER not in reader.headers:
         raise ValueError(
-            f"an .npz archive but not a tinygrad_edu checkpoint (no {MARKER!r} manifest); "
-            "read it with np.load"
+            f"an .npz archive but not a tinygrad_edu checkpoint (no {MARKER!r} "
+            "manifest); read it with np.load"
         )
     manifest = reader.read(MARKER)
     if manifest.dtype.kind != "U" or manifest.shape != ():

@@ -94,7 +94,8 @@ def _check_penalty(value: float, name: str, where: str) -> float:
 
 
 def _centre(X: np.ndarray, y: np.ndarray, fit_intercept: bool):
-    """``(X − x̄, y − ȳ, x̄, ȳ)``; with no intercept, the data as is and zero means."""
+    """``(X − x̄, y − ȳ, x̄, ȳ)``; with no intercept, the data as is and zero
+    means."""
     if not fit_intercept:
         return X, y, np.zeros(X.shape[1]), 0.0
     x_mean, y_mean = X.mean(axis=0), float(y.mean())
@@ -110,8 +111,8 @@ def normal_equation(
     """Least squares in closed form: ``w* = argmin_w Σ_i (wᵀx_i + w_0 − y_i)²``.
 
     Setting the gradient to zero gives the normal equation ``XᵀX w = Xᵀy``, i.e.
-    ``w = (XᵀX)⁻¹Xᵀy``. The inverse is never formed (it loses accuracy when XᵀX is
-    ill-conditioned): ``np.linalg.lstsq`` solves the least-squares problem directly
+    ``w = (XᵀX)⁻¹Xᵀy``. The inverse is never formed (it loses accuracy when XᵀX
+    is ill-conditioned): ``np.linalg.lstsq`` solves the least-squares problem directly
     from ``X`` via the SVD.
 
     If ``XᵀX`` is singular (a feature repeated, more features than samples, a
@@ -149,11 +150,11 @@ def ridge(
 ) -> tuple[np.ndarray, float]:
     """Ridge regression in closed form: ``w* = (λI + XᵀX)⁻¹ Xᵀy``.
 
-    It minimises ``‖y − Xw − w_0‖² + λ‖w‖²`` (the intercept is not penalised:
-    ``X`` and ``y`` are centred first, then ``w_0 = ȳ − x̄ᵀw``). The linear system
-    ``(λI + XᵀX) w = Xᵀy`` is solved with ``np.linalg.solve``, never an explicit
-    inverse; for ``λ > 0`` its matrix is positive definite, so it always has a
-    unique solution. ``λ = 0`` is plain least squares and uses
+    It minimises ``‖y − Xw − w_0‖² + λ‖w‖²`` (the intercept is not
+    penalised: ``X`` and ``y`` are centred first, then ``w_0 = ȳ − x̄ᵀw``). The
+    linear system ``(λI + XᵀX) w = Xᵀy`` is solved with ``np.linalg.solve``, never
+    an explicit inverse; for ``λ > 0`` its matrix is positive definite, so it always
+    has a unique solution. ``λ = 0`` is plain least squares and uses
     :func:`normal_equation` (which copes with a singular ``XᵀX``).
 
     Parameters
@@ -309,7 +310,8 @@ class _GradientLinearModel:
         return X @ self.coef_ + self.intercept_
 
     def score(self, X: Any, y: Any) -> float:
-        """The coefficient of determination ``R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²``."""
+        """The coefficient of determination ``R² = 1 − Σ(y − ŷ)² / Σ(y −
+        ȳ)²``."""
         X, y = _check_Xy(X, y, f"{type(self).__name__}.score")
         residual = np.sum((y - self.predict(X)) ** 2)
         total = np.sum((y - y.mean()) ** 2)
@@ -333,12 +335,13 @@ class LinearRegression(_GradientLinearModel):
 
     Minimises (scaled as the data term of scikit-learn's ``Lasso``)::
 
-        C(w, w_0) = 1/(2n) Σ_i (wᵀx_i + w_0 − y_i)² = 1/(2n) ‖y − Xw − w_0‖²
+        C(w, w_0) = 1/(2n) Σ_i (wᵀx_i + w_0 − y_i)² = 1/(2n) ‖y − Xw −
+        w_0‖²
 
     whose minimiser is the normal-equation solution (:func:`normal_equation`); the
-    ``1/(2n)`` only rescales the gradient ``∇C = −(1/n) Xᵀ(y − Xw − w_0)``. Each
-    iteration is the lecture's ``Δw = −α ∂C/∂w`` on the whole data: a Tensor
-    forward, ``backward()``, ``optim.SGD.step()``.
+    ``1/(2n)`` only rescales the gradient ``∇C = −(1/n) Xᵀ(y − Xw − w_0)``.
+    Each iteration is the lecture's ``Δw = −α ∂C/∂w`` on the whole data: a
+    Tensor forward, ``backward()``, ``optim.SGD.step()``.
 
     Parameters
     ----------
@@ -383,7 +386,8 @@ class Ridge(_GradientLinearModel):
 
     Minimises, scaled as scikit-learn's ``Ridge`` (no ``1/n``)::
 
-        C(w, w_0) = ‖y − Xw − w_0‖² + α‖w‖² = Σ_i (wᵀx_i + w_0 − y_i)² + α Σ_j w_j²
+        C(w, w_0) = ‖y − Xw − w_0‖² + α‖w‖² = Σ_i (wᵀx_i + w_0 −
+        y_i)² + α Σ_j w_j²
 
     the lecture's ``Σ_i L(f(x_i; w), y_i) + λ Σ_j w_j²`` with ``λ = alpha``; the
     intercept is not penalised. Its minimiser is the closed form
@@ -433,7 +437,8 @@ class Lasso(LinearRegression):
     objective ``f`` plus the penalty (so ``f``, its gradient and its step ``1/L``
     are inherited from there)::
 
-        C(w, w_0) = 1/(2n) ‖y − Xw − w_0‖² + α‖w‖₁ = f(w) + α Σ_j |w_j|
+        C(w, w_0) = 1/(2n) ‖y − Xw − w_0‖² + α‖w‖₁ = f(w) + α Σ_j
+        |w_j|
 
     There is no closed form, but ``C`` is convex. ``|w_j|`` has no gradient at 0,
     so each iteration takes a gradient step on the smooth part ``f`` only (Tensor
@@ -441,8 +446,9 @@ class Lasso(LinearRegression):
     the proximal step of the penalty, :func:`soft_threshold` by ``s·α``. That sets
     small weights to exactly 0: Lasso selects features.
 
-    At the solution, with ``g = (1/n) Xᵀ(y − Xw − w_0)``: ``g_j = α·sign(w_j)`` where
-    ``w_j ≠ 0`` and ``|g_j| <= α`` where ``w_j = 0`` (the subgradient conditions).
+    At the solution, with ``g = (1/n) Xᵀ(y − Xw − w_0)``: ``g_j = α·sign(w_j)``
+    where ``w_j ≠ 0`` and ``|g_j| <= α`` where ``w_j = 0`` (the subgradient
+    conditions).
 
     Parameters
     ----------

@@ -80,7 +80,8 @@ def accuracy(pred: Any, target: Any, threshold: float | None = None) -> float:
 
 
 def mse(pred: Any, target: Any) -> float:
-    """Mean squared error ``1/n Σ_i (ŷ_i − y_i)²``; ``(n, 1)`` and ``(n,)`` are matched.
+    """Mean squared error ``1/n Σ_i (ŷ_i − y_i)²``; ``(n, 1)`` and ``(n,)`` are
+    matched.
 
     Examples
     --------

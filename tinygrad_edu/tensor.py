@@ -1,15 +1,17 @@
 """Tensor: a NumPy array that remembers how it was made.
 
-This file holds storage, creation, properties and the operator dunders. It has no
-math: every method is a one-line call into ``tinygrad_edu.ops``, where each op's
-forward and backward sit side by side.
+This file holds storage, conversion, properties, the autograd entry points, the op
+record that serves as ctx, and in-place changes. It has no math: the operator
+dunders and op methods, one-line calls into ``tinygrad_edu.ops`` (where each op's
+forward and backward sit side by side), are inherited from ``TensorMethods``
+(tensor_methods.py); the creation functions live in creation.py.
 
-Read next: ``autograd.py`` (the graph and the backward engine).
+Read next: ``tensor_methods.py``, then ``autograd.py`` (the graph and the backward
+engine).
 """
 
 from __future__ import annotations
 
-import math
 import operator
 import threading
 from typing import Any, Callable, Iterator, Sequence, Union
@@ -17,6 +19,7 @@ from typing import Any, Callable, Iterator, Sequence, Union
 import numpy as np
 
 from .dtypes import get_default_dtype
+from .tensor_methods import TensorMethods
 
 TensorLike = Union["Tensor", np.ndarray, float, int, bool, Sequence]
 
@@ -115,6 +118,20 @@ def _arrays_for_tensors(data: Any, op: str) -> Any:
     return data
 
 
+def _grad_flag(value: Any, op: str) -> bool:
+    """A ``requires_grad`` argument as a bool: True, False or NumPy's bool (None means
+    False); anything else is a TypeError naming ``op`` (an array's truth value would
+    be ambiguous, a number is a likely mix-up of arguments)."""
+    if value is None:
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(
+        f"{op}: requires_grad must be a bool (True or False), got "
+        f"{type(value).__name__} {value!r}"
+    )
+
+
 class _Tracing(threading.local):
     """Per thread: while tinygrad_edu.compile traces a call, ``refuse(call)`` raises
     for a method that would read a traced value into Python (its value would be
@@ -130,7 +147,9 @@ def _shape_arg(shape: tuple, op: str) -> tuple[int, ...]:
     """zeros(2, 3), zeros((2, 3)) and zeros([2, 3]) mean the same. Every size must
     be an integer: a float (2.9) or a bool is a TypeError, never truncated."""
     first = shape[0] if len(shape) == 1 else None
-    if isinstance(first, (tuple, list)) or (isinstance(first, np.ndarray) and first.ndim):
+    if isinstance(first, (tuple, list)) or (
+        isinstance(first, np.ndarray) and first.ndim
+    ):
         shape = tuple(first)  # a 0-d array is one size, as in NumPy
     sizes = []
     for n in shape:
@@ -145,7 +164,7 @@ def _shape_arg(shape: tuple, op: str) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array with automatic differentiation.
 
     >>> import tinygrad_edu as tg
@@ -178,7 +197,7 @@ class Tensor:
     _watched = False  # has hooks or retains grad: backward must stop by
 
     # NumPy functions and ufuncs on Tensors: __array_ufunc__ / __array_function__ in
-    # the "NumPy surface" section below (NEP 13 / NEP 18, dispatched by interop.py)
+    # tensor_methods.py's "NumPy surface" section (NEP 13 / NEP 18, via interop.py)
 
     def __init__(
         self,
@@ -193,8 +212,8 @@ class Tensor:
             autograd.share_version(self, data)  # Tensor(t) aliases t's storage
         if name is not None:
             self.name = name
-        if requires_grad:
-            self.requires_grad_(True)
+        if requires_grad is not False and requires_grad is not None:
+            self.requires_grad_(_grad_flag(requires_grad, "Tensor"))
 
     @classmethod
     def _from_array(cls, data: np.ndarray) -> Tensor:
@@ -253,8 +272,8 @@ class Tensor:
             _tracing.refuse("item()")
         if self.data.size != 1:
             raise ValueError(
-                "item: only a one-element tensor converts to a Python scalar, got shape "
-                f"{self.shape}"
+                "item: only a one-element tensor converts to a Python scalar, got "
+                f"shape {self.shape}"
             )
         return self.data.item()
 
@@ -311,8 +330,6 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return f"Tensor({body}, {', '.join(extras)})"
 
-    __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
-
     # ---- autograd ------------------------------------------------------------
 
     def backward(
@@ -332,32 +349,38 @@ class Tensor:
         autograd.backpropagate(self, grad, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
-        """The same data (shared, with its in-place version counter), cut from the graph."""
+        """The same data (shared, with its in-place version counter), cut from the
+        graph."""
         t = Tensor._from_array(self.data)
         autograd.share_version(t, self)
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (only floating tensors can require grad)."""
+        if type(requires_grad) is not bool:
+            requires_grad = _grad_flag(requires_grad, "requires_grad_")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
-                f"only floating-point tensors can require grad, got dtype {self.dtype}; "
-                "make it with float data (e.g. Tensor([1.0, 2.0], requires_grad=True) or "
-                "dtype=np.float32)"
+                "only floating-point tensors can require grad, got dtype "
+                f"{self.dtype}; make it with float data (e.g. Tensor([1.0, 2.0], "
+                "requires_grad=True) or dtype=np.float32)"
             )
         if not requires_grad and self._fn is not None:
             raise RuntimeError(
                 "requires_grad_(False) on a non-leaf tensor; use .detach() instead"
             )
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
         self.grad = None
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
-        """Call ``hook(grad)`` when this tensor's gradient is known; it may return a replacement.
+    def register_hook(
+        self, hook: Callable[[Tensor], Tensor | None]
+    ) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is known; it may return a
+        replacement.
 
         Returns a function that removes the hook.
         """
@@ -385,7 +408,8 @@ class Tensor:
     # ---- the op record as ctx: what forward and backward read and write ------------
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """(ctx API) Keep arrays for backward; freed after backward unless retain_graph."""
+        """(ctx API) Keep arrays for backward; freed after backward unless
+        retain_graph."""
         self._saved = arrays
 
     @property
@@ -400,7 +424,8 @@ class Tensor:
 
     @property
     def inputs(self) -> tuple:
-        """(ctx API) The input tensors of the op that made this tensor (() for a leaf)."""
+        """(ctx API) The input tensors of the op that made this tensor (() for a
+        leaf)."""
         return self._inputs if self._fn is not None else ()
 
     @property
@@ -476,423 +501,13 @@ class Tensor:
 
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError(
-                "item assignment on a tensor that requires grad would corrupt the graph;"
-                " build a new tensor (e.g. with where or concatenate), or assign under "
-                "tinygrad_edu.no_grad()"
+                "item assignment on a tensor that requires grad would corrupt the "
+                "graph; build a new tensor (e.g. with where or concatenate), or assign "
+                "under tinygrad_edu.no_grad()"
             )
         value = value.data if isinstance(value, Tensor) else value
         self.data[ops.shape.normalize_index(index)] = value
         autograd.mark_modified(self)
-
-    # ---- arithmetic dunders (the math lives in ops/) ---------------------------
-
-    def __add__(self, other: TensorLike) -> Tensor:
-        return ops.add(self, other)
-
-    def __radd__(self, other: TensorLike) -> Tensor:
-        return ops.add(other, self)
-
-    def __sub__(self, other: TensorLike) -> Tensor:
-        return ops.subtract(self, other)
-
-    def __rsub__(self, other: TensorLike) -> Tensor:
-        return ops.subtract(other, self)
-
-    def __mul__(self, other: TensorLike) -> Tensor:
-        return ops.multiply(self, other)
-
-    def __rmul__(self, other: TensorLike) -> Tensor:
-        return ops.multiply(other, self)
-
-    def __truediv__(self, other: TensorLike) -> Tensor:
-        return ops.divide(self, other)
-
-    def __rtruediv__(self, other: TensorLike) -> Tensor:
-        return ops.divide(other, self)
-
-    def __pow__(self, other: TensorLike) -> Tensor:
-        return ops.power(self, other)
-
-    def __rpow__(self, other: TensorLike) -> Tensor:
-        return ops.power(other, self)
-
-    def __matmul__(self, other: TensorLike) -> Tensor:
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other: TensorLike) -> Tensor:
-        return ops.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return ops.negative(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __abs__(self) -> Tensor:
-        return ops.abs(self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
-
-    # comparisons: boolean tensors, no gradient
-    def __lt__(self, other: TensorLike) -> Tensor:
-        return ops.less(self, other)
-
-    def __le__(self, other: TensorLike) -> Tensor:
-        return ops.less_equal(self, other)
-
-    def __gt__(self, other: TensorLike) -> Tensor:
-        return ops.greater(self, other)
-
-    def __ge__(self, other: TensorLike) -> Tensor:
-        return ops.greater_equal(self, other)
-
-    def __eq__(self, other: TensorLike) -> Tensor:  # type: ignore[override]
-        return ops.equal(self, other)
-
-    def __ne__(self, other: TensorLike) -> Tensor:  # type: ignore[override]
-        return ops.not_equal(self, other)
-
-    # ---- op methods: one line each, so grep finds every `def relu` ------------
-
-    def add(self, other: TensorLike) -> Tensor:
-        return ops.add(self, other)
-
-    def subtract(self, other: TensorLike) -> Tensor:
-        return ops.subtract(self, other)
-
-    def multiply(self, other: TensorLike) -> Tensor:
-        return ops.multiply(self, other)
-
-    def divide(self, other: TensorLike) -> Tensor:
-        return ops.divide(self, other)
-
-    def power(self, other: TensorLike) -> Tensor:
-        return ops.power(self, other)
-
-    def matmul(self, other: TensorLike) -> Tensor:
-        return ops.matmul(self, other)
-
-    def linear(self, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
-        return ops.linear(self, weight, bias)
-
-    def negative(self) -> Tensor:
-        return ops.negative(self)
-
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def square(self) -> Tensor:
-        return ops.square(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def sin(self) -> Tensor:
-        return ops.sin(self)
-
-    def cos(self) -> Tensor:
-        return ops.cos(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return ops.leaky_relu(self, negative_slope)
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        return ops.elu(self, alpha)
-
-    def softplus(self) -> Tensor:
-        return ops.softplus(self)
-
-    def gelu(self, approximate: str = "none") -> Tensor:
-        return ops.gelu(self, approximate)
-
-    def erf(self) -> Tensor:
-        return ops.erf(self)
-
-    def clip(self, lo: float | None, hi: float | None) -> Tensor:
-        return ops.clip(self, lo, hi)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis, keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis, keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis, keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis, keepdims)
-
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.prod(self, axis, keepdims)
-
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.var(self, axis, keepdims, ddof)
-
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.std(self, axis, keepdims, ddof)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        return ops.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.log_softmax(self, axis)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmax(self, axis, keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmin(self, axis, keepdims)
-
-    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_array(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
-
-    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_array(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, *shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        return ops.transpose(self, *axes)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return ops.swapaxes(self, axis1, axis2)
-
-    def flatten(self) -> Tensor:
-        return ops.flatten(self)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return ops.squeeze(self, axis)
-
-    def expand_dims(self, axis: Any) -> Tensor:
-        return ops.expand_dims(self, axis)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return ops.broadcast_to(self, shape)
-
-    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
-        return ops.pad(self, pad_width, value)
-
-    def astype(self, dtype: Any) -> Tensor:
-        return ops.astype(self, dtype)
-
-    # ---- creation (also module-level functions) --------------------------------
-
-    @classmethod
-    def zeros(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def ones(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return ones(*shape, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def full(
-        cls, shape: Any, value: float, dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        return full(shape, value, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def eye(
-        cls, n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False
-    ) -> Tensor:
-        return eye(n, m, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def rand(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return rand(*shape, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def randn(cls, *shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return randn(*shape, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def arange(cls, *args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return arange(*args, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def zeros_like(cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return zeros_like(t, dtype=dtype, requires_grad=requires_grad)
-
-    @classmethod
-    def ones_like(cls, t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return ones_like(t, dtype=dtype, requires_grad=requires_grad)
-
-    # ---- NumPy surface (issue 16): the functions NumPy also has as methods, and interop
-
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        return interop.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return interop.array_function(func, types, args, kwargs)
-
-    def __mod__(self, other: TensorLike) -> Tensor:
-        return ops.mod(self, other)
-
-    def __rmod__(self, other: TensorLike) -> Tensor:
-        return ops.mod(other, self)
-
-    def mod(self, other: TensorLike) -> Tensor:
-        return ops.mod(self, other)
-
-    def fmod(self, other: TensorLike) -> Tensor:
-        return ops.fmod(self, other)
-
-    def tan(self) -> Tensor:
-        return ops.tan(self)
-
-    def sinh(self) -> Tensor:
-        return ops.sinh(self)
-
-    def cosh(self) -> Tensor:
-        return ops.cosh(self)
-
-    def arcsin(self) -> Tensor:
-        return ops.arcsin(self)
-
-    def arccos(self) -> Tensor:
-        return ops.arccos(self)
-
-    def arctan(self) -> Tensor:
-        return ops.arctan(self)
-
-    def arcsinh(self) -> Tensor:
-        return ops.arcsinh(self)
-
-    def arccosh(self) -> Tensor:
-        return ops.arccosh(self)
-
-    def arctanh(self) -> Tensor:
-        return ops.arctanh(self)
-
-    def arctan2(self, other: TensorLike) -> Tensor:
-        return ops.arctan2(self, other)
-
-    def hypot(self, other: TensorLike) -> Tensor:
-        return ops.hypot(self, other)
-
-    def sinc(self) -> Tensor:
-        return ops.sinc(self)
-
-    def log2(self) -> Tensor:
-        return ops.log2(self)
-
-    def log10(self) -> Tensor:
-        return ops.log10(self)
-
-    def log1p(self) -> Tensor:
-        return ops.log1p(self)
-
-    def expm1(self) -> Tensor:
-        return ops.expm1(self)
-
-    def exp2(self) -> Tensor:
-        return ops.exp2(self)
-
-    def logaddexp(self, other: TensorLike) -> Tensor:
-        return ops.logaddexp(self, other)
-
-    def fmax(self, other: TensorLike) -> Tensor:
-        return ops.fmax(self, other)
-
-    def fmin(self, other: TensorLike) -> Tensor:
-        return ops.fmin(self, other)
-
-    def sign(self) -> Tensor:
-        return ops.sign(self)
-
-    def floor(self) -> Tensor:
-        return ops.floor(self)
-
-    def ceil(self) -> Tensor:
-        return ops.ceil(self)
-
-    def round(self, decimals: int = 0) -> Tensor:
-        return ops.round(self, decimals)
-
-    def trunc(self) -> Tensor:
-        return ops.trunc(self)
-
-    def nan_to_num(self, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
-        return ops.nan_to_num(self, nan=nan, posinf=posinf, neginf=neginf)
-
-    def cumsum(self, axis: int | None = None) -> Tensor:
-        return ops.cumsum(self, axis)
-
-    def cumprod(self, axis: int | None = None) -> Tensor:
-        return ops.cumprod(self, axis)
-
-    def diff(self, n: int = 1, axis: int = -1) -> Tensor:
-        return ops.diff(self, n, axis)
-
-    def sort(self, axis: int | None = -1) -> Tensor:
-        """A sorted copy (np.sort; unlike ndarray.sort, self is left as it is)."""
-        return ops.sort(self, axis)
-
-    def tile(self, reps: Any) -> Tensor:
-        return ops.tile(self, reps)
-
-    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
-        return ops.repeat(self, repeats, axis)
-
-    def roll(self, shift: Any, axis: Any = None) -> Tensor:
-        return ops.roll(self, shift, axis)
-
-    def flip(self, axis: Any = None) -> Tensor:
-        return ops.flip(self, axis)
-
-    def fliplr(self) -> Tensor:
-        return ops.fliplr(self)
-
-    def flipud(self) -> Tensor:
-        return ops.flipud(self)
-
-    def rot90(self, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
-        return ops.rot90(self, k, axes)
-
-    def tril(self, k: int = 0) -> Tensor:
-        return ops.tril(self, k)
-
-    def triu(self, k: int = 0) -> Tensor:
-        return ops.triu(self, k)
-
-    def ravel(self) -> Tensor:
-        return ops.ravel(self)
-
-    def moveaxis(self, source: Any, destination: Any) -> Tensor:
-        return ops.moveaxis(self, source, destination)
-
-    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-        return ops.diagonal(self, offset, axis1, axis2)
-
-    def diag(self, k: int = 0) -> Tensor:
-        return ops.diag(self, k)
-
-    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-        return ops.trace(self, offset, axis1, axis2)
-
-    def dot(self, other: TensorLike) -> Tensor:
-        return ops.dot(self, other)
 
 
 def as_tensor(x: TensorLike, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
@@ -933,162 +548,11 @@ def _stack_items(items: list | tuple, like: Tensor, op: str) -> Tensor:
     return ops.stack(parts)
 
 
-# ---- creation functions ------------------------------------------------------------
+# imported last: ops, autograd, creation and interop import Tensor from this module
+from . import autograd, creation, interop, ops, tensor_methods  # noqa: E402
 
-
-def _dtype_arg(dtype: Any, op: str, floating: bool = False) -> np.dtype:
-    """The dtype a creation function makes: the default float dtype for None; a
-    bool/int/float dtype otherwise (only a float one where ``floating``)."""
-    if dtype is None:
-        return get_default_dtype()
-    dtype = np.dtype(dtype)
-    allowed = "f" if floating else "biuf"
-    if dtype.kind not in allowed:
-        kinds = "a floating" if floating else "a bool, int or float"
-        raise TypeError(f"{op}: dtype must be {kinds} dtype, got {dtype}")
-    return dtype
-
-
-# The most memory one creation call may take (a setting: assign to
-# tinygrad_edu.tensor.MAX_CREATE_BYTES). A typo such as zeros(2**40) then fails at
-# once with a ValueError instead of a MemoryError or minutes of swapping.
-MAX_CREATE_BYTES = 2**32  # 4 GiB
-
-
-def check_size(shape: tuple[int, ...], itemsize: int, op: str) -> None:
-    """ValueError naming ``op`` when an array of ``shape`` (``itemsize`` bytes per
-    element) would take more than ``MAX_CREATE_BYTES``; checked before allocating.
-
-    >>> check_size((2**40,), 4, "zeros")
-    Traceback (most recent call last):
-    ValueError: zeros: shape (1099511627776,) needs 4398046511104 bytes, ...
-    """
-    nbytes = math.prod(shape) * itemsize  # Python ints: no overflow
-    if nbytes > MAX_CREATE_BYTES:
-        raise ValueError(
-            f"{op}: shape {shape} needs {nbytes} bytes, more than MAX_CREATE_BYTES="
-            f"{MAX_CREATE_BYTES} (raise tinygrad_edu.tensor.MAX_CREATE_BYTES to "
-            "allow it)"
-        )
-
-
-def _sizes(shape: tuple, op: str, itemsize: int) -> tuple[int, ...]:
-    """A creation function's shape: integer sizes, none negative, and an array of
-    them small enough (``check_size``)."""
-    sizes = _shape_arg(shape, op)
-    if any(n < 0 for n in sizes):
-        raise ValueError(
-            f"{op}: negative dimensions are not allowed, got shape {sizes}"
-        )
-    check_size(sizes, itemsize, op)
-    return sizes
-
-
-def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._from_array(data)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros (default float dtype). ``zeros(2, 3)`` or ``zeros((2, 3))``.
-    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
-    dtype = _dtype_arg(dtype, "zeros")
-    data = np.zeros(_sizes(shape, "zeros", dtype.itemsize), dtype)
-    return _new(data, requires_grad)
-
-
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones (default float dtype).
-    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
-    dtype = _dtype_arg(dtype, "ones")
-    data = np.ones(_sizes(shape, "ones", dtype.itemsize), dtype)
-    return _new(data, requires_grad)
-
-
-def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``value``; the dtype follows the value as in NumPy, floats
-    becoming the default float dtype.
-    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating.
-
-    >>> full((2,), 7).tolist(), full((2,), 0.5).dtype
-    ([7, 7], dtype('float32'))
-    """
-    value = _to_array(value, None, "full")
-    if value.ndim:
-        raise ValueError(
-            f"full: value must be a single number, got shape {value.shape}"
-        )
-    dtype = value.dtype if dtype is None else _dtype_arg(dtype, "full")
-    sizes = _sizes((shape,), "full", dtype.itemsize)
-    return _new(np.full(sizes, value, dtype=dtype), requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """The identity matrix (default float dtype).
-    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
-    dtype = _dtype_arg(dtype, "eye")
-    sizes = _sizes(((n,) if m is None else (n, m),), "eye", 1)  # n, m: ints each
-    check_size((sizes[0], sizes[-1]), dtype.itemsize, "eye")
-    return _new(np.eye(*sizes, dtype=dtype), requires_grad)
-
-
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform [0, 1) samples from the library's generator (see ``manual_seed``).
-    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
-    dtype = _dtype_arg(dtype, "rand", floating=True)  # int samples in [0, 1) are all 0
-    data = get_rng().random(_sizes(shape, "rand", 8))  # drawn in float64
-    return _new(data.astype(dtype, copy=False), requires_grad)
-
-
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the library's generator (see ``manual_seed``).
-    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating."""
-    dtype = _dtype_arg(dtype, "randn", floating=True)
-    data = get_rng().standard_normal(_sizes(shape, "randn", 8))  # drawn in float64
-    return _new(data.astype(dtype, copy=False), requires_grad)
-
-
-def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """``np.arange`` as a Tensor, with NumPy's dtype rule (the contract's): ints give
-    int64 and floats float64. This is the one creation function where a Python float
-    does not become the default float dtype; pass ``dtype=`` for float32.
-    More than ``MAX_CREATE_BYTES`` (4 GiB) is a ValueError before allocating.
-
-    >>> arange(3).tolist(), arange(0.0, 1.0, 0.5).dtype
-    ([0, 1, 2], dtype('float64'))
-    """
-    if not 1 <= len(args) <= 3:
-        raise TypeError(
-            f"arange: expected 1 to 3 numbers (start, stop, step), got {args!r}"
-        )
-    for a in args:
-        if isinstance(a, Tensor) or _to_array(a, None, "arange").ndim:
-            raise TypeError(f"arange: start, stop and step must be numbers, got {a!r}")
-    start, stop, step = (0, args[0], 1) if len(args) == 1 else (*args, 1)[:3]
-    if not all(math.isfinite(a) for a in (start, stop, step)):
-        raise ValueError(f"arange: start, stop and step must be finite, got {args!r}")
-    if step == 0:
-        raise ValueError("arange: step must not be 0")
-    dtype = None if dtype is None else _dtype_arg(dtype, "arange")
-    length = max(0, math.ceil((stop - start) / step))
-    check_size((length,), 8 if dtype is None else dtype.itemsize, "arange")
-    return _new(np.arange(*args, dtype=dtype), requires_grad)
-
-
-def zeros_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Zeros with the shape and dtype of ``t``."""
-    data = t.data if isinstance(t, Tensor) else _to_array(t, None, "zeros_like")
-    dtype = data.dtype if dtype is None else _dtype_arg(dtype, "zeros_like")
-    return _new(np.zeros(data.shape, dtype=dtype), requires_grad)
-
-
-def ones_like(t: TensorLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Ones with the shape and dtype of ``t``."""
-    data = t.data if isinstance(t, Tensor) else _to_array(t, None, "ones_like")
-    dtype = data.dtype if dtype is None else _dtype_arg(dtype, "ones_like")
-    return _new(np.ones(data.shape, dtype=dtype), requires_grad)
-
-
-# imported last: ops and autograd import Tensor from this module
-from . import autograd, interop, ops  # noqa: E402
-from ._rng import get_rng  # noqa: E402
+# tensor_methods could not import these while Tensor did not exist: bind them now
+# (module globals, read at call time like any import, with no per-call cost)
+tensor_methods.ops, tensor_methods.interop, tensor_methods.creation = (
+    ops, interop, creation,
+)

@@ -94,7 +94,8 @@ def train_step(
         output = model(x)            # 2. forward
         loss = loss_fn(output, y)    # 3. C = (1/m) Σ_i L(f(x_i; w), y_i)
         loss.backward()              # 4. backpropagation: ∂C/∂w for every w
-        optimizer.step()             # 5. w ← w − α ∂C/∂w (or momentum, Adam, ...)
+        optimizer.step()             # 5. w ← w − α ∂C/∂w (or momentum, Adam,
+        ...)
 
     ``zero_grad`` comes first, once: gradients accumulate, so the step must start
     from none, whatever ran before it (a gradient check, your own ``backward()``);
@@ -127,7 +128,7 @@ def train_step(
     >>> loss = lambda out, target: ((out - target) ** 2).mean()
     >>> train_step(lambda x: x * w, loss, opt, [2.0], [0.0])   # (2·1 − 0)²
     4.0
-    >>> w.item()                                 # 1 − 0.25 · ∂C/∂w = 1 − 0.25 · 8
+    >>> w.item()  # 1 − 0.25 · ∂C/∂w = 1 − 0.25 · 8
     -1.0
     """
     x, y = as_tensor_batch(x), as_tensor_batch(y)
@@ -259,7 +260,8 @@ def fit(
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)      # forward: C = (1/m) Σ_i L(f(x_i; w), y_i)
         loss.backward()                  # backpropagation: ∂C/∂w for every w
-        optimizer.step()                 # w ← w − α ∂C/∂w (or momentum, Adam, ...)
+        optimizer.step()                 # w ← w − α ∂C/∂w (or momentum, Adam,
+        ...)
 
     then the validation set is evaluated under ``no_grad`` (``model.eval()``).
 

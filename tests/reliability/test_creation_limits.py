@@ -12,14 +12,14 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn
-from tinygrad_edu import tensor as tensor_module
+from tinygrad_edu import creation as creation_module
 
 LIMIT = 800
 
 
 @pytest.fixture
 def small_limit(monkeypatch):
-    monkeypatch.setattr(tensor_module, "MAX_CREATE_BYTES", LIMIT)
+    monkeypatch.setattr(creation_module, "MAX_CREATE_BYTES", LIMIT)
 
 
 # (name, call at exactly LIMIT bytes, call one element beyond)
@@ -76,8 +76,8 @@ def test_huge_sizes_fail_at_once_with_the_default_limit(call):
 
 
 def test_raising_the_limit_allows_more(monkeypatch):
-    monkeypatch.setattr(tensor_module, "MAX_CREATE_BYTES", 8)
+    monkeypatch.setattr(creation_module, "MAX_CREATE_BYTES", 8)
     with pytest.raises(ValueError, match="zeros"):
         tg.zeros(3)
-    monkeypatch.setattr(tensor_module, "MAX_CREATE_BYTES", 12)
+    monkeypatch.setattr(creation_module, "MAX_CREATE_BYTES", 12)
     assert tg.zeros(3).shape == (3,)

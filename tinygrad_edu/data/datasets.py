@@ -151,8 +151,8 @@ def moons(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (as scikit-learn's ``make_moons``), shuffled.
 
-    Class 0: ``(cos θ, sin θ)``; class 1: ``(1 − cos θ, 0.5 − sin θ)``, θ in [0, π],
-    plus Gaussian noise of standard deviation ``noise`` on each coordinate.
+    Class 0: ``(cos θ, sin θ)``; class 1: ``(1 − cos θ, 0.5 − sin θ)``, θ in
+    [0, π], plus Gaussian noise of standard deviation ``noise`` on each coordinate.
 
     Parameters
     ----------

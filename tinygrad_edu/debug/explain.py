@@ -62,9 +62,10 @@ def _activation_math(module: Any) -> tuple[str, Callable, Callable] | None:
 class LayerRecord:
     """One layer l of ``explain_backward``: its quantities and their check.
 
-    ``z = a⁽ˡ⁻¹⁾Wᵀ + b`` and ``a = σ(z)`` (rows are samples), ``delta = ∂C/∂z``,
-    ``grad_w = ∂C/∂W``, ``grad_b = ∂C/∂b``, all NumPy float64; ``diffs`` holds the
-    largest absolute difference of each from autograd, ``max_diff`` the largest.
+    ``z = a⁽ˡ⁻¹⁾Wᵀ + b`` and ``a = σ(z)`` (rows are samples), ``delta =
+    ∂C/∂z``, ``grad_w = ∂C/∂W``, ``grad_b = ∂C/∂b``, all NumPy float64;
+    ``diffs`` holds the largest absolute difference of each from autograd, ``max_diff``
+    the largest.
     """
 
     l: int  # noqa: E741  (the lecture's layer index)
@@ -134,7 +135,8 @@ class LayerRecord:
 
 class BackpropExplanation(list):
     """The ``LayerRecord`` of each layer (input side first), with ``loss``,
-    ``grad_output`` (∇ₐC) and ``max_diff``; ``str()`` prints the whole derivation."""
+    ``grad_output`` (∇ₐC) and ``max_diff``; ``str()`` prints the whole
+    derivation."""
 
     loss: float = math.nan
     grad_output: np.ndarray | None = None
@@ -148,10 +150,13 @@ class BackpropExplanation(list):
         head = [
             "backpropagation, the lecture's equations (rows are samples, so w a "
             "becomes a Wᵀ):",
-            "  1. input a¹ = x;  2. feedforward zˡ = aˡ⁻¹ Wˡᵀ + bˡ, aˡ = σ(zˡ)",
+            "  1. input a¹ = x;  2. feedforward zˡ = aˡ⁻¹ Wˡᵀ + bˡ, aˡ = "
+            "σ(zˡ)",
             f"  3. output error δ{_sup(L)} = ∇ₐC ⊙ σ'(z{_sup(L)})",
-            "  4. backpropagate δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ)   [(wˡ⁺¹)ᵀδˡ⁺¹ for columns]",
-            "  5. ∂C/∂Wˡ = δˡᵀ aˡ⁻¹ (summed over the batch),  ∂C/∂bˡ = Σₙ δˡ",
+            "  4. backpropagate δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ)   "
+            "[(wˡ⁺¹)ᵀδˡ⁺¹ for columns]",
+            "  5. ∂C/∂Wˡ = δˡᵀ aˡ⁻¹ (summed over the batch),  ∂C/∂bˡ "
+            "= Σₙ δˡ",
             f"loss C = {self.loss:.6g}",
         ]
         verdict = f"largest difference from autograd: {self.max_diff:.3g} -> " + (
@@ -221,19 +226,21 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
 
     With rows as samples (``a`` of shape ``(N, units)``), layer by layer, l = 2..L:
 
-    * feedforward: ``zˡ = aˡ⁻¹ (Wˡ)ᵀ + bˡ``,  ``aˡ = σ(zˡ)``, with ``a¹ = x``;
+    * feedforward: ``zˡ = aˡ⁻¹ (Wˡ)ᵀ + bˡ``,  ``aˡ = σ(zˡ)``, with ``a¹ =
+    x``;
     * output error (1): ``δᴸ = ∇ₐC ⊙ σ'(zᴸ)``;
     * backpropagate (2): ``δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ)`` — the lecture's
       ``((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ)`` for one column vector;
-    * output: ``∂C/∂Wˡ = (δˡ)ᵀ aˡ⁻¹`` (the lecture's ``a_k^{l−1} δ_j^l``, summed
+    * output: ``∂C/∂Wˡ = (δˡ)ᵀ aˡ⁻¹`` (the lecture's ``a_k^{l−1}
+    δ_j^l``, summed
       over the batch) and ``∂C/∂bˡ = Σₙ δˡ``.
 
     σ' is written out for relu, leaky_relu, sigmoid, tanh, elu, softplus and the
     identity (other elementwise activations take σ' from the engine, and say so);
-    a softmax output uses ``δᴸ = a ⊙ (g − Σₖ gₖaₖ)``. ``∇ₐC``, the loss's own
-    derivative, is the one input taken from autograd. Every quantity is compared
-    with the engine (its forward, ``∂C/∂z`` and the parameters' gradients, obtained
-    with ``tinygrad_edu.gradients`` so no ``.grad`` is touched).
+    a softmax output uses ``δᴸ = a ⊙ (g − Σₖ gₖaₖ)``. ``∇ₐC``, the
+    loss's own derivative, is the one input taken from autograd. Every quantity is
+    compared with the engine (its forward, ``∂C/∂z`` and the parameters' gradients,
+    obtained with ``tinygrad_edu.gradients`` so no ``.grad`` is touched).
 
     Parameters
     ----------
@@ -362,7 +369,9 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
             "∇ₐC" if k == len(layers) - 1 else f"(δ{_sup(k + 3)} W{_sup(k + 3)})"
         )
         if isinstance(act, Softmax):
-            record.delta_formula = f"softmax: a{_sup(k + 2)} ⊙ (∇ₐC − Σₖ (∇ₐC)ₖ aₖ)"
+            record.delta_formula = (
+                f"softmax: a{_sup(k + 2)} ⊙ (∇ₐC − Σₖ (∇ₐC)ₖ aₖ)"
+            )
         record.diffs = {
             "z": float(np.max(np.abs(zs[k] - eng_z[k].data))),
             "a": float(np.max(np.abs(activations[k] - eng_a[k].data))),

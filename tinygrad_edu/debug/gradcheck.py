@@ -82,8 +82,8 @@ def check_model_gradients(
     """Compare backprop with central differences on a sample of parameter elements.
 
     For a sampled element θ of the parameters, in float64:
-    ``∂C/∂θ ≈ (C(θ + ε) − C(θ − ε)) / 2ε`` (error O(ε²)), against the ``.grad``
-    backprop computes. Every parameter tensor gets at least one sample (while
+    ``∂C/∂θ ≈ (C(θ + ε) − C(θ − ε)) / 2ε`` (error O(ε²)), against the
+    ``.grad`` backprop computes. Every parameter tensor gets at least one sample (while
     ``n`` allows); the others are drawn at random with ``seed``. The model runs in
     eval mode (no dropout noise); its parameters, gradients, dtype and mode are
     restored afterwards.
@@ -180,8 +180,8 @@ def _central_difference(
     j: int,
     eps: float,
 ) -> float:
-    """∂C/∂θ for θ = element ``j`` of ``p``, by ``testing.numerical_grad`` (the one
-    central-difference routine of the package) on C as a function of that θ."""
+    """∂C/∂θ for θ = element ``j`` of ``p``, by ``testing.numerical_grad`` (the
+    one central-difference routine of the package) on C as a function of that θ."""
     flat = p.data.reshape(-1)  # a view: writing it changes the parameter
     old = flat[j]
 

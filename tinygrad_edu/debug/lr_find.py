@@ -135,11 +135,11 @@ def lr_find(
     """The learning-rate range test (Smith 2017): which α makes the loss fall fastest?
 
     One mini-batch step (``train.train_step``) per learning rate, the rate growing
-    exponentially, ``α_i = start·(end/start)^(i/(num_steps−1))``. The test stops once an
-    exponential moving average of the loss (``m_i = β m_{i−1} + (1−β) loss_i``,
-    bias-corrected) exceeds ``diverge`` × its minimum. The recorded losses are then
-    smoothed by a centred moving average ``window`` decades wide (centred, so the
-    curve does not lag behind the lr), and the suggestion is the α where the
+    exponentially, ``α_i = start·(end/start)^(i/(num_steps−1))``. The test stops
+    once an exponential moving average of the loss (``m_i = β m_{i−1} + (1−β)
+    loss_i``, bias-corrected) exceeds ``diverge`` × its minimum. The recorded losses
+    are then smoothed by a centred moving average ``window`` decades wide (centred, so
+    the curve does not lag behind the lr), and the suggestion is the α where the
     smoothed loss falls fastest *on a log scale* (most negative
     ``d log s / d log α``, before the minimum): the largest relative drop per
     step. For a quadratic loss each step multiplies the error by ``(1 − αλ)²``, so

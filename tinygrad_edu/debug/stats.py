@@ -53,8 +53,8 @@ def gradient_stats(
     """Per parameter: the gradient's mean, std and norm, and the update/weight ratio.
 
     Read after ``loss.backward()``. For a parameter w with gradient g:
-    ``grad/weight = ‖g‖ / ‖w‖`` and ``update/weight = ‖Δw‖ / ‖w‖``, where the update
-    is either measured (pass ``before=model.state_dict()`` taken before
+    ``grad/weight = ‖g‖ / ‖w‖`` and ``update/weight = ‖Δw‖ / ‖w‖``,
+    where the update is either measured (pass ``before=model.state_dict()`` taken before
     ``optimizer.step()``: ``Δw = w − w_before``, right for any optimizer) or
     predicted for plain SGD (pass ``lr``, a number or an optimizer:
     ``Δw = α·g``). A common rule of thumb: about 1e-3 per step is healthy; above

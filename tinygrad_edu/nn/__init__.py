@@ -32,8 +32,8 @@ from .conv import (  # noqa: E402
 
 __all__ = [
     "Module", "Parameter", "ModuleList", "Sequential", "Linear", "MLP", "Perceptron",
-    "Maxout", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus", "GELU",
-    "Softmax", "Identity", "Step", "init", "functional",
+    "Maxout", "Dropout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "Softplus",
+    "GELU", "Softmax", "Identity", "Step", "init", "functional",
     # conv nets
     "Buffer", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d",
     "BatchNorm2d", "Flatten",

@@ -7,7 +7,8 @@ the argument checks; the fused ops they call (forward and backward) are in
 Each is written to stay finite for logits as large as ±1e4:
 
 - ``cross_entropy``: log-sum-exp shifted by the max; backward ``softmax − one_hot``
-- ``binary_cross_entropy_with_logits``: ``softplus(x) − x·y`` (never ``exp`` of a big x)
+- ``binary_cross_entropy_with_logits``: ``softplus(x) − x·y`` (never ``exp`` of a big
+x)
 - ``binary_cross_entropy``: logs clamped at −100, as PyTorch does
 
 Read next: ``optim/optimizer.py``.
@@ -183,7 +184,8 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """BCE on probabilities: ``−[y·log p + (1 − y)·log(1 − p)]``, logs clamped at −100.
+    """BCE on probabilities: ``−[y·log p + (1 − y)·log(1 − p)]``, logs clamped
+    at −100.
 
     Prefer ``binary_cross_entropy_with_logits`` on the raw scores: it is exact where
     this clamps. The target gets no gradient.
@@ -291,7 +293,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(-x[np.arange(x.shape[0]), targets], reduction, "nll_loss")
 
 
-# ---- margin losses (labels ±1) -------------------------------------------------------
+# ---- margin losses (labels ±1) ------------------------------------------------------
 
 
 def hinge_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:

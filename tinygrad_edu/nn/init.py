@@ -37,8 +37,8 @@ def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain PyTorch recommends for an activation (keeps activations' variance).
 
-    linear/sigmoid → 1, tanh → 5/3, relu → √2, leaky_relu → √(2 / (1 + slope²))
-    (slope 0.01 unless ``param`` says otherwise), selu → 3/4.
+    linear/sigmoid → 1, tanh → 5/3, relu → √2, leaky_relu → √(2 / (1 +
+    slope²)) (slope 0.01 unless ``param`` says otherwise), selu → 3/4.
 
     >>> round(calculate_gain("relu"), 4), round(calculate_gain("tanh"), 4)
     (1.4142, 1.6667)

@@ -18,9 +18,10 @@ import numpy as np
 from .. import ops
 from .._rng import get_rng
 from ..autograd import no_grad
+from ..creation import check_size
 from ..dtypes import get_default_dtype
 from ..ops._util import real_number
-from ..tensor import Tensor, as_tensor, check_size
+from ..tensor import Tensor, as_tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter, Sequential
@@ -28,7 +29,7 @@ from .module import Module, Parameter, Sequential
 
 def _empty_parameter(*shape: int, dtype: Any = None, op: str) -> Parameter:
     """Zeros for the initialisers to fill; a ValueError naming ``op`` beyond
-    ``tinygrad_edu.tensor.MAX_CREATE_BYTES`` (the initialisers draw in float64)."""
+    ``tinygrad_edu.creation.MAX_CREATE_BYTES`` (the initialisers draw in float64)."""
     dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
     check_size(tuple(int(n) for n in shape), 8, op)
     return Parameter(np.zeros(shape, dtype=dtype))
@@ -44,7 +45,8 @@ def _check_features(name: str, **sizes: int) -> None:
 
 
 class Linear(Module):
-    """Fully connected layer ``y = x Wᵀ + b`` (the lecture's ``z = w a + b``, batched).
+    """Fully connected layer ``y = x Wᵀ + b`` (the lecture's ``z = w a + b``,
+    batched).
 
     ``weight``: ``(out_features, in_features)``; ``bias``: ``(out_features,)``; both
     drawn from ``U(-1/√in_features, 1/√in_features)`` as in PyTorch
@@ -119,7 +121,8 @@ class Perceptron(Module):
         return as_tensor(x, op="Perceptron") @ self.weight + self.bias
 
     def predict(self, x: Tensor) -> Tensor:
-        """+1 where the score is > 0, else −1 (in the score's float dtype, no graph)."""
+        """+1 where the score is > 0, else −1 (in the score's float dtype, no
+        graph)."""
         with no_grad():
             s = self.forward(x)
         return Tensor(np.where(s.data > 0, 1, -1).astype(s.dtype))
@@ -175,7 +178,8 @@ def _epoch_order(n: int, shuffle: bool) -> np.ndarray:
 
 
 class Maxout(Module):
-    """Maxout unit, the lecture's ``max(w₁ᵀx + b₁, w₂ᵀx + b₂)``: ``pieces`` linear maps.
+    """Maxout unit, the lecture's ``max(w₁ᵀx + b₁, w₂ᵀx + b₂)``: ``pieces``
+    linear maps.
 
     ``out_j = max_k (x · weight[k, j] + bias[k, j])`` with ``weight`` of shape
     ``(pieces, out_features, in_features)`` and ``bias`` ``(pieces, out_features)``,
@@ -382,13 +386,14 @@ def get_activation(
 
 
 class MLP(Module):
-    """Multi-layer perceptron: ``Linear → activation → … → Linear [→ output act.]``.
+    """Multi-layer perceptron: ``Linear → activation → … → Linear [→ output
+    act.]``.
 
     ``sizes = [in, hidden…, out]``; ``activation`` after every hidden layer and
     ``output_activation`` (default none: raw scores/logits) after the last, each a
     name (relu, tanh, sigmoid, leaky_relu, elu, gelu, softplus, identity, also
     softmax, step), a Module, or ``None`` (no activation: the identity). Parameters
-    beyond ``tinygrad_edu.tensor.MAX_CREATE_BYTES`` are a ValueError. The layers live
+    beyond ``tinygrad_edu.creation.MAX_CREATE_BYTES`` are a ValueError. The layers live
     in ``self.layers`` (a Sequential), so the parameters are named
     ``layers.0.weight``, ``layers.0.bias``, ``layers.2.weight``, ...
 

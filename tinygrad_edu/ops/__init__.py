@@ -2,7 +2,8 @@
 
 ``binary`` (+ - * / ** maximum minimum where, comparisons), ``elementwise`` (exp,
 log, the activations), ``reduce`` (sum, max, mean, softmax, ...), ``shape``
-(reshape, indexing, concatenate, ...), ``linalg`` (matmul, linear), ``conv`` and ``pool`` (conv nets).
+(reshape, indexing, concatenate, ...), ``linalg`` (matmul, linear), ``conv`` and
+``pool`` (conv nets).
 """
 
 from . import shape  # noqa: F401  (Tensor.__setitem__ uses shape.normalize_index)
@@ -21,7 +22,8 @@ from .linalg import linear, matmul
 from .conv import conv2d, conv_transpose2d, fold, unfold
 from .pool import avg_pool2d, batch_norm, max_pool2d
 from .reduce import (
-    argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, std, sum, var,
+    argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, std, sum,
+    var,
 )
 from .shape import (
     astype, broadcast_to, concatenate, expand_dims, flatten, getitem, pad, reshape,

@@ -31,7 +31,8 @@ def _along(axis: int, index: Any) -> tuple:
 def _axes_order(
     ndim: int, source: Sequence[int], destination: Sequence[int]
 ) -> list[int]:
-    """The transpose order that moves ``source`` axes to ``destination`` (np.moveaxis)."""
+    """The transpose order that moves ``source`` axes to ``destination``
+    (np.moveaxis)."""
     order = [i for i in range(ndim) if i not in source]
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
@@ -111,7 +112,8 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
         return reshape(wide, x.shape[:axis] + (n * r,) + x.shape[axis + 1 :])
     if counts.size not in (1, n):
         raise ValueError(
-            f"repeat: {counts.size} repeats for axis {axis} of size {n} (shape {x.shape})"
+            f"repeat: {counts.size} repeats for axis {axis} of size {n} (shape "
+            f"{x.shape})"
         )
     return getitem(x, _along(axis, np.repeat(np.arange(n), counts)))
 
@@ -195,7 +197,8 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
     if shifts.dtype.kind not in "iu" or axes.dtype.kind not in "iu" or shifts.ndim > 1:
         raise TypeError(
-            f"roll: shift and axis must be ints or sequences of ints, got {shift!r}, {axis!r}"
+            f"roll: shift and axis must be ints or sequences of ints, got {shift!r}, "
+            f"{axis!r}"
         )
     for s, ax in zip(shifts.reshape(-1), axes.reshape(-1)):
         ax = one_axis(int(ax), x.ndim, "roll")
@@ -274,8 +277,8 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
     ]
     if len(src) != len(dst):
         raise ValueError(
-            f"moveaxis: source {source!r} and destination {destination!r} must have the "
-            "same number of elements"
+            f"moveaxis: source {source!r} and destination {destination!r} must have "
+            "the same number of elements"
         )
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise ValueError(f"moveaxis: repeated axis in {source!r} or {destination!r}")

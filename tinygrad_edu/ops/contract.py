@@ -29,7 +29,8 @@ from .shape import ScatterAdd, concatenate, getitem, reshape, transpose
 
 
 def _from_sublists(args: Sequence[Any]) -> tuple[str, list]:
-    """NumPy's other calling form ``einsum(x, [0, 1], y, [1, 2], [0, 2])`` as a string."""
+    """NumPy's other calling form ``einsum(x, [0, 1], y, [1, 2], [0, 2])`` as a
+    string."""
 
     def letters(sublist: Any) -> str:
         try:
@@ -39,7 +40,8 @@ def _from_sublists(args: Sequence[Any]) -> tuple[str, list]:
             )
         except (TypeError, ValueError, IndexError):
             raise ValueError(
-                f"einsum: a subscript list holds ints in [0, 52) or Ellipsis, got {sublist!r}"
+                "einsum: a subscript list holds ints in [0, 52) or Ellipsis, got "
+                f"{sublist!r}"
             ) from None
 
     has_output = len(args) % 2 == 1  # (x, [0, 1], y, [1, 2], [0, 2]): odd length
@@ -71,8 +73,8 @@ def _parse(subscripts: str, shapes: tuple) -> tuple[tuple[str, ...], str]:
     for part in terms + ([output] if arrow else []):
         if part.count("...") > 1 or set(part.replace("...", "")) - allowed:
             raise ValueError(
-                f"einsum: invalid subscripts {subscripts!r} (labels are letters, at most "
-                "one '...' per operand)"
+                f"einsum: invalid subscripts {subscripts!r} (labels are letters, at "
+                "most one '...' per operand)"
             )
     ranks = []
     for term, shape in zip(terms, shapes):
@@ -98,8 +100,8 @@ def _parse(subscripts: str, shapes: tuple) -> tuple[tuple[str, ...], str]:
     missing = set(output) - set("".join(labels))
     if missing or len(set(output)) != len(output):
         raise ValueError(
-            f"einsum: output subscripts of {subscripts!r} must be distinct labels found in "
-            f"the inputs ({sorted(missing) or 'a label repeats'})"
+            f"einsum: output subscripts of {subscripts!r} must be distinct labels "
+            f"found in the inputs ({sorted(missing) or 'a label repeats'})"
         )
     _check_sizes(subscripts, labels, shapes)
     return labels, output

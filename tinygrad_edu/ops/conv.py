@@ -192,7 +192,8 @@ def fold(
     if cols.shape[1] % per_channel or cols.shape[2] != out_size[0] * out_size[1]:
         raise ValueError(
             f"fold: input of shape {cols.shape} does not fit kernel {window.kernel} on "
-            f"output {size}: expected (N, C·{per_channel}, {out_size[0] * out_size[1]})"
+            f"output {size}: expected (N, C·{per_channel}, "
+            f"{out_size[0] * out_size[1]})"
         )
     return Fold.apply(cols, size=size, window=window)
 

@@ -208,7 +208,8 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """out = x if x > 0 else α(e^x − 1);   grad_x = grad * (1 if x > 0 else out + α)"""
+    """out = x if x > 0 else α(e^x − 1);   grad_x = grad * (1 if x > 0 else out +
+    α)"""
 
     name = "elu"
     differentiable_backward = True
@@ -248,7 +249,8 @@ _erf_elementwise = np.frompyfunc(math.erf, 1, 1)
 
 
 class Erf(Function):
-    """out = erf(x) = 2/√π ∫₀ˣ e^(−t²) dt;   grad_x = grad * 2/√π * e^(−x²)"""
+    """out = erf(x) = 2/√π ∫₀ˣ e^(−t²) dt;   grad_x = grad * 2/√π *
+    e^(−x²)"""
 
     name = "erf"
     differentiable_backward = True

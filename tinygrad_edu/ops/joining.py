@@ -59,8 +59,8 @@ def _split(x: Any, sections: Any, axis: int, op: str, equal: bool) -> list[Tenso
             raise ValueError(f"{op}: number of sections must be larger than 0, got {n}")
         if equal and size % n:
             raise ValueError(
-                f"{op}: array split does not result in an equal division: axis {axis} of "
-                f"size {size} into {n} sections (use array_split for unequal parts)"
+                f"{op}: array split does not result in an equal division: axis {axis} "
+                f"of size {size} into {n} sections (use array_split for unequal parts)"
             )
         lengths = [size // n + 1] * (size % n) + [size // n] * (n - size % n)
         return _split_at(x, list(np.cumsum(lengths)[:-1]), axis)
@@ -100,7 +100,8 @@ def dsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
 
 
 def append(x: Any, values: Any, axis: int | None = None) -> Tensor:
-    """``values`` appended to ``x`` along ``axis`` (None: both flattened), as ``np.append``.
+    """``values`` appended to ``x`` along ``axis`` (None: both flattened), as
+    ``np.append``.
 
     >>> import tinygrad_edu as tg
     >>> tg.append(tg.Tensor([1.0]), [[2.0, 3.0]]).tolist()
@@ -145,7 +146,8 @@ def dstack(tensors: Sequence[Any]) -> Tensor:
 
 
 def column_stack(tensors: Sequence[Any]) -> Tensor:
-    """1-D inputs become columns, 2-D ones are joined as they are, as ``np.column_stack``."""
+    """1-D inputs become columns, 2-D ones are joined as they are, as
+    ``np.column_stack``."""
     parts = [
         reshape(t, -1, 1) if t.ndim < 2 else t for t in _joined(tensors, "column_stack")
     ]
@@ -161,7 +163,8 @@ def _at_least(tensors: tuple, shape_of: Any) -> Any:
 
 
 def atleast_1d(*tensors: Any) -> Any:
-    """Each input with at least 1 dim (a tuple for several inputs), as ``np.atleast_1d``."""
+    """Each input with at least 1 dim (a tuple for several inputs), as
+    ``np.atleast_1d``."""
     return _at_least(tensors, lambda s: s if len(s) >= 1 else (1,))
 
 

@@ -137,7 +137,8 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
-    """x @ weightᵀ + bias in one op (the layer's forward a = Wx + b, batched over rows).
+    """x @ weightᵀ + bias in one op (the layer's forward a = Wx + b, batched over
+    rows).
 
     >>> import tinygrad_edu as tg
     >>> tg.ops.linear(tg.ones(4, 3), tg.ones(2, 3), tg.zeros(2)).shape

@@ -52,10 +52,11 @@ class BinaryCrossEntropy(Function):
 
 
 class CrossEntropy(Function):
-    """out_i = logsumexp(x_i) − x_i[t_i];   grad_x = (softmax(x) − one_hot(t)) · grad_i
+    """out_i = logsumexp(x_i) − x_i[t_i];   grad_x = (softmax(x) − one_hot(t)) ·
+    grad_i
 
-    Fused (the lecture's δᴸ = a − y for softmax with cross-entropy). The forward keeps
-    softmax(x), a by-product of the log-sum-exp, so an ordinary backward is one
+    Fused (the lecture's δᴸ = a − y for softmax with cross-entropy). The forward
+    keeps softmax(x), a by-product of the log-sum-exp, so an ordinary backward is one
     multiply and one scatter. Under create_graph the backward recomputes the softmax
     from the logits with Tensor ops instead, so it is itself differentiable (second
     derivatives work). ``grad_i`` is the upstream gradient, divided by N for
@@ -103,12 +104,13 @@ class CrossEntropy(Function):
         return grad_x
 
 
-# ---- margin losses (labels ±1) -------------------------------------------------------
+# ---- margin losses (labels ±1) ------------------------------------------------------
 
 
 class HingeLoss(Function):
     """out_i = max(0, o − y_i·s_i), reduced, with the margin o = 1;
-    grad_s = −y·[mistake]·grad_i,   grad_y = −s·[mistake]·grad_i,   mistake: o − y·s > 0
+    grad_s = −y·[mistake]·grad_i,   grad_y = −s·[mistake]·grad_i,   mistake: o
+    − y·s > 0
 
     Fused: one op instead of five (multiply, subtract, relu, sum, scale), which for
     a small network is a good part of the graph. ``grad_i`` is the upstream gradient,
@@ -150,8 +152,8 @@ class HingeLoss(Function):
 
 
 class PerceptronLoss(HingeLoss):
-    """out_i = max(0, −y_i·s_i): the hinge with margin o = 0, where y·s = 0 (a point on
-    the boundary) still counts as a mistake, as the perceptron rule has it."""
+    """out_i = max(0, −y_i·s_i): the hinge with margin o = 0, where y·s = 0 (a point
+    on the boundary) still counts as a mistake, as the perceptron rule has it."""
 
     name = "perceptron_loss"
     margin = 0.0

@@ -51,7 +51,8 @@ class Expm1(_Elementwise):
 
 
 class LogAddExp(_Binary):
-    """out = ln(e^a + e^b) (stable);   grad_a = grad * e^(a - out),   grad_b = grad * e^(b - out)"""
+    """out = ln(e^a + e^b) (stable);   grad_a = grad * e^(a - out),   grad_b = grad *
+    e^(b - out)"""
 
     name = "logaddexp"
     differentiable_backward = True
@@ -131,7 +132,8 @@ class Round(_Step):
 
 
 class Mod(_Binary):
-    """out = a - q·b, q = ⌊a / b⌋ (sign of b, as ``np.mod``);   grad_a = grad,   grad_b = -grad * q"""
+    """out = a - q·b, q = ⌊a / b⌋ (sign of b, as ``np.mod``);   grad_a = grad,
+    grad_b = -grad * q"""
 
     name = "mod"
     differentiable_backward = True
@@ -155,7 +157,8 @@ class Mod(_Binary):
 
 
 class Fmod(Mod):
-    """out = a - q·b, q = trunc(a / b) (sign of a, as C's fmod);   grad_a = grad,   grad_b = -grad * q"""
+    """out = a - q·b, q = trunc(a / b) (sign of a, as C's fmod);   grad_a = grad,
+    grad_b = -grad * q"""
 
     name = "fmod"
     ufunc = staticmethod(np.fmod)
@@ -182,7 +185,8 @@ def _reverse_cumsum(g: Any, axis: int) -> Any:
 
 
 class Cumsum(Function):
-    """out_i = Σ_{j ≤ i} x_j;   grad_x_i = Σ_{j ≥ i} grad_j  (a reversed cumsum)"""
+    """out_i = Σ_{j ≤ i} x_j;   grad_x_i = Σ_{j ≥ i} grad_j  (a reversed
+    cumsum)"""
 
     name = "cumsum"
     differentiable_backward = True
@@ -198,8 +202,8 @@ class Cumsum(Function):
 
 
 class Cumprod(Function):
-    """out_i = Π_{j ≤ i} x_j;   grad_x_i = Σ_{j ≥ i} grad_j · out_j / x_i   (x ≠ 0;
-    ``cumprod`` takes an exact composite path when x holds zeros)"""
+    """out_i = Π_{j ≤ i} x_j;   grad_x_i = Σ_{j ≥ i} grad_j · out_j / x_i   (x
+    ≠ 0; ``cumprod`` takes an exact composite path when x holds zeros)"""
 
     name = "cumprod"
     differentiable_backward = True
@@ -340,7 +344,8 @@ def fmax(a: Any, b: Any) -> Tensor:
 
 
 def fmin(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum that ignores NaN (``np.fmin``; composite of minimum/where)."""
+    """Elementwise minimum that ignores NaN (``np.fmin``; composite of
+    minimum/where)."""
     return _extremum_ignoring_nan(a, b, minimum)
 
 

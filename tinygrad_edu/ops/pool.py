@@ -152,8 +152,8 @@ def batch_norm(
     ``(x − mean) / √(var + eps) · weight + bias``.
 
     Training: the batch's mean and (biased) variance normalise, and the running
-    arrays are updated in place, ``r ← (1 − momentum)·r + momentum·stat``, with the
-    unbiased variance (× n/(n−1)) as PyTorch. Evaluation: the running statistics
+    arrays are updated in place, ``r ← (1 − momentum)·r + momentum·stat``, with
+    the unbiased variance (× n/(n−1)) as PyTorch. Evaluation: the running statistics
     normalise. Composite: its gradient comes from its parts.
 
     >>> import numpy as np, tinygrad_edu as tg

@@ -265,7 +265,8 @@ def _detached_max(x: Tensor, axes: tuple[int, ...]) -> Tensor:
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """log Σ e^x over ``axis``, stable: m + log Σ e^(x − m) with m = max x (composite).
+    """log Σ e^x over ``axis``, stable: m + log Σ e^(x − m) with m = max x
+    (composite).
 
     An empty sum is 0, so over an empty axis the result is −inf (as PyTorch); −inf
     entries get gradient 0; a slice of all −inf gives −inf with a NaN gradient

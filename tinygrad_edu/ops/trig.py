@@ -23,7 +23,8 @@ from .binary import _Binary
 
 
 class _Elementwise(Function):
-    """out = ufunc(x);   grad_x = grad * derivative(x, out)   (one subclass per function)"""
+    """out = ufunc(x);   grad_x = grad * derivative(x, out)   (one subclass per
+    function)"""
 
     differentiable_backward = True
     ufunc: ClassVar[Any] = None
@@ -144,7 +145,8 @@ class Arctanh(_Elementwise):
 
 
 class Sinc(Function):
-    """out = sin(πx) / (πx), 1 at 0;   grad_x = grad * (cos(πx) - out) / x, 0 at x = 0
+    """out = sin(πx) / (πx), 1 at 0;   grad_x = grad * (cos(πx) - out) / x, 0 at x =
+    0
 
     (The first derivative at 0 is exact; the second derivative at exactly 0, -π²/3, is
     not produced by the formula, whose guard makes it 0 there.)
@@ -170,7 +172,8 @@ class Sinc(Function):
 
 
 class Arctan2(_Binary):
-    """out = arctan2(y, x);   grad_y = grad * x / r²,   grad_x = -grad * y / r²  (r = hypot(x, y))"""
+    """out = arctan2(y, x);   grad_y = grad * x / r²,   grad_x = -grad * y / r²  (r =
+    hypot(x, y))"""
 
     name = "arctan2"
     differentiable_backward = True
@@ -192,7 +195,8 @@ class Arctan2(_Binary):
 
 
 class Hypot(_Binary):
-    """out = sqrt(a² + b²) (no overflow);   grad_a = grad * a / out,   grad_b = grad * b / out"""
+    """out = sqrt(a² + b²) (no overflow);   grad_a = grad * a / out,   grad_b = grad *
+    b / out"""
 
     name = "hypot"
     differentiable_backward = True
@@ -206,7 +210,9 @@ class Hypot(_Binary):
         a, b = ctx.values
         need_a, need_b = ctx.needs_input_grad
         out = ctx.out  # a / out ≤ 1: no overflow on the way to the gradient
-        return (grad * (a / out) if need_a else None), (grad * (b / out) if need_b else None)
+        return (grad * (a / out) if need_a else None), (
+            grad * (b / out) if need_b else None
+        )
 
 
 # ---- the functional API ----------------------------------------------------------

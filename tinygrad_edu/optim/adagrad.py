@@ -20,7 +20,8 @@ class Adagrad(Optimizer):
 
         lr_t = lr / (1 + (t − 1) · lr_decay)
         g ← g + λθ                                  (weight_decay λ)
-        S ← S + g²                                  (S₀ = initial_accumulator_value)
+        S ← S + g²                                  (S₀ =
+        initial_accumulator_value)
         θ ← θ − lr_t · g / (√S + ε)
 
     >>> import tinygrad_edu as tg
@@ -62,8 +63,8 @@ class Adagrad(Optimizer):
         state["step"] += 1
         # lr is the optimizer's current rate, base / (1 + steps·decay). The decay
         # counts this parameter's own updates, as PyTorch: a parameter that missed
-        # gradients has had fewer, so its rate is rescaled to base / (1 + (k−1)·decay)
-        # (a factor of exactly 1 for a parameter updated at every step)
+        # gradients has had fewer, so its rate is rescaled to base / (1 +
+        # (k−1)·decay) (a factor of exactly 1 for a parameter updated at every step)
         decay = self.hyper["lr_decay"]
         lr_t = lr * (1 + self.steps * decay) / (1 + (state["step"] - 1) * decay)
         S, w = state["sum"], self._work(param)

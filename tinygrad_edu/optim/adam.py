@@ -69,7 +69,8 @@ class Adam(Optimizer):
         if not self.decoupled:
             grad = self._add_weight_decay(param, grad, weight_decay)  # g ← g + λθ
         elif weight_decay:
-            param *= 1 - lr * weight_decay  # AdamW: θ ← θ − lr·λθ, outside the moments
+            # AdamW: θ ← θ − lr·λθ, outside the moments
+            param *= 1 - lr * weight_decay
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(param)
@@ -88,15 +89,16 @@ class Adam(Optimizer):
         w /= math.sqrt(1 - beta2**t)
         w += eps  # w = √v̂ + ε,  v̂ = v / (1 − β₂ᵗ)
         np.divide(m, w, out=w)
-        w *= lr / (1 - beta1**t)  # w = lr·m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ)
+        # w = lr·m̂ / (√v̂ + ε), m̂ = m / (1 − β₁ᵗ)
+        w *= lr / (1 - beta1**t)
         param -= w
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
 
-    Before the Adam step: ``θ ← θ − lr·λ·θ`` (the decay does not pass through the
-    moment estimates, unlike Adam's coupled ``g + λθ``). Default ``λ = 0.01``.
+    Before the Adam step: ``θ ← θ − lr·λ·θ`` (the decay does not pass through
+    the moment estimates, unlike Adam's coupled ``g + λθ``). Default ``λ = 0.01``.
 
     >>> import tinygrad_edu as tg
     >>> from tinygrad_edu import nn, optim

@@ -81,7 +81,8 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """``lr = base · gamma ** (epoch // step_size)``: × gamma every step_size epochs."""
+    """``lr = base · gamma ** (epoch // step_size)``: × gamma every step_size
+    epochs."""
 
     def __init__(
         self,

@@ -27,14 +27,17 @@ from ..tensor import Tensor
 def _check_params(params: Any, owner: str) -> list[Tensor]:
     """The parameters as a list: in order, each once, each a trainable leaf tensor."""
     if isinstance(params, Tensor):
-        raise ValueError(f"{owner}: pass a list of parameters ([w]), not a single tensor")
+        raise ValueError(
+            f"{owner}: pass a list of parameters ([w]), not a single tensor"
+        )
     if hasattr(params, "parameters") and callable(params.parameters):
         raise ValueError(f"{owner}: pass model.parameters(), not the model itself")
     try:
         params = list(params)
     except TypeError:
         raise ValueError(
-            f"{owner}: params must be an iterable of parameters, got {type(params).__name__}"
+            f"{owner}: params must be an iterable of parameters, got "
+            f"{type(params).__name__}"
         ) from None
     result: list[Tensor] = []
     seen: set[int] = set()
@@ -47,7 +50,11 @@ def _check_params(params: Any, owner: str) -> list[Tensor]:
         if not p.requires_grad or p.grad_fn is not None:
             raise ValueError(
                 f"{owner}: parameter {i} (shape {p.shape}) is not a trainable leaf: it "
-                + ("was computed by an op" if p.grad_fn is not None else "does not require grad")
+                + (
+                    "was computed by an op"
+                    if p.grad_fn is not None
+                    else "does not require grad"
+                )
             )
         if id(p) not in seen:  # a parameter listed twice is updated once
             seen.add(id(p))
@@ -130,7 +137,9 @@ class Optimizer:
         rules. Runs in the constructor and on every later change."""
         owner = type(self).__name__
         return {
-            name: bool(value) if name in self._flags else nonnegative(owner, name, value)
+            name: (
+                bool(value) if name in self._flags else nonnegative(owner, name, value)
+            )
             for name, value in hyper.items()
         }
 
@@ -180,7 +189,9 @@ class Optimizer:
         if updated:
             _mark_modified(updated)
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> None:
+    def _update(
+        self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float
+    ) -> None:
         """Change ``param`` (and ``state``) in place, given ``grad``, at rate ``lr``."""
         raise NotImplementedError("abstract: subclasses implement _update")
 
@@ -225,7 +236,10 @@ class Optimizer:
             "steps": self.steps,
             "hyper": dict(self.hyper),
             "state": [
-                {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+                {
+                    k: (v.copy() if isinstance(v, np.ndarray) else v)
+                    for k, v in s.items()
+                }
                 for s in self.state
             ],
         }
@@ -236,7 +250,8 @@ class Optimizer:
         owner = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or "state" not in state_dict:
             raise ValueError(
-                f"{owner}: expected an optimizer state dict, got {type(state_dict).__name__}"
+                f"{owner}: expected an optimizer state dict, got "
+                f"{type(state_dict).__name__}"
             )
         kind = state_dict.get("type", type(self).__name__)
         if kind != type(self).__name__:
@@ -246,7 +261,8 @@ class Optimizer:
         hyper = dict(state_dict.get("hyper", {}))
         if set(hyper) != set(self.hyper):
             raise ValueError(
-                f"{owner}: hyper-parameters {sorted(hyper)} do not match {sorted(self.hyper)}"
+                f"{owner}: hyper-parameters {sorted(hyper)} do not match "
+                f"{sorted(self.hyper)}"
             )
         states = list(state_dict["state"])
         if len(states) != len(self.params):
@@ -259,7 +275,9 @@ class Optimizer:
             new = {}
             for name, value in dict(s).items():
                 if isinstance(value, (np.ndarray, Tensor)):
-                    value = np.asarray(value.data if isinstance(value, Tensor) else value)
+                    value = np.asarray(
+                        value.data if isinstance(value, Tensor) else value
+                    )
                     if value.shape != p.shape:
                         raise ValueError(
                             f"{owner}: state {name!r} of parameter {i} has shape "
@@ -275,4 +293,6 @@ class Optimizer:
 
     def __repr__(self) -> str:
         hyper = "".join(f", {k}={v}" for k, v in self.hyper.items())
-        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr}{hyper})"
+        return (
+            f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr}{hyper})"
+        )

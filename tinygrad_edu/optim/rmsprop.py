@@ -20,7 +20,8 @@ class RMSprop(Optimizer):
 
         g ← g + λθ                                 (weight_decay λ)
         s ← αs + (1 − α)g²                         (square average, s₀ = 0)
-        d = √s + ε        (centered: d = √(s − ḡ²) + ε with ḡ ← αḡ + (1 − α)g)
+        d = √s + ε        (centered: d = √(s − ḡ²) + ε with ḡ ← αḡ +
+        (1 − α)g)
         θ ← θ − lr · g / d                         (momentum = 0)
         b ← μb + g / d;   θ ← θ − lr · b          (momentum μ > 0, b₀ = 0)
 

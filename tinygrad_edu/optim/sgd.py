@@ -23,12 +23,13 @@ class SGD(Optimizer):
         θ    ← θ − lr_t · g                          (momentum = 0)
         v    ← momentum · v − lr_t · g               (velocity, v₀ = 0)
         θ    ← θ + v                                 (momentum)
-        θ    ← θ + momentum · v − lr_t · g           (nesterov, v after its update)
+        θ    ← θ + momentum · v − lr_t · g           (nesterov, v after its
+        update)
 
     This is the velocity form of old Keras. PyTorch keeps a buffer
-    ``b ← μ·b + g`` and steps ``θ ← θ − lr·b``; with a constant lr, ``v = −lr·b``
-    and the two give the same trajectory. Under ``decay`` they differ: here each
-    gradient enters the velocity multiplied by the lr current *when it arrived*,
+    ``b ← μ·b + g`` and steps ``θ ← θ − lr·b``; with a constant lr, ``v =
+    −lr·b`` and the two give the same trajectory. Under ``decay`` they differ: here
+    each gradient enters the velocity multiplied by the lr current *when it arrived*,
     while PyTorch's buffer would rescale all past gradients by today's lr.
 
     The lecture's setting runs as written:

@@ -172,7 +172,8 @@ def _verdict(evidence: dict, top: float) -> tuple[str, str]:
     if evidence["unscaled"]:
         return "unscaled", (
             f"{', '.join(evidence['unscaled'])} far from mean 0 / std 1: standardise "
-            "the features, x ← (x − mean) / std with the training set's mean and std."
+            "the features, x ← (x − mean) / std with the training set's mean and "
+            "std."
         )
     knn = evidence["neighbours"]
     if not knn["signal"]:

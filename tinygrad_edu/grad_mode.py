@@ -1,0 +1,120 @@
+"""Grad mode and the collector pause: the two switches the engine flips.
+
+Grad mode (per thread) says whether ops record the graph: ``no_grad``,
+``enable_grad``, ``set_grad_enabled``. ``autograd.apply`` reads
+``_grad_mode.enabled`` once per op; ``autograd.backpropagate`` sets it to
+``create_graph`` for the sweep and pauses the cyclic collector (``_collector``)
+while a large sweep runs. Both are re-exported by ``autograd``.
+
+Read next: ``function.py`` (the op base class).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+from typing import Any
+
+
+class _GradMode(threading.local):
+    """Thread-local, as in PyTorch: no_grad() in one thread leaves the others alone."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph (the default)."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager / decorator that switches graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous: list[bool] = []
+
+    def _recreate_cm(self):
+        # as a decorator, each call gets its own saved state (recursion, threads)
+        return type(self)(self.mode) if type(self) is set_grad_enabled else type(self)()
+
+    def __enter__(self) -> None:
+        self.previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _grad_mode.enabled = self.previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Ops inside record no graph: for evaluation and for optimizer updates.
+
+    >>> import tinygrad_edu as tg
+    >>> x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a ``no_grad`` block (or as a decorator)."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+# ==== the cyclic garbage collector during backward ==================================
+
+
+class _CollectorPause:
+    """While a large backward sweep runs, Python's cyclic collector is paused.
+
+    Why: the sweep allocates many short-lived objects while it frees the graph, and
+    each collection would rescan the whole live graph (a large part of a long chain's
+    backward) and find nothing, since a graph holds no cycles.
+
+    Policy, thread-safe and bounded: a lock-protected count of running sweeps. The
+    first sweep to start (count 0 -> 1) switches the collector off only if it was on,
+    and remembers that; the last to finish (1 -> 0) switches it back on only then. So
+    two threads cannot interleave ``isenabled``/``disable``/``enable`` and leave it
+    off, a collector the user switched off stays off, and it is paused only while a
+    sweep of at least ``min_nodes`` nodes runs (small graphs never touch it). Caveat:
+    ``gc.disable()`` called by other code *during* a sweep is undone when it ends.
+    """
+
+    min_nodes = 1000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.switched_off = False
+
+    def pause(self, n_nodes: int) -> bool:
+        """Count a sweep of n_nodes in; True when resume() must be called after."""
+        if n_nodes < self.min_nodes:
+            return False
+        with self.lock:
+            self.running += 1
+            if self.running == 1 and gc.isenabled():
+                gc.disable()
+                self.switched_off = True
+        return True
+
+    def resume(self) -> None:
+        with self.lock:
+            self.running -= 1
+            if self.running == 0 and self.switched_off:
+                self.switched_off = False
+                gc.enable()
+
+
+_collector = _CollectorPause()
