@@ -268,14 +268,42 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
     >>> [r.grad_w.shape for r in records], records.max_diff < 1e-5
     ([(3, 2), (1, 3)], True)
     """
-    from ..nn.layers import Softmax
-
     layers = _mlp_layers(mlp)
     x_arr, y_arr = _array(x), _array(y)
-    a_prev = x_arr.astype(np.float64)
-    # ---- 1-2: feedforward in NumPy ----
-    zs, activations, inputs, maths = [], [], [a_prev], []
-    for name, linear, act in layers:
+    forward = _feedforward(layers, x_arr.astype(np.float64))  # steps 1-2, in NumPy
+    out = Tensor(forward.activations[-1], requires_grad=True)
+    with enable_grad():  # ∇ₐC: the loss's derivative with respect to the output
+        loss = loss_fn(out, Tensor._from_array(y_arr))
+    (grad_a,) = gradients(loss, [out])
+    grad_a = grad_a.data.astype(np.float64)
+    engine = _engine_answer(mlp, x, x_arr, y_arr, layers, loss_fn)
+    deltas, sources = _deltas(layers, forward, grad_a)  # steps 3-4, in NumPy
+    records = BackpropExplanation()
+    for k in range(len(layers)):  # step 5, each layer checked against autograd
+        records.append(_layer_record(k, layers, forward, deltas[k], sources[k], engine))
+    records.loss = float(loss.item())
+    records.grad_output = grad_a
+    return records
+
+
+class _Forward:
+    """The NumPy feedforward: per layer z, a, the layer's input, and the textbook
+    (name, σ, σ') of its activation (None for softmax or an unknown one)."""
+
+    def __init__(self) -> None:
+        self.zs: list[np.ndarray] = []
+        self.activations: list[np.ndarray] = []
+        self.inputs: list[np.ndarray] = []
+        self.maths: list[Any] = []
+
+
+def _feedforward(layers: list, a_prev: np.ndarray) -> _Forward:
+    """zˡ = aˡ⁻¹ (Wˡ)ᵀ + bˡ and aˡ = σ(zˡ), layer by layer, in float64 NumPy."""
+    from ..nn.layers import Softmax
+
+    forward = _Forward()
+    forward.inputs.append(a_prev)
+    for _name, linear, act in layers:
         W = linear.weight.data.astype(np.float64)
         b = None if linear.bias is None else linear.bias.data.astype(np.float64)
         z = a_prev @ W.T + (0.0 if b is None else b)
@@ -288,19 +316,16 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
         else:  # no textbook formula here: the layer's own forward
             with no_grad():
                 a = act(Tensor(z)).data.astype(np.float64)
-        zs.append(z)
-        activations.append(a)
-        inputs.append(a)
-        maths.append(math_)
+        forward.zs.append(z)
+        forward.activations.append(a)
+        forward.inputs.append(a)
+        forward.maths.append(math_)
         a_prev = a
-    # ∇ₐC: the derivative of the loss with respect to the network's output
-    out = Tensor(activations[-1], requires_grad=True)
-    with enable_grad():
-        loss = loss_fn(out, Tensor._from_array(y_arr))
-    (grad_a,) = gradients(loss, [out])
-    grad_a = grad_a.data.astype(np.float64)
+    return forward
 
-    # ---- the engine's answer, for the comparison ----
+
+def _engine_answer(mlp, x, x_arr, y_arr, layers, loss_fn) -> dict[str, list]:
+    """Autograd's z, a, δ = ∂C/∂z and parameter gradients, for the comparison."""
     with _in_mode(mlp, False), enable_grad():
         h = x if isinstance(x, Tensor) else Tensor(x_arr)
         eng_z, eng_a = [], []
@@ -316,25 +341,33 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
             if linear.bias is not None:
                 params.append(linear.bias)
         found = gradients(eng_loss, eng_z + params)
-    eng_delta = [g.data.astype(np.float64) for g in found[: len(layers)]]
-    eng_params = iter(g.data.astype(np.float64) for g in found[len(layers) :])
+    as64 = [g.data.astype(np.float64) for g in found]
+    return {
+        "z": [t.data for t in eng_z],
+        "a": [t.data for t in eng_a],
+        "delta": as64[: len(layers)],
+        "params": as64[len(layers) :],
+    }
 
-    # ---- 3-5: output error, backpropagate, gradients, in NumPy ----
-    records = BackpropExplanation()
+
+def _deltas(layers: list, forward: _Forward, grad_a: np.ndarray) -> tuple[list, list]:
+    """δᴸ = ∇ₐC ⊙ σ'(zᴸ) and δˡ = (δˡ⁺¹ Wˡ⁺¹) ⊙ σ'(zˡ), from the last layer back;
+    with where each σ' came from ("formula", or "autograd" for an unknown σ)."""
+    from ..nn.layers import Softmax
+
     deltas: list[np.ndarray] = [None] * len(layers)  # type: ignore[list-item]
     sources = ["formula"] * len(layers)
     for k in reversed(range(len(layers))):
-        name, linear, act = layers[k]
-        z, a = zs[k], activations[k]
-        g = (
-            grad_a
-            if k == len(layers) - 1
-            else deltas[k + 1] @ layers[k + 1][1].weight.data.astype(np.float64)
-        )
+        _name, _linear, act = layers[k]
+        z, a = forward.zs[k], forward.activations[k]
+        if k == len(layers) - 1:
+            g = grad_a
+        else:
+            g = deltas[k + 1] @ layers[k + 1][1].weight.data.astype(np.float64)
         if isinstance(act, Softmax):
             delta = a * (g - (g * a).sum(axis=act.axis, keepdims=True))
-        elif maths[k] is not None:
-            delta = g * maths[k][2](z, a)
+        elif forward.maths[k] is not None:
+            delta = g * forward.maths[k][2](z, a)
         else:  # σ'(z) from autograd: d Σσ(z) / dz, exact for elementwise σ
             zt = Tensor(z, requires_grad=True)
             with enable_grad():
@@ -342,48 +375,46 @@ def explain_backward(mlp: Any, x: Any, y: Any, loss_fn: LossFn) -> BackpropExpla
             delta = g * dsigma.data
             sources[k] = "autograd"
         deltas[k] = delta
-    for k, (name, linear, act) in enumerate(layers):
-        delta, a_in = deltas[k], inputs[k]
-        d2, a2 = delta.reshape(-1, delta.shape[-1]), a_in.reshape(-1, a_in.shape[-1])
-        grad_w = d2.T @ a2
-        grad_b = d2.sum(axis=0) if linear.bias is not None else None
-        eng_w = next(eng_params)
-        eng_b = next(eng_params) if linear.bias is not None else None
-        act_name = (
-            "softmax"
-            if isinstance(act, Softmax)
-            else maths[k][0] if maths[k] is not None else type(act).__name__.lower()
-        )
-        record = LayerRecord(
-            k + 2,
-            name,
-            act_name,
-            zs[k],
-            activations[k],
-            delta,
-            grad_w,
-            grad_b,
-            derivative_from=sources[k],
-        )
-        record.delta_formula = (
-            "∇ₐC" if k == len(layers) - 1 else f"(δ{_sup(k + 3)} W{_sup(k + 3)})"
-        )
-        if isinstance(act, Softmax):
-            record.delta_formula = (
-                f"softmax: a{_sup(k + 2)} ⊙ (∇ₐC − Σₖ (∇ₐC)ₖ aₖ)"
-            )
-        record.diffs = {
-            "z": float(np.max(np.abs(zs[k] - eng_z[k].data))),
-            "a": float(np.max(np.abs(activations[k] - eng_a[k].data))),
-            "delta": float(np.max(np.abs(delta - eng_delta[k]))),
-            "grad_w": float(np.max(np.abs(grad_w - eng_w))),
-        }
-        if grad_b is not None:
-            record.diffs["grad_b"] = float(np.max(np.abs(grad_b - eng_b)))
-        records.append(record)
-    records.loss = float(loss.item())
-    records.grad_output = grad_a
-    return records
+    return deltas, sources
+
+
+def _layer_record(k, layers, forward, delta, source, engine) -> LayerRecord:
+    """Layer k's record: ∂C/∂W = δᵀ a, ∂C/∂b = Σ δ, and the differences from
+    autograd's values."""
+    from ..nn.layers import Softmax
+
+    name, linear, act = layers[k]
+    a_in = forward.inputs[k]
+    d2, a2 = delta.reshape(-1, delta.shape[-1]), a_in.reshape(-1, a_in.shape[-1])
+    grad_w = d2.T @ a2
+    grad_b = d2.sum(axis=0) if linear.bias is not None else None
+    position = sum(1 + (lin.bias is not None) for _, lin, _ in layers[:k])
+    eng_w = engine["params"][position]
+    if isinstance(act, Softmax):
+        act_name = "softmax"
+    elif forward.maths[k] is not None:
+        act_name = forward.maths[k][0]
+    else:
+        act_name = type(act).__name__.lower()
+    z, a = forward.zs[k], forward.activations[k]
+    record = LayerRecord(
+        k + 2, name, act_name, z, a, delta, grad_w, grad_b, derivative_from=source
+    )
+    record.delta_formula = (
+        "∇ₐC" if k == len(layers) - 1 else f"(δ{_sup(k + 3)} W{_sup(k + 3)})"
+    )
+    if isinstance(act, Softmax):
+        record.delta_formula = f"softmax: a{_sup(k + 2)} ⊙ (∇ₐC − Σₖ (∇ₐC)ₖ aₖ)"
+    record.diffs = {
+        "z": float(np.max(np.abs(z - engine["z"][k]))),
+        "a": float(np.max(np.abs(a - engine["a"][k]))),
+        "delta": float(np.max(np.abs(delta - engine["delta"][k]))),
+        "grad_w": float(np.max(np.abs(grad_w - eng_w))),
+    }
+    if grad_b is not None:
+        eng_b = engine["params"][position + 1]
+        record.diffs["grad_b"] = float(np.max(np.abs(grad_b - eng_b)))
+    return record
 
 
 # ======================================================================================
