@@ -2,6 +2,8 @@
 
     PYTHONPATH=$PWD python -m benchmarks.compile [--quick]
 
+or as workload 9 of ``python -m benchmarks`` (``--only compile``).
+
 Rows (interleaved rounds, medians; ratios to the yardstick named in each table):
 1. the 2-16-16-1 b32 step of benchmarks/moons.py (hinge + 1e-4·Σp², SGD);
 2. the 784-256-128-10 b128 step of benchmarks/mlp.py (cross-entropy, SGD momentum);
@@ -21,7 +23,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 from benchmarks import chain, mlp, moons
-from benchmarks.common import interleaved
+from benchmarks.common import Peers, Row, interleaved
 
 
 def _moons_step(net: moons.OursNet) -> Callable[[], Any]:
@@ -159,6 +161,41 @@ def first_call(repeats: int) -> dict[str, float]:
         "eager": statistics.median(eagers) * 1e6,
         "compiled": statistics.median(traces) * 1e6,
     }
+
+
+WORKLOAD = "compile"
+# the cases' names in the rows ("compile: " first, so no other workload's prefix matches)
+SMALL, MNIST, CHAIN, TRACE = (
+    "compile: 2-16-16-1 step, batch 32",
+    "compile: 784-256-128-10 step, batch 128",
+    "compile: 1,000-op chain, fwd+bwd",
+    "compile: first call (trace) of the 2-16-16-1 step",
+)
+
+
+def compiled_steps(peers: Peers, quick: bool) -> tuple[list[Row], list[str]]:
+    """The four cases as rows of ``python -m benchmarks`` (medians in µs, ratios to
+    the yardstick of each case: NumPy, torch for the chain, one eager step for the
+    trace)."""
+    del peers  # op_chain imports torch itself when installed
+    r = 3 if quick else 15
+    cases = [
+        (SMALL, small_network(r, 20 if quick else 200), "numpy", "x numpy"),
+        (MNIST, mnist_mlp(r, 2 if quick else 10), "numpy", "x numpy"),
+        (CHAIN, op_chain(r), "torch", "x torch"),
+        (TRACE, first_call(5 if quick else 21), "eager", "x one eager step"),
+    ]
+    rows = []
+    for case, times, base, label in cases:
+        for impl, value in times.items():
+            ratios = {label: value / times[base]} if base in times else {}
+            rows.append(Row(WORKLOAD, case, impl, value, None, "µs", ratios))
+    notes = [
+        "compiled results checked bit for bit against eager before timing; the "
+        "chain's replays are timed after one trace",
+        "the first-call case times with the wall clock (medians of fresh traces)",
+    ]
+    return rows, notes
 
 
 def _table(title: str, times: dict[str, float], base: str, unit: str = "µs") -> None:

@@ -2,7 +2,7 @@
 
 Options: ``--quick`` (a smoke run, under a minute on 2 cores), ``--json PATH``
 (write every result and the environment), ``--only NAME ...`` (a subset of the
-workloads: chain, deep, mlp, scalar, memory, fit, optim, conv).
+workloads: chain, deep, mlp, scalar, memory, fit, optim, conv, compile, einsum).
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import floor  # noqa: E402
 from benchmarks.chain import deep_chain, op_overhead  # noqa: E402
+from benchmarks import compile as compiled  # noqa: E402  (issue 15)
 from benchmarks.conv import CONV_CASE, conv_nets  # noqa: E402  (issue 16)
+from benchmarks.einsum import CASES as EINSUM_CASES  # noqa: E402  (issue 16)
+from benchmarks.einsum import NUMPY as EINSUM_NUMPY  # noqa: E402
+from benchmarks.einsum import case_name, einsum_workload  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     Peers,
     Row,
@@ -46,6 +50,11 @@ WORKLOADS: dict[str, tuple[str, Workload]] = {
     "fit": ("6. fit(): one epoch against a bare loop of the same steps", fit_epoch),
     "optim": ("7. optimizer step: per parameter element, against NumPy", optimizer_step),
     "conv": ("8. conv nets: conv2d and a LeNet-5 step against PyTorch", conv_nets),
+    "compile": (
+        "9. tg.compile: compiled steps against NumPy, eager and PyTorch",
+        compiled.compiled_steps,
+    ),
+    "einsum": ("10. einsum forward + backward against NumPy", einsum_workload),
 }
 
 
@@ -172,6 +181,25 @@ def targets(rows: list[Row]) -> list[str]:
         lambda v: v <= 1.5,
         "{:.2f}x",
     )
+    for case, bound, base in (  # issue 15
+        (compiled.SMALL, 1.0, "numpy"),
+        (compiled.MNIST, 1.04, "numpy"),
+        (compiled.CHAIN, 0.3, "torch"),
+        (compiled.TRACE, 3.0, "eager"),
+    ):
+        add(
+            f"{case} <= {bound}x {base}",
+            ratios(case, base, impl="compiled"),
+            lambda v, bound=bound: v <= bound,
+            "{:.2f}x",
+        )
+    for subscripts, shapes, _ in EINSUM_CASES:  # issue 16
+        add(
+            f"{case_name(subscripts, shapes)} <= 1.2x numpy",
+            ratios(case_name(subscripts, shapes), EINSUM_NUMPY),
+            lambda v: v <= 1.2,
+            "{:.2f}x",
+        )
     return checks
 
 
@@ -216,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         all_rows += rows
 
-    print("== targets (issues 8 and 14; information, not a test) ==")
+    print("== targets (issues 8, 14, 15 and 16; information, not a test) ==")
     for line in targets(all_rows):
         print(f"  {line}")
     load_after = os.getloadavg()

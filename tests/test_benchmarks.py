@@ -15,6 +15,8 @@ WORKLOADS = [
     "fit(): one epoch",
     "optimizer step",
     "conv nets",
+    "tg.compile",
+    "einsum forward + backward",
 ]
 
 
