@@ -127,11 +127,19 @@ def _operand_gradient(ctx: Context, grad: Any, k: int) -> Any:
     terms = [(grad, ctx.output)] + [
         (v, s) for j, (v, s) in enumerate(zip(values, labels)) if j != k
     ]
+    shape, dtype, term = values[k].shape, grad.dtype, labels[k]
+    present = set("".join(s for _, s in terms))
+    for label, n in dict(zip(term, shape)).items():
+        if label not in present:  # summed inside x_k alone: grad is copied along it
+            terms.append((np.ones(n, dtype=dtype), label))
+    if len(set(term)) < len(term) and isinstance(grad, np.ndarray):
+        diagonal = _diagonal_gradient(terms, term, shape, dtype, ctx.optimize)
+        if diagonal is not None:
+            return diagonal
     target, seen = [], set()
     used = set("".join(labels)) | set(ctx.output)
     fresh = iter(c for c in string.ascii_letters if c not in used)
-    shape, dtype = values[k].shape, grad.dtype
-    for label, n in zip(labels[k], shape):
+    for label, n in zip(term, shape):
         if label in seen:  # a repeated label: a diagonal, tied by an identity matrix
             twin = next(fresh)
             terms.append((np.eye(n, dtype=dtype), label + twin))
@@ -139,13 +147,24 @@ def _operand_gradient(ctx: Context, grad: Any, k: int) -> Any:
         else:
             seen.add(label)
             target.append(label)
-    present = set("".join(s for _, s in terms))
-    for label, n in zip(labels[k], shape):
-        if label not in present:  # summed inside x_k alone: grad is copied along it
-            terms.append((np.ones(n, dtype=dtype), label))
-            present.add(label)
     spec = ",".join(s for _, s in terms) + "->" + "".join(target)
     return backend(grad).einsum(spec, *(v for v, _ in terms), optimize=ctx.optimize)
+
+
+def _diagonal_gradient(terms: list, term: str, shape: tuple, dtype: Any, optimize: Any):
+    """For arrays, a repeated label's gradient without an identity matrix: computed on
+    the diagonal only, then written into zeros through ``np.einsum``'s writable
+    diagonal view ('ii->i' of the result). None when the shapes do not line up (a
+    broadcast size-1 axis): the caller then ties the diagonal by eye as usual."""
+    distinct = "".join(dict.fromkeys(term))
+    spec = ",".join(s for _, s in terms) + "->" + distinct
+    values = np.einsum(spec, *(v for v, _ in terms), optimize=optimize)
+    out = np.zeros(shape, dtype=dtype)
+    view = np.einsum(term + "->" + distinct, out)
+    if view.shape != values.shape:
+        return None
+    view[...] = values
+    return out
 
 
 class Einsum(Function):
