@@ -10,6 +10,8 @@ import tinygrad_edu as tg
 from tinygrad_edu import Function, Tensor
 from tinygrad_edu.autograd import toposort, unbroadcast
 
+from .user_ops import Cube
+
 
 def leaf(values, dtype=np.float64):
     return Tensor(np.asarray(values, dtype=dtype), requires_grad=True)
@@ -263,16 +265,6 @@ def test_grad_mode_is_thread_local():
 # ---- user-defined Functions -----------------------------------------------------------
 
 
-class Cube(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3 * x**2
 
 
 def test_user_function():

@@ -9,6 +9,8 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.nn import functional as F
 
+from .user_ops import Cube
+
 # ---- the lecture's models, each trained 20 steps eagerly and compiled --------------
 
 
@@ -23,18 +25,6 @@ def _moons(n=32):
     return x, np.sign(x[:, :1] * x[:, 1:] + 0.1).astype(np.float32)[:, 0]
 
 
-class Cube(tg.Function):
-    """A user Function: replayed through its own forward/backward."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3 * x**2
 
 
 def _case(name):

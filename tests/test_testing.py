@@ -28,6 +28,8 @@ from tinygrad_edu.testing import (
 from tinygrad_edu.testing import strategies as tst
 from tinygrad_edu.testing._gradcheck import _compare
 
+from .user_ops import Cube
+
 MESSAGE = re.compile(
     r"(?P<name>\S+): input (?P<input>\d+), index (?P<index>\([\d, ]*\)): "
     r"analytic (?P<analytic>\S+) != numerical (?P<numerical>\S+) \(max excess"
@@ -48,16 +50,6 @@ def parse(error: GradcheckError) -> dict:
 # ---- user-defined ops, right and wrong ----------------------------------------------
 
 
-class Cube(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3 * x**2
 
 
 class Transpose(Function):
