@@ -195,19 +195,20 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
     shared with another thread's graph); every other node accumulates on itself."""
     leaf_grads: dict = {}
     stored: set[int] = set()  # arrays already given to a .grad (never share one)
+    visit_every_node = wanted is not None  # grad(): look for the wanted tensors
     _accumulate(order[-1], seed, leaf_grads)
     for t in reversed(order):
         fn = t._fn
-        if fn is None:
+        if fn is None:  # a leaf: its gradient is complete, hand it over
             g = leaf_grads.pop(t, None)
-        else:
-            g, t._grad_acc = t._grad_acc, None
+            if g is not None:
+                _visit(t, g, wanted, create, stored)  # hooks, .grad
+            continue
+        g, t._grad_acc = t._grad_acc, None
         if g is None:
             continue  # nothing flows through t
-        if t._watched or wanted is not None or fn is None:
-            g = _visit(t, g, wanted, create, stored)  # hooks, .grad, retain_grad
-        if fn is None:
-            continue
+        if t._watched or visit_every_node:
+            g = _visit(t, g, wanted, create, stored)  # hooks, retain_grad, wanted
         if t._saved is None:
             _raise_freed(fn)
         if _clock != t._stamp:
@@ -229,11 +230,11 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
         for x, gx in zip(t._inputs, grads):
             if gx is None or not x.requires_grad:
                 continue
-            shape, dtype = x.data.shape, x.data.dtype
-            if gx.shape != shape:
-                gx = unbroadcast(gx, shape, fn.name)
-            if gx.dtype is not dtype and gx.dtype != dtype:  # (`is`: the fast path)
-                gx = gx.astype(dtype)  # a float32 input gets a float32 gradient
+            data = x.data
+            if gx.shape != data.shape:
+                gx = unbroadcast(gx, data.shape, fn.name)
+            if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # (`is`: fast)
+                gx = gx.astype(data.dtype)  # a float32 input gets a float32 gradient
             if x._fn is None:
                 previous = leaf_grads.get(x)
                 leaf_grads[x] = gx if previous is None else previous + gx

@@ -168,21 +168,23 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """out = max(0, x);   grad_x = grad * [x > 0]"""
+    """out = max(0, x);   grad_x = grad * [out > 0]
+
+    Nothing is saved: out > 0 exactly where x > 0, so backward reads the output,
+    as PyTorch's does (a mask per op would be a third of a long chain's memory).
+    """
 
     name = "relu"
     differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        zero = zero_of(x.dtype)
-        ctx.save_for_backward(x > zero)
-        return np.maximum(x, zero)
+        return np.maximum(x, zero_of(x.dtype))
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
-        (positive,) = ctx.saved_tensors
-        return grad * positive
+        out = ctx.out
+        return grad * (out > zero_of(out.dtype))
 
 
 class LeakyReLU(Function):
