@@ -17,7 +17,8 @@ Valgrind counts the spinning).
 
 Workloads: ``chain`` (the 1,000-op chain of benchmarks/chain.py, fwd + bwd),
 ``step`` / ``step-numpy`` (the 2-16-16-1 batch-32 moons step of benchmarks/moons.py,
-tinygrad_edu / hand-written NumPy). Needs the ``valgrind`` binary (Debian:
+tinygrad_edu / hand-written NumPy), ``mlp128`` / ``mlp128-numpy`` (the 784-256-128-10
+batch-128 step of benchmarks/mlp.py). Needs the ``valgrind`` binary (Debian:
 ``apt-get install valgrind``); about a minute per workload.
 """
 
@@ -46,8 +47,21 @@ SETUP = {
         "net = NumpyNet(init_params(), x[:32], y[:32])\n"
         "run = lambda: net.step(0.5)"
     ),
+    "mlp128": (
+        "from benchmarks.mlp import OursMLP, SIZES, init_params, make_batch\n"
+        "x, y = make_batch(128)\n"
+        "run = OursMLP(init_params(SIZES), x, y).step"
+    ),
+    "mlp128-numpy": (
+        "from benchmarks.mlp import NumpyMLP, SIZES, init_params, make_batch\n"
+        "x, y = make_batch(128)\n"
+        "run = NumpyMLP(init_params(SIZES), x, y).step"
+    ),
 }
-COUNTS = {"chain": (5, 20), "step": (20, 120), "step-numpy": (20, 120)}
+COUNTS = {
+    "chain": (5, 20), "step": (20, 120), "step-numpy": (20, 120),
+    "mlp128": (3, 13), "mlp128-numpy": (3, 13),
+}
 
 
 def program(repo: Path, name: str, n: int) -> str:
