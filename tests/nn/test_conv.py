@@ -71,6 +71,39 @@ def test_conv2d_gradients_first_and_second_order(
         assert gradgradcheck(fn, [x, w, b])
 
 
+@pytest.mark.parametrize("wanted", ["x", "w", "b", "wb", "xb"])
+def test_conv2d_gradients_of_only_some_inputs(wanted):
+    # the bias gradient comes from the weight gradient's matmul (a row of ones under
+    # the columns) or, without it, from a sum: each subset against the full backward
+    x, w, b = _randn(2, 4, 6, 5), _randn(6, 2, 3, 3), _randn(6)
+    g = _randn(2, 6, 3, 5)
+    full = [tg.Tensor(a, requires_grad=True) for a in (x, w, b)]
+    tg.conv2d(*full, stride=(2, 1), padding=1, groups=2).backward(g)
+    some = [tg.Tensor(a, requires_grad=n in wanted) for a, n in zip((x, w, b), "xwb")]
+    tg.conv2d(*some, stride=(2, 1), padding=1, groups=2).backward(g)
+    for name, f, t in zip("xwb", full, some):
+        if name in wanted:
+            assert t.grad.shape == t.shape
+            np.testing.assert_allclose(t.grad.data, f.grad.data, rtol=1e-12)
+        else:
+            assert t.grad is None
+    np.testing.assert_allclose(full[2].grad.data, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 6000])
+def test_conv2d_input_gradient_folded_a_few_images_at_a_time(monkeypatch, batch_bytes):
+    # 1 byte: one image per batch; 6000: batches of 2, 2 and 1 (2,592 bytes each)
+    from tinygrad_edu.ops import conv
+
+    x, w, b, g = _randn(5, 4, 6, 5), _randn(6, 2, 3, 3), _randn(6), _randn(5, 6, 3, 3)
+    whole = tg.Tensor(x, requires_grad=True)
+    tg.conv2d(whole, w, b, (2, 1), 1, (1, 2), 2).backward(g)
+    monkeypatch.setattr(conv, "FOLD_BATCH_BYTES", batch_bytes)
+    batched = tg.Tensor(x, requires_grad=True)
+    tg.conv2d(batched, w, b, (2, 1), 1, (1, 2), 2).backward(g)
+    np.testing.assert_allclose(batched.grad.data, whole.grad.data, rtol=1e-13)
+
+
 @pytest.mark.parametrize(
     "stride, padding, output_padding, dilation, groups",
     [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), ((2, 3), (0, 1), (1, 2), 1, 2), (1, 1, 1, 2, 1)],

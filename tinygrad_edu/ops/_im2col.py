@@ -11,6 +11,7 @@ Read next: ``ops/conv.py``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -92,8 +93,11 @@ def windows(x: np.ndarray, window: Window, fill: float = 0.0) -> np.ndarray:
     """A read-only view (N, C, kH, kW, oH, oW) of x's windows, padded with ``fill``."""
     oh, ow = window.out_size(x.shape[-2:])
     ph, pw = window.padding
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    if ph or pw:  # np.full and one assignment: half of np.pad's time
+        n, c, h, w = x.shape
+        padded = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+        padded[:, :, ph : ph + h, pw : pw + w] = x
+        x = padded
     (sh, sw), (dh, dw) = window.stride, window.dilation
     n_str, c_str, h_str, w_str = x.strides
     shape = x.shape[:2] + window.kernel + (oh, ow)
@@ -103,26 +107,59 @@ def windows(x: np.ndarray, window: Window, fill: float = 0.0) -> np.ndarray:
 
 def unfold_array(x: np.ndarray, window: Window) -> np.ndarray:
     """im2col: (N, C, H, W) → (N, C·kH·kW, L), rows ordered (c, i, j) as PyTorch."""
+    cols = group_columns(x, window, 1, ones=False)
+    return cols.reshape(cols.shape[0], -1, cols.shape[-1])  # a view: no ones row
+
+
+def group_columns(x: np.ndarray, window: Window, groups: int, ones: bool) -> np.ndarray:
+    """im2col per group: (N, G, C/G·kH·kW, L), plus, with ``ones``, a last row of
+    ones in each group (so that one matmul also adds a bias, and its transpose sums
+    the bias gradient). The windows are copied once, straight into place."""
     view = windows(x, window)
     n, c, kh, kw, oh, ow = view.shape
-    return view.reshape(n, c * kh * kw, oh * ow)  # the one copy
+    rows = c // groups * kh * kw
+    cols = np.empty((n, groups, rows + ones, oh * ow), dtype=x.dtype)
+    split = (n, groups, c // groups, kh, kw, oh, ow)
+    # copy=False: the target must be a view of cols (it is: only axes are split)
+    cols[:, :, :rows].reshape(split, copy=False)[...] = view.reshape(split)
+    if ones:
+        cols[:, :, rows] = 1
+    return cols
 
 
 def fold_array(cols: np.ndarray, size: tuple[int, int], window: Window) -> np.ndarray:
     """col2im: (N, C·kH·kW, L) → (N, C, H, W), overlapping windows adding up."""
+    n, rows = cols.shape[:2]
+    channels = rows // (window.kernel[0] * window.kernel[1])
+    return fold_batches([cols], (n, channels), cols.dtype, size, window)
+
+
+def fold_batches(
+    batches: Iterable[np.ndarray],
+    images: tuple[int, int],
+    dtype: Any,
+    size: tuple[int, int],
+    window: Window,
+) -> np.ndarray:
+    """col2im of columns that arrive a few images at a time (each batch (B,
+    C·kH·kW, L), consecutive images, ``images`` = (N, C) in all): a caller that
+    makes each batch just before it is added keeps it in cache and never holds
+    the columns of the whole batch."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = window
     oh, ow = window.out_size(size)
-    n = cols.shape[0]
-    c = cols.shape[1] // (kh * kw)
-    blocks = cols.reshape(n, c, kh, kw, oh, ow)
-    out = np.zeros((n, c, size[0] + 2 * ph, size[1] + 2 * pw), dtype=cols.dtype)
-    # one strided += per kernel offset (kH·kW of them), never one per pixel
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-        for j in range(kw):
-            out[:, :, rows, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += blocks[
-                :, :, i, j
-            ]
+    out = np.zeros(images + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=dtype)
+    start = 0
+    for cols in batches:
+        stop = start + cols.shape[0]
+        blocks = cols.reshape(stop - start, images[1], kh, kw, oh, ow)
+        target = out[start:stop]
+        # one strided += per kernel offset (kH·kW of them), never one per pixel
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            for j in range(kw):
+                cols_ = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                target[:, :, rows, cols_] += blocks[:, :, i, j]
+        start = stop
     return out[:, :, ph : ph + size[0], pw : pw + size[1]]
 
 
