@@ -3,8 +3,9 @@ and ``pool.py``), with the argument checks the conv-net ops share.
 
 A ``Window`` is kernel, stride, padding and dilation as (h, w) pairs. ``windows``
 views every window of a padded batch through ``as_strided`` (no copy, no Python
-loop over pixels); ``unfold_array`` copies that view into columns once;
-``fold_array`` adds columns back with one strided ``+=`` per kernel offset.
+loop over pixels; the pools reduce it); ``unfold_array`` copies the windows into
+columns with one copy per kernel offset; ``fold_array`` adds columns back with one
+``+=`` per kernel offset (kH·kW of them, never one per pixel).
 
 Read next: ``ops/conv.py``.
 """
@@ -89,20 +90,36 @@ def check_images(op: str, x: Tensor, what: str = "input") -> None:
 # ---- im2col / col2im on arrays ----------------------------------------------------
 
 
+def pad_images(x: np.ndarray, padding: tuple[int, int], fill: float) -> np.ndarray:
+    """x with ``padding`` rows and columns of ``fill`` on each side (x itself if
+    none); np.full and one assignment, half of np.pad's time."""
+    (ph, pw), (n, c, h, w) = padding, x.shape
+    if not (ph or pw):
+        return x
+    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+    padded[:, :, ph : ph + h, pw : pw + w] = x
+    return padded
+
+
 def windows(x: np.ndarray, window: Window, fill: float = 0.0) -> np.ndarray:
     """A read-only view (N, C, kH, kW, oH, oW) of x's windows, padded with ``fill``."""
     oh, ow = window.out_size(x.shape[-2:])
-    ph, pw = window.padding
-    if ph or pw:  # np.full and one assignment: half of np.pad's time
-        n, c, h, w = x.shape
-        padded = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
-        padded[:, :, ph : ph + h, pw : pw + w] = x
-        x = padded
+    x = pad_images(x, window.padding, fill)
     (sh, sw), (dh, dw) = window.stride, window.dilation
     n_str, c_str, h_str, w_str = x.strides
     shape = x.shape[:2] + window.kernel + (oh, ow)
     strides = (n_str, c_str, dh * h_str, dw * w_str, sh * h_str, sw * w_str)
     return as_strided(x, shape, strides, writeable=False)
+
+
+def _taps(window: Window, out_size: tuple[int, int]) -> tuple[list, list]:
+    """For each kernel row i (column j), the slice of padded rows (columns) that
+    its tap reads at every output position."""
+    (kh, kw), (sh, sw), _, (dh, dw) = window
+    oh, ow = out_size
+    rows = [slice(i * dh, i * dh + sh * (oh - 1) + 1, sh) for i in range(kh)]
+    cols = [slice(j * dw, j * dw + sw * (ow - 1) + 1, sw) for j in range(kw)]
+    return rows, cols
 
 
 def unfold_array(x: np.ndarray, window: Window) -> np.ndarray:
@@ -114,14 +131,27 @@ def unfold_array(x: np.ndarray, window: Window) -> np.ndarray:
 def group_columns(x: np.ndarray, window: Window, groups: int, ones: bool) -> np.ndarray:
     """im2col per group: (N, G, C/G·kH·kW, L), plus, with ``ones``, a last row of
     ones in each group (so that one matmul also adds a bias, and its transpose sums
-    the bias gradient). The windows are copied once, straight into place."""
-    view = windows(x, window)
-    n, c, kh, kw, oh, ow = view.shape
+    the bias gradient).
+
+    Copied kernel column by kernel column: the padded columns tap j reads become
+    one contiguous strip (N, C, H_padded, oW), from which each tap (i, j) takes
+    whole rows: with stride 1 a single contiguous run per image and channel, not
+    one short run per output row."""
+    n, c = x.shape[:2]
+    (kh, kw), (oh, ow) = window.kernel, window.out_size(x.shape[-2:])
+    tap_rows, tap_cols = _taps(window, (oh, ow))
+    padded = pad_images(x, window.padding, 0.0)
+    padded = padded.reshape((n, groups, c // groups) + padded.shape[-2:])
     rows = c // groups * kh * kw
     cols = np.empty((n, groups, rows + ones, oh * ow), dtype=x.dtype)
-    split = (n, groups, c // groups, kh, kw, oh, ow)
     # copy=False: the target must be a view of cols (it is: only axes are split)
-    cols[:, :, :rows].reshape(split, copy=False)[...] = view.reshape(split)
+    blocks = cols[:, :, :rows].reshape(
+        (n, groups, c // groups, kh, kw, oh, ow), copy=False
+    )
+    for j, across in enumerate(tap_cols):
+        strip = np.ascontiguousarray(padded[..., across])
+        for i, down in enumerate(tap_rows):
+            blocks[:, :, :, i, j] = strip[..., down, :]
     if ones:
         cols[:, :, rows] = 1
     return cols
@@ -144,21 +174,25 @@ def fold_batches(
     """col2im of columns that arrive a few images at a time (each batch (B,
     C·kH·kW, L), consecutive images, ``images`` = (N, C) in all): a caller that
     makes each batch just before it is added keeps it in cache and never holds
-    the columns of the whole batch."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = window
+    the columns of the whole batch.
+
+    group_columns in reverse: the taps of kernel column j are summed into one strip
+    (whole rows: contiguous with stride 1), and the strip is added into the padded
+    image once, so that only kW of the adds run over short rows."""
+    (kh, kw), (ph, pw) = window.kernel, window.padding
     oh, ow = window.out_size(size)
+    tap_rows, tap_cols = _taps(window, (oh, ow))
     out = np.zeros(images + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=dtype)
     start = 0
     for cols in batches:
         stop = start + cols.shape[0]
         blocks = cols.reshape(stop - start, images[1], kh, kw, oh, ow)
-        target = out[start:stop]
-        # one strided += per kernel offset (kH·kW of them), never one per pixel
-        for i in range(kh):
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            for j in range(kw):
-                cols_ = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-                target[:, :, rows, cols_] += blocks[:, :, i, j]
+        strip = np.empty(blocks.shape[:2] + (out.shape[2], ow), dtype=dtype)
+        for j, across in enumerate(tap_cols):
+            strip[...] = 0
+            for i, down in enumerate(tap_rows):
+                strip[:, :, down] += blocks[:, :, i, j]
+            out[start:stop, :, :, across] += strip
         start = stop
     return out[:, :, ph : ph + size[0], pw : pw + size[1]]
 

@@ -69,7 +69,7 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, window: Window = None) -> np.ndarray:
         index = argmax_index(x, window)
-        ctx.index, ctx.in_shape = index, x.shape
+        ctx.index, ctx.in_shape, ctx.window = index, x.shape, window
         return x.reshape(-1)[index]
 
     @staticmethod
@@ -81,6 +81,12 @@ class MaxPool2d(Function):
             return ScatterAdd.apply(grad, index=ctx.index, shape=size).reshape(
                 ctx.in_shape
             )
+        if all(s >= k for s, k in zip(ctx.window.stride, ctx.window.kernel)):
+            # windows that never overlap pick each element at most once: a plain
+            # assignment, not np.add.at's slow accumulation
+            out = np.zeros(size, dtype=grad.dtype)
+            out[ctx.index] = grad
+            return out.reshape(ctx.in_shape)
         return _scatter_add(grad, ctx.index, size).reshape(ctx.in_shape)
 
 
