@@ -188,6 +188,17 @@ def test_max_pool_sends_the_gradient_to_the_first_maximum_on_ties():
     np.testing.assert_array_equal(x.grad.data, [[[[0.0, 5.0], [0.0, 0.0]]]])
 
 
+def test_max_pool_a_nan_is_the_maximum_and_the_first_nan_gets_the_gradient():
+    # as PyTorch (and argmax): NaN propagates; the first NaN of a window is picked
+    nan = np.nan
+    x = tg.Tensor(np.array([[[[1.0, nan, 2.0, 7.0], [nan, 3.0, 5.0, 4.0]]]]))
+    x.requires_grad = True
+    out = tg.max_pool2d(x, 2)
+    np.testing.assert_array_equal(out.data, [[[[nan, 7.0]]]])
+    out.backward(np.array([[[[2.0, 3.0]]]]))
+    np.testing.assert_array_equal(x.grad.data, [[[[0, 2.0, 0, 3.0], [0, 0, 0, 0]]]])
+
+
 def test_max_pool_overlapping_windows_add_up_at_a_shared_maximum():
     x = tg.Tensor(np.array([[[[0.0, 9.0, 0.0]]]]), requires_grad=True)
     out = tg.max_pool2d(x, (1, 2), stride=1)  # both windows pick the 9

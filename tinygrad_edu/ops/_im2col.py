@@ -1,11 +1,12 @@
 """Window geometry and im2col / col2im on NumPy arrays (the machinery of ``conv.py``
 and ``pool.py``), with the argument checks the conv-net ops share.
 
-A ``Window`` is kernel, stride, padding and dilation as (h, w) pairs. ``windows``
-views every window of a padded batch through ``as_strided`` (no copy, no Python
-loop over pixels; the pools reduce it); ``unfold_array`` copies the windows into
-columns with one copy per kernel offset; ``fold_array`` adds columns back with one
-``+=`` per kernel offset (kH·kW of them, never one per pixel).
+A ``Window`` is kernel, stride, padding and dilation as (h, w) pairs. ``taps``
+gives, per kernel offset, the strided slice of the padded image that offset reads
+at every output position, so that everything here is one vectorised NumPy
+operation per kernel offset (kH·kW of them) and never a Python loop over pixels:
+``unfold_array`` copies the windows into columns, ``fold_array`` adds columns back,
+and max pooling (``pool.py``) compares the taps.
 
 Read next: ``ops/conv.py``.
 """
@@ -16,7 +17,6 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ..tensor import Tensor, as_tensor
 
@@ -101,18 +101,7 @@ def pad_images(x: np.ndarray, padding: tuple[int, int], fill: float) -> np.ndarr
     return padded
 
 
-def windows(x: np.ndarray, window: Window, fill: float = 0.0) -> np.ndarray:
-    """A read-only view (N, C, kH, kW, oH, oW) of x's windows, padded with ``fill``."""
-    oh, ow = window.out_size(x.shape[-2:])
-    x = pad_images(x, window.padding, fill)
-    (sh, sw), (dh, dw) = window.stride, window.dilation
-    n_str, c_str, h_str, w_str = x.strides
-    shape = x.shape[:2] + window.kernel + (oh, ow)
-    strides = (n_str, c_str, dh * h_str, dw * w_str, sh * h_str, sw * w_str)
-    return as_strided(x, shape, strides, writeable=False)
-
-
-def _taps(window: Window, out_size: tuple[int, int]) -> tuple[list, list]:
+def taps(window: Window, out_size: tuple[int, int]) -> tuple[list, list]:
     """For each kernel row i (column j), the slice of padded rows (columns) that
     its tap reads at every output position."""
     (kh, kw), (sh, sw), _, (dh, dw) = window
@@ -139,7 +128,7 @@ def group_columns(x: np.ndarray, window: Window, groups: int, ones: bool) -> np.
     one short run per output row."""
     n, c = x.shape[:2]
     (kh, kw), (oh, ow) = window.kernel, window.out_size(x.shape[-2:])
-    tap_rows, tap_cols = _taps(window, (oh, ow))
+    tap_rows, tap_cols = taps(window, (oh, ow))
     padded = pad_images(x, window.padding, 0.0)
     padded = padded.reshape((n, groups, c // groups) + padded.shape[-2:])
     rows = c // groups * kh * kw
@@ -181,7 +170,7 @@ def fold_batches(
     image once, so that only kW of the adds run over short rows."""
     (kh, kw), (ph, pw) = window.kernel, window.padding
     oh, ow = window.out_size(size)
-    tap_rows, tap_cols = _taps(window, (oh, ow))
+    tap_rows, tap_cols = taps(window, (oh, ow))
     out = np.zeros(images + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=dtype)
     start = 0
     for cols in batches:

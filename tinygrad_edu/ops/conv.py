@@ -4,10 +4,10 @@ input) and ``conv_transpose2d`` (one matmul, then a fold).
 
 im2col: every kH×kW window of every channel becomes one column, so that a
 convolution is a single matrix product ``W (C_out, C·kH·kW) @ cols (C·kH·kW, L)``
-per image. The windows are read through ``as_strided`` (a view, no Python loop over
-pixels); fold adds the columns back into place with one strided ``+=`` per kernel
-offset (kH·kW of them). Because fold is unfold's adjoint, the gradient of each is
-the other, and conv2d's gradient is ``fold(Wᵀ @ grad)`` for x and
+per image. The windows are copied with one strided copy per kernel offset (no
+Python loop over pixels); fold adds the columns back into place with one ``+=``
+per kernel offset (kH·kW of them). Because fold is unfold's adjoint, the gradient
+of each is the other, and conv2d's gradient is ``fold(Wᵀ @ grad)`` for x and
 ``grad @ colsᵀ`` for W. A bias rides in the same matmuls: one more column of W
 against a row of ones under the columns, so that ``grad @ colsᵀ`` also sums its
 gradient (no separate pass over the output either way).

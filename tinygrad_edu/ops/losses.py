@@ -207,6 +207,10 @@ class Heaviside(Function):
 
 
 __all__ = [
-    "BinaryCrossEntropy", "CrossEntropy", "HingeLoss", "PerceptronLoss", "SumOfSquares",
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "HingeLoss",
+    "PerceptronLoss",
+    "SumOfSquares",
     "Heaviside",
 ]
