@@ -92,16 +92,25 @@ def test_conv2d_gradients_of_only_some_inputs(wanted):
 
 @pytest.mark.parametrize("batch_bytes", [1, 6000])
 def test_conv2d_input_gradient_folded_a_few_images_at_a_time(monkeypatch, batch_bytes):
-    # 1 byte: one image per batch; 6000: batches of 2, 2 and 1 (2,592 bytes each)
+    # the input gradient's fold: 1 byte: one image per batch; 6000: batches of 2,
+    # 2 and 1 (2,592 bytes of columns per image)
     from tinygrad_edu.ops import conv
 
     x, w, b, g = _randn(5, 4, 6, 5), _randn(6, 2, 3, 3), _randn(6), _randn(5, 6, 3, 3)
-    whole = tg.Tensor(x, requires_grad=True)
-    tg.conv2d(whole, w, b, (2, 1), 1, (1, 2), 2).backward(g)
+
+    def run():
+        leaves = [tg.Tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = tg.conv2d(*leaves, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+        out.backward(g)
+        return [out.data] + [t.grad.data for t in leaves]
+
+    whole = run()
     monkeypatch.setattr(conv, "FOLD_BATCH_BYTES", batch_bytes)
-    batched = tg.Tensor(x, requires_grad=True)
-    tg.conv2d(batched, w, b, (2, 1), 1, (1, 2), 2).backward(g)
-    np.testing.assert_allclose(batched.grad.data, whole.grad.data, rtol=1e-13)
+    for mine, theirs in zip(run(), whole):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-13)
+    np.testing.assert_allclose(
+        whole[0], ref_conv2d(x, w, b, (2, 1), 1, (1, 2), 2), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
