@@ -19,6 +19,7 @@ from ._util import one_axis
 from .arrange import _along
 from .shape import concatenate, getitem, reshape
 
+
 # ---- splitting -------------------------------------------------------------------
 
 

@@ -207,10 +207,6 @@ class Heaviside(Function):
 
 
 __all__ = [
-    "BinaryCrossEntropy",
-    "CrossEntropy",
-    "HingeLoss",
-    "PerceptronLoss",
-    "SumOfSquares",
+    "BinaryCrossEntropy", "CrossEntropy", "HingeLoss", "PerceptronLoss", "SumOfSquares",
     "Heaviside",
 ]
