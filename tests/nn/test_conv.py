@@ -71,6 +71,48 @@ def test_conv2d_gradients_first_and_second_order(
         assert gradgradcheck(fn, [x, w, b])
 
 
+@pytest.mark.parametrize("wanted", ["x", "w", "b", "wb", "xb"])
+def test_conv2d_gradients_of_only_some_inputs(wanted):
+    # the bias gradient comes from the weight gradient's matmul (a row of ones under
+    # the columns) or, without it, from a sum: each subset against the full backward
+    x, w, b = _randn(2, 4, 6, 5), _randn(6, 2, 3, 3), _randn(6)
+    g = _randn(2, 6, 3, 5)
+    full = [tg.Tensor(a, requires_grad=True) for a in (x, w, b)]
+    tg.conv2d(*full, stride=(2, 1), padding=1, groups=2).backward(g)
+    some = [tg.Tensor(a, requires_grad=n in wanted) for a, n in zip((x, w, b), "xwb")]
+    tg.conv2d(*some, stride=(2, 1), padding=1, groups=2).backward(g)
+    for name, f, t in zip("xwb", full, some):
+        if name in wanted:
+            assert t.grad.shape == t.shape
+            np.testing.assert_allclose(t.grad.data, f.grad.data, rtol=1e-12)
+        else:
+            assert t.grad is None
+    np.testing.assert_allclose(full[2].grad.data, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 6000])
+def test_conv2d_input_gradient_folded_a_few_images_at_a_time(monkeypatch, batch_bytes):
+    # the input gradient's fold: 1 byte: one image per batch; 6000: batches of 2,
+    # 2 and 1 (2,592 bytes of columns per image)
+    from tinygrad_edu.ops import conv
+
+    x, w, b, g = _randn(5, 4, 6, 5), _randn(6, 2, 3, 3), _randn(6), _randn(5, 6, 3, 3)
+
+    def run():
+        leaves = [tg.Tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = tg.conv2d(*leaves, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+        out.backward(g)
+        return [out.data] + [t.grad.data for t in leaves]
+
+    whole = run()
+    monkeypatch.setattr(conv, "FOLD_BATCH_BYTES", batch_bytes)
+    for mine, theirs in zip(run(), whole):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-13)
+    np.testing.assert_allclose(
+        whole[0], ref_conv2d(x, w, b, (2, 1), 1, (1, 2), 2), rtol=1e-12
+    )
+
+
 @pytest.mark.parametrize(
     "stride, padding, output_padding, dilation, groups",
     [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), ((2, 3), (0, 1), (1, 2), 1, 2), (1, 1, 1, 2, 1)],
@@ -153,6 +195,17 @@ def test_max_pool_sends_the_gradient_to_the_first_maximum_on_ties():
     x = tg.Tensor(np.array([[[[1.0, 3.0], [3.0, 0.0]]]]), requires_grad=True)
     tg.max_pool2d(x, 2).backward(np.array([[[[5.0]]]]))
     np.testing.assert_array_equal(x.grad.data, [[[[0.0, 5.0], [0.0, 0.0]]]])
+
+
+def test_max_pool_a_nan_is_the_maximum_and_the_first_nan_gets_the_gradient():
+    # as PyTorch (and argmax): NaN propagates; the first NaN of a window is picked
+    nan = np.nan
+    x = tg.Tensor(np.array([[[[1.0, nan, 2.0, 7.0], [nan, 3.0, 5.0, 4.0]]]]))
+    x.requires_grad = True
+    out = tg.max_pool2d(x, 2)
+    np.testing.assert_array_equal(out.data, [[[[nan, 7.0]]]])
+    out.backward(np.array([[[[2.0, 3.0]]]]))
+    np.testing.assert_array_equal(x.grad.data, [[[[0, 2.0, 0, 3.0], [0, 0, 0, 0]]]])
 
 
 def test_max_pool_overlapping_windows_add_up_at_a_shared_maximum():

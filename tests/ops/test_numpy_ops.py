@@ -217,6 +217,13 @@ def test_einsum_diagonal_gradient_lands_on_the_diagonal():
         ("ab,bc,ca", [(2, 3), (3, 4), (4, 2)]),
         ("...,...", [(2, 3), (3,)]),
         ("i,j,k", [(2,), (1,), (3,)]),
+        # gradients that sum over nothing: the broadcast-product path
+        ("ij,ij->", [(3, 4), (3, 4)]),
+        ("ijk,ij->", [(2, 3, 4), (2, 3)]),
+        ("ij,jk->kji", [(2, 3), (3, 4)]),
+        (",ij->ij", [(), (2, 3)]),
+        (",->", [(), ()]),
+        ("ij->ji", [(2, 3)]),
     ],
 )
 def test_einsum_matches_numpy_and_central_differences(subscripts, shapes):
@@ -229,6 +236,20 @@ def test_einsum_matches_numpy_and_central_differences(subscripts, shapes):
 
     assert gradcheck(fn, arrays)
     assert gradgradcheck(fn, arrays)
+
+
+def test_einsum_product_gradients_are_new_arrays():
+    # 'ij->ji' and 'ij,ij->' give grad transposed / grad times b: never a view of
+    # the cotangent or of b, which the caller still owns
+    a, b = leaf(2, 3), leaf(2, 3)
+    g = RNG.standard_normal((3, 2))
+    tg.einsum("ij->ji", a).backward(g)
+    np.testing.assert_array_equal(a.grad.data, g.T)
+    assert not np.shares_memory(a.grad.data, g)
+    a.grad = None
+    tg.einsum("ij,ij->", a, b).backward(np.float64(2.0))
+    np.testing.assert_array_equal(a.grad.data, 2.0 * b.data)
+    assert not np.shares_memory(a.grad.data, b.data)
 
 
 def test_einsum_sublist_form_and_optimize():

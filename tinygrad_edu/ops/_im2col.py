@@ -1,20 +1,22 @@
 """Window geometry and im2col / col2im on NumPy arrays (the machinery of ``conv.py``
 and ``pool.py``), with the argument checks the conv-net ops share.
 
-A ``Window`` is kernel, stride, padding and dilation as (h, w) pairs. ``windows``
-views every window of a padded batch through ``as_strided`` (no copy, no Python
-loop over pixels); ``unfold_array`` copies that view into columns once;
-``fold_array`` adds columns back with one strided ``+=`` per kernel offset.
+A ``Window`` is kernel, stride, padding and dilation as (h, w) pairs. ``taps``
+gives, per kernel offset, the strided slice of the padded image that offset reads
+at every output position, so that everything here is one vectorised NumPy
+operation per kernel offset (kH·kW of them) and never a Python loop over pixels:
+``unfold_array`` copies the windows into columns, ``fold_array`` adds columns back,
+and max pooling (``pool.py``) compares the taps.
 
 Read next: ``ops/conv.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ..tensor import Tensor, as_tensor
 
@@ -88,41 +90,99 @@ def check_images(op: str, x: Tensor, what: str = "input") -> None:
 # ---- im2col / col2im on arrays ----------------------------------------------------
 
 
-def windows(x: np.ndarray, window: Window, fill: float = 0.0) -> np.ndarray:
-    """A read-only view (N, C, kH, kW, oH, oW) of x's windows, padded with ``fill``."""
-    oh, ow = window.out_size(x.shape[-2:])
-    ph, pw = window.padding
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
-    (sh, sw), (dh, dw) = window.stride, window.dilation
-    n_str, c_str, h_str, w_str = x.strides
-    shape = x.shape[:2] + window.kernel + (oh, ow)
-    strides = (n_str, c_str, dh * h_str, dw * w_str, sh * h_str, sw * w_str)
-    return as_strided(x, shape, strides, writeable=False)
+def pad_images(x: np.ndarray, padding: tuple[int, int], fill: float) -> np.ndarray:
+    """x with ``padding`` rows and columns of ``fill`` on each side (x itself if
+    none); np.full and one assignment, half of np.pad's time."""
+    (ph, pw), (n, c, h, w) = padding, x.shape
+    if not (ph or pw):
+        return x
+    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+    padded[:, :, ph : ph + h, pw : pw + w] = x
+    return padded
+
+
+def taps(window: Window, out_size: tuple[int, int]) -> tuple[list, list]:
+    """For each kernel row i (column j), the slice of padded rows (columns) that
+    its tap reads at every output position."""
+    (kh, kw), (sh, sw), _, (dh, dw) = window
+    oh, ow = out_size
+    rows = [slice(i * dh, i * dh + sh * (oh - 1) + 1, sh) for i in range(kh)]
+    cols = [slice(j * dw, j * dw + sw * (ow - 1) + 1, sw) for j in range(kw)]
+    return rows, cols
 
 
 def unfold_array(x: np.ndarray, window: Window) -> np.ndarray:
     """im2col: (N, C, H, W) → (N, C·kH·kW, L), rows ordered (c, i, j) as PyTorch."""
-    view = windows(x, window)
-    n, c, kh, kw, oh, ow = view.shape
-    return view.reshape(n, c * kh * kw, oh * ow)  # the one copy
+    cols = group_columns(x, window, 1, ones=False)
+    return cols.reshape(cols.shape[0], -1, cols.shape[-1])  # a view: no ones row
+
+
+def group_columns(x: np.ndarray, window: Window, groups: int, ones: bool) -> np.ndarray:
+    """im2col per group: (N, G, C/G·kH·kW, L), plus, with ``ones``, a last row of
+    ones in each group (so that one matmul also adds a bias, and its transpose sums
+    the bias gradient).
+
+    Copied kernel column by kernel column: the padded columns tap j reads become
+    one contiguous strip (N, C, H_padded, oW), from which each tap (i, j) takes
+    whole rows: with stride 1 a single contiguous run per image and channel, not
+    one short run per output row."""
+    n, c = x.shape[:2]
+    (kh, kw), (oh, ow) = window.kernel, window.out_size(x.shape[-2:])
+    tap_rows, tap_cols = taps(window, (oh, ow))
+    padded = pad_images(x, window.padding, 0.0)
+    padded = padded.reshape((n, groups, c // groups) + padded.shape[-2:])
+    rows = c // groups * kh * kw
+    cols = np.empty((n, groups, rows + ones, oh * ow), dtype=x.dtype)
+    # copy=False: the target must be a view of cols (it is: only axes are split)
+    blocks = cols[:, :, :rows].reshape(
+        (n, groups, c // groups, kh, kw, oh, ow), copy=False
+    )
+    for j, across in enumerate(tap_cols):
+        strip = np.ascontiguousarray(padded[..., across])
+        for i, down in enumerate(tap_rows):
+            blocks[:, :, :, i, j] = strip[..., down, :]
+    if ones:
+        cols[:, :, rows] = 1
+    return cols
 
 
 def fold_array(cols: np.ndarray, size: tuple[int, int], window: Window) -> np.ndarray:
     """col2im: (N, C·kH·kW, L) → (N, C, H, W), overlapping windows adding up."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = window
+    n, rows = cols.shape[:2]
+    channels = rows // (window.kernel[0] * window.kernel[1])
+    return fold_batches([cols], (n, channels), cols.dtype, size, window)
+
+
+def fold_batches(
+    batches: Iterable[np.ndarray],
+    images: tuple[int, int],
+    dtype: Any,
+    size: tuple[int, int],
+    window: Window,
+) -> np.ndarray:
+    """col2im of columns that arrive a few images at a time (each batch (B,
+    C·kH·kW, L), consecutive images, ``images`` = (N, C) in all): a caller that
+    makes each batch just before it is added keeps it in cache and never holds
+    the columns of the whole batch.
+
+    group_columns in reverse: the taps of kernel column j are summed into one strip
+    (whole rows: contiguous with stride 1), and the strip is added into the padded
+    image once, so that only kW of the adds run over short rows."""
+    (kh, kw), (ph, pw) = window.kernel, window.padding
     oh, ow = window.out_size(size)
-    n = cols.shape[0]
-    c = cols.shape[1] // (kh * kw)
-    blocks = cols.reshape(n, c, kh, kw, oh, ow)
-    out = np.zeros((n, c, size[0] + 2 * ph, size[1] + 2 * pw), dtype=cols.dtype)
-    # one strided += per kernel offset (kH·kW of them), never one per pixel
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-        for j in range(kw):
-            out[:, :, rows, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += blocks[
-                :, :, i, j
-            ]
+    tap_rows, tap_cols = taps(window, (oh, ow))
+    out = np.zeros(images + (size[0] + 2 * ph, size[1] + 2 * pw), dtype=dtype)
+    start = 0
+    for cols in batches:
+        stop = start + cols.shape[0]
+        blocks = cols.reshape(stop - start, images[1], kh, kw, oh, ow)
+        strip = np.empty(blocks.shape[:2] + (out.shape[2], ow), dtype=dtype)
+        for j, across in enumerate(tap_cols):
+            strip[...] = 0
+            for i, down in enumerate(tap_rows):
+                strip[:, :, down] += blocks[:, :, i, j]
+            out[start:stop, :, :, across] += strip
+        start = stop
     return out[:, :, ph : ph + size[0], pw : pw + size[1]]
 
 

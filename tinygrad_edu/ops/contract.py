@@ -7,6 +7,8 @@ the gradient of operand k is ``einsum("o,s_1,..(all but s_k)..->s_k", grad, ...)
 with two repairs: a label repeated in s_k (a diagonal, ``"ii"``) is renamed and tied
 by an identity matrix, so grad lands on the diagonal; a label found nowhere else
 (summed inside x_k alone) comes from a vector of ones, so grad is copied along it.
+When that einsum sums over nothing (``"ij,ij->"``: grad times the other operand), it
+runs as a broadcast product, which skips einsum's fixed cost.
 
 Read next: ``nn/module.py``.
 """
@@ -128,6 +130,10 @@ def _operand_gradient(ctx: Context, grad: Any, k: int) -> Any:
         (v, s) for j, (v, s) in enumerate(zip(values, labels)) if j != k
     ]
     shape, dtype, term = values[k].shape, grad.dtype, labels[k]
+    if isinstance(grad, np.ndarray):
+        product = _broadcast_product(terms, term, shape)
+        if product is not None:
+            return product
     present = set("".join(s for _, s in terms))
     for label, n in dict(zip(term, shape)).items():
         if label not in present:  # summed inside x_k alone: grad is copied along it
@@ -149,6 +155,30 @@ def _operand_gradient(ctx: Context, grad: Any, k: int) -> Any:
             target.append(label)
     spec = ",".join(s for _, s in terms) + "->" + "".join(target)
     return backend(grad).einsum(spec, *(v for v, _ in terms), optimize=ctx.optimize)
+
+
+def _broadcast_product(terms: list, target: str, shape: tuple) -> Any:
+    """For arrays, an einsum that sums over no label (every label of every term is in
+    the distinct labels of ``target``) as a broadcast product: each term's axes put in
+    target order, size 1 where it lacks a label. One ufunc call per term instead of
+    einsum's setup, and labels found in no term are plain broadcasting, not a
+    product with ones. None when the einsum does sum (or repeats a label), or the
+    product does not broadcast to ``shape``: the caller then runs the einsum."""
+    if len(set(target)) < len(target):
+        return None
+    product = None
+    for value, labels in terms:
+        if len(set(labels)) < len(labels) or not set(labels) <= set(target):
+            return None
+        axes = sorted(range(len(labels)), key=lambda a: target.index(labels[a]))
+        sizes = [value.shape[labels.index(c)] if c in labels else 1 for c in target]
+        value = value.transpose(axes).reshape(sizes)  # inserts size-1 axes: a view
+        product = value if product is None else np.multiply(product, value)
+    if product.shape == shape and len(terms) > 1:
+        return np.asarray(product)  # new from multiply (asarray: 0-d stays an array)
+    if any(p not in (1, n) for p, n in zip(product.shape, shape)):
+        return None  # a broadcast size-1 axis of x_k: its sum is einsum's job
+    return np.broadcast_to(product, shape).copy()
 
 
 def _diagonal_gradient(terms: list, term: str, shape: tuple, dtype: Any, optimize: Any):

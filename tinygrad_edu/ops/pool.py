@@ -17,7 +17,14 @@ import numpy as np
 
 from ..autograd import Context, Function, no_grad
 from ..tensor import Tensor, as_tensor
-from ._im2col import Window, check_fits, check_images, make_window, windows
+from ._im2col import (
+    Window,
+    check_fits,
+    check_images,
+    make_window,
+    pad_images,
+    taps,
+)
 from .conv import unfold
 from .shape import ScatterAdd, _scatter_add
 
@@ -47,11 +54,25 @@ def _lowest(dtype: np.dtype) -> Any:
 
 def argmax_index(x: np.ndarray, window: Window) -> np.ndarray:
     """For each window, the flat index into x of its largest element (the first one
-    in row-major window order on ties, as PyTorch); shape (N, C, oH, oW)."""
-    view = windows(x, window, fill=_lowest(x.dtype))  # (N, C, kH, kW, oH, oW)
-    n, c, kh, kw, oh, ow = view.shape
-    flat = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, kh * kw)
-    i, j = np.divmod(flat.argmax(axis=-1), kw)  # argmax keeps the first maximum
+    in row-major window order on ties, as PyTorch; a NaN counts as the largest, as
+    in ``argmax``); shape (N, C, oH, oW).
+
+    One pass per kernel offset over every window at once (kH·kW of them, no Python
+    loop over pixels): a tap replaces the best so far where it is larger, or NaN
+    while the best is not."""
+    n, c = x.shape[:2]
+    (kh, kw), (oh, ow) = window.kernel, window.out_size(x.shape[-2:])
+    padded = pad_images(x, window.padding, _lowest(x.dtype))
+    tap_rows, tap_cols = taps(window, (oh, ow))
+    best = padded[:, :, tap_rows[0], tap_cols[0]].copy()
+    which = np.zeros(best.shape, dtype=np.intp)  # i·kW + j of the best tap
+    for k in range(1, kh * kw):
+        tap = padded[:, :, tap_rows[k // kw], tap_cols[k % kw]]
+        better = ~(tap <= best)  # larger, or tap is NaN ...
+        better &= best == best  # ... unless the best is already NaN
+        np.copyto(best, tap, where=better)
+        np.copyto(which, k, where=better)
+    i, j = np.divmod(which, kw)
     (sh, sw), (ph, pw) = window.stride, window.padding
     rows = np.arange(oh).reshape(oh, 1) * sh + i - ph
     cols = np.arange(ow) * sw + j - pw
@@ -69,7 +90,7 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, window: Window = None) -> np.ndarray:
         index = argmax_index(x, window)
-        ctx.index, ctx.in_shape = index, x.shape
+        ctx.index, ctx.in_shape, ctx.window = index, x.shape, window
         return x.reshape(-1)[index]
 
     @staticmethod
@@ -81,6 +102,12 @@ class MaxPool2d(Function):
             return ScatterAdd.apply(grad, index=ctx.index, shape=size).reshape(
                 ctx.in_shape
             )
+        if all(s >= k for s, k in zip(ctx.window.stride, ctx.window.kernel)):
+            # windows that never overlap pick each element at most once: a plain
+            # assignment, not np.add.at's slow accumulation
+            out = np.zeros(size, dtype=grad.dtype)
+            out[ctx.index] = grad
+            return out.reshape(ctx.in_shape)
         return _scatter_add(grad, ctx.index, size).reshape(ctx.in_shape)
 
 
