@@ -36,6 +36,7 @@ from .. import _rng, autograd
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor, _tracing
 from .record import Recorder, refuse_read
+from .steps import replay_runs
 
 _data = attrgetter("data")
 MAX_SIGNATURES = 8  # recordings kept per compiled function (least recently used goes)
@@ -46,7 +47,7 @@ class Recording:
 
     def __init__(self, recorder: Recorder, arg_box: list, outputs: Any) -> None:
         self.steps = recorder.steps
-        self.runs = tuple(step.run for step in self.steps)
+        self.runs = replay_runs(self.steps)
         self.arg_mirrors = recorder.arg_mirrors
         self.arg_box = arg_box
         self.leaves = list(recorder.leaves)
@@ -55,16 +56,11 @@ class Recording:
         self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
 
     def fits(self) -> bool:
-        """The guard on captured tensors: same storage as last time (one identity
-        test each), or a new array (``p.data = ...``, load_state_dict) of the same
-        shape and dtype. Another shape or dtype needs a new recording."""
-        if not any(map(is_not, map(_data, self.leaves), self.arrays)):
-            return True
-        for t, old in zip(self.leaves, self.arrays):
-            if t.data.shape != old.shape or t.data.dtype != old.dtype:
-                return False
-        self.arrays = [t.data for t in self.leaves]
-        return True
+        """The guard on captured tensors: the same storage as while tracing (one
+        identity test each), since the replay's instructions hold those arrays. A
+        new array (``p.data = ...``, a load_state_dict that replaces storage) needs
+        a new recording, made by the call that finds it."""
+        return not any(map(is_not, map(_data, self.leaves), self.arrays))
 
     def replay(self, args: list[Tensor]) -> Any:
         for m, a in zip(self.arg_mirrors, args):
@@ -276,8 +272,8 @@ class Compiled:
         steps = self.last.steps
         lowered = sum(step.lowered for step in steps)
         lines = [
-            f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, "
-            f"{len(self.cache)} signature(s)"
+            f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, replayed "
+            f"as {len(self.last.runs)} runs, {len(self.cache)} signature(s)"
         ]
         lines += [f"{i:4d}  {step}" for i, step in enumerate(steps)]
         return "\n".join(lines)

@@ -40,9 +40,13 @@ from .steps import (
 
 
 class Step:
-    """One recorded step: ``run()`` does its NumPy work; the rest describes it."""
+    """One recorded step: ``run`` does its NumPy work -- a closure, or a list of
+    instructions (``lowerings.py``; empty for a step with nothing left to do at
+    replay, such as a reshape's view); ``block`` is the replay run it belongs to
+    (consecutive instructions run as one loop, see ``compiled.py``); the rest
+    describes it."""
 
-    __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run")
+    __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run", "block")
 
     def __init__(
         self,
@@ -51,16 +55,18 @@ class Step:
         shapes_in: list,
         shapes_out: list,
         lowered: bool,
-        run: Callable[[], None],
+        run: Callable[[], None] | list,
     ) -> None:
         self.kind, self.name, self.run = kind, name, run
         self.shapes_in, self.shapes_out, self.lowered = shapes_in, shapes_out, lowered
+        self.block: int | None = None
 
     def __str__(self) -> str:
         ins = ", ".join(str(s) for s in self.shapes_in)
         outs = ", ".join(str(s) for s in self.shapes_out)
         how = "lowered" if self.lowered else "generic"
-        return f"{self.kind:<9}{self.name:<24}({ins}) -> ({outs})  [{how}]"
+        where = "no work at replay" if self.block is None else f"run {self.block}"
+        return f"{self.kind:<9}{self.name:<24}({ins}) -> ({outs})  [{how}]  {where}"
 
 
 def _mirror(like: Tensor) -> Tensor:
@@ -101,8 +107,10 @@ class Recorder:
         self.mirrors: dict[Tensor, Tensor] = dict(zip(args, self.arg_mirrors))
         self.arg_index = {a: i for i, a in enumerate(args)}
         self.keep: list = list(args)  # traced tensors stay alive: ids stay unique
-        self.G: list = []  # gradient cells, written and read by the steps
+        self.G: list[Tensor] = []  # gradient cells: holders whose .data a step sets
         self.cells: dict[Tensor, int] = {}  # traced tensor -> its cell
+        self.content: dict[int, np.ndarray] = {}  # cell -> the array it will hold
+        self.fixed: set[Tensor] = set()  # mirrors whose .data stays the same array
         self.filled: set[int] = set()  # cells that got a gradient in this backward
         self.pending: list[Tensor] = []  # leaves whose .grad the backward fills
         self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
@@ -161,6 +169,12 @@ class Recorder:
         self.leaves[x] = None
         self.keep.append(x)
         return x
+
+    def operand(self, x: Tensor) -> Any:
+        """What an instruction holds for source x: its array, when that stays the
+        same object at every call (a parameter -- a new one records again -- or a
+        lowered op's buffer), else x itself (``.data`` read when it runs)."""
+        return x.data if x in self.fixed or x in self.leaves else x
 
     def bind_array(self, array: Any) -> tuple[str, Callable] | None:
         """``(description, make_step)`` when ``array`` is a traced value's array (an
@@ -282,12 +296,8 @@ class Recorder:
         root_cell = self.cell(root)
         seed = np.array(seed)
         seed.flags.writeable = False  # shared by every replay
-        G = self.G
-
-        def run() -> None:
-            G[root_cell] = seed
-
-        self.add("seed", "backward", [], [root.shape], True, run)
+        self.content[root_cell] = seed  # (bound by the steps that read it)
+        self.add("seed", "backward", [], [root.shape], True, [])
         self.filled.add(root_cell)
         self.exclusive[root_cell] = False
         self.pending = [t for t in order if t._fn is None and t.requires_grad]
@@ -296,8 +306,14 @@ class Recorder:
         index = self.cells.get(t)
         if index is None:
             index = self.cells[t] = len(self.G)
-            self.G.append(None)
+            self.G.append(_mirror(t))
         return index
+
+    def grad_source(self, cell: int) -> Any:
+        """Where a cell's gradient is at replay: its array when known now (bound),
+        else its holder (``.data`` read at replay)."""
+        array = self.content.get(cell)
+        return self.G[cell] if array is None else array
 
     def record_node(self, t: Tensor, grads: tuple) -> None:
         if not self.mine():
@@ -316,8 +332,15 @@ class Recorder:
         run = lower_backward(self, t, o, plan)
         lowered = run is not None
         if run is None:
-            run = _generic_backward(t._fn, o, self.G, self.cells[t], plan)
-            self.exclusive.update((target, False) for _, target, *_ in plan)
+            routes = [
+                (i, self.G[target], self.grad_source(target), shape, dtype, acc)
+                for i, target, shape, dtype, acc in plan
+            ]
+            g = self.grad_source(self.cells[t])
+            run = _generic_backward(t._fn, o, g, routes)
+            for _, target, *_ in plan:
+                self.exclusive[target] = False
+                self.content.pop(target, None)
         shapes = [t._inputs[i].shape for i, *_ in plan]
         self.add("backward", t._fn.name, [t.shape], shapes, lowered, run)
 
@@ -338,7 +361,8 @@ class Recorder:
                 )
             self.add("grad", "store .grad", [leaf.shape], [leaf.shape], True, None)
             alias = leaf in self.zeroed and self.exclusive.get(index, False)
-            self.stores.append((self.steps[-1], index, leaf, which, buffer, alias))
+            source = self.grad_source(index)
+            self.stores.append((self.steps[-1], source, leaf, which, buffer, alias))
             self.zeroed.discard(leaf)
 
     # ---- optimizer and module calls --------------------------------------------
@@ -365,8 +389,6 @@ class Recorder:
         version bump if the last event was a step."""
         self.flush()
         self._check_clock()
-        for step, index, leaf, which, buffer, alias in self.stores:
+        for step, source, leaf, which, buffer, alias in self.stores:
             alias = alias and not self.reused
-            step.run = _store_grad(
-                self.G, index, leaf, which, self.arg_box, buffer, alias
-            )
+            step.run = _store_grad(source, leaf, which, self.arg_box, buffer, alias)

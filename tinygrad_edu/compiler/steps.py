@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd import _user_backward, unbroadcast
 from ..tensor import Tensor
+from .lowerings import NO_ARG
 
 
 def _binder(source: Tensor, dtype: Any) -> Callable:
@@ -95,13 +96,16 @@ def _generic_forward(
     return generic
 
 
-def _generic_backward(fn: type, o: Tensor, G: list, cell: int, plan: list):
+def _generic_backward(fn: type, o: Tensor, g_source: Any, routes: list):
     """The sweep's work for one node: the op's own backward, then each input's
-    gradient summed back to its shape, cast to its dtype, and added to its cell."""
+    gradient summed back to its shape, cast to its dtype, and added to its cell.
+    ``g_source`` and each route's ``before`` (the cell's gradient so far) are an
+    array bound while tracing or a holder Tensor (``lower.py``); ``holder`` is the
+    input's cell, which gets the result."""
     backward, builtin, name = fn.backward, fn.differentiable_backward, fn.name
 
     def generic() -> None:
-        g = G[cell]
+        g = g_source.data if type(g_source) is Tensor else g_source
         if builtin:
             o._out = o.data
             grads = backward(o, g)
@@ -110,7 +114,7 @@ def _generic_backward(fn: type, o: Tensor, G: list, cell: int, plan: list):
                 grads = (grads,)
         else:
             grads = _user_backward(o, g, False)
-        for i, target, shape, dtype, accumulate in plan:
+        for i, holder, before, shape, dtype, accumulate in routes:
             gx = grads[i]
             if gx is None:
                 raise RuntimeError(
@@ -121,14 +125,15 @@ def _generic_backward(fn: type, o: Tensor, G: list, cell: int, plan: list):
                 gx = unbroadcast(gx, shape, name)
             if gx.dtype != dtype:
                 gx = gx.astype(dtype)
-            G[target] = G[target] + gx if accumulate else gx
+            if accumulate:
+                gx = (before.data if type(before) is Tensor else before) + gx
+            holder.data = gx
 
     return generic
 
 
 def _store_grad(
-    G: list,
-    cell: int,
+    source: Any,
     leaf: Tensor,
     which: int | None,
     arg_box: list,
@@ -139,18 +144,87 @@ def _store_grad(
     Tensor kept for this leaf (reused by the next call) -- the array itself when
     ``alias`` (a buffer only this gradient uses, and the step zeroes the gradient
     first, so no sum with the previous one is ever needed), else a copy; an
-    existing gradient gets the sum, as a new tensor."""
+    existing gradient gets the sum, as a new tensor. ``source`` is the gradient's
+    array, or the holder Tensor it will be in."""
 
     def lowered() -> None:
         t = leaf if which is None else arg_box[which]
+        g = source.data if type(source) is Tensor else source
         previous = t.grad
         if previous is None:
             if alias:
-                buffer.data = G[cell]
+                buffer.data = g
             else:
-                np.copyto(buffer.data, G[cell])
+                np.copyto(buffer.data, g)
             t.grad = buffer
         else:
-            t.grad = Tensor._from_array(previous.data + G[cell])
+            t.grad = Tensor._from_array(previous.data + g)
 
     return lowered
+
+
+# ---- the replay: steps grouped into runs ---------------------------------------------
+
+
+def replay_runs(steps: list) -> tuple:
+    """The closures a replay calls, in order: a closure step as itself, and each
+    stretch of consecutive instruction steps fused into one loop (``step.block`` is
+    set to the run's index). A stretch whose operands are all bound arrays gets the
+    plain loop; one with a Tensor operand (``.data`` read at each call: arguments,
+    values of generic steps) a loop that looks those up."""
+    runs: list = []
+    stretch: list = []
+    mixed = False
+
+    def close() -> None:
+        if stretch:
+            runs.append(_mixed_loop(stretch) if mixed else _loop(stretch))
+
+    for step in steps:
+        if callable(step.run):
+            close()
+            stretch, mixed = [], False
+            step.block = len(runs)
+            runs.append(step.run)
+        elif step.run:
+            looks_up = any(type(v) is Tensor for i in step.run for v in i[1:3])
+            if stretch and looks_up != mixed:
+                close()
+                stretch = []
+            mixed = looks_up
+            stretch += step.run
+            step.block = len(runs)
+    close()
+    return tuple(runs)
+
+
+def _loop(prog: list) -> Callable[[], None]:
+    """Run instructions whose operands are all bound: ``f(x, y, out=z)``."""
+    prog = tuple(prog)
+
+    def fused(prog: tuple = prog, no_arg: object = NO_ARG) -> None:
+        for f, x, y, z in prog:
+            if y is no_arg:
+                f(x, out=z)
+            else:
+                f(x, y, out=z)
+
+    return fused
+
+
+def _mixed_loop(prog: list) -> Callable[[], None]:
+    """Run instructions some of whose operands are Tensors (read ``.data`` now)."""
+    prog = tuple(prog)
+
+    def fused(prog: tuple = prog, no_arg: object = NO_ARG, tensor: type = Tensor):
+        for f, x, y, z in prog:
+            if type(x) is tensor:
+                x = x.data
+            if y is no_arg:
+                f(x, out=z)
+                continue
+            if type(y) is tensor:
+                y = y.data
+            f(x, y, out=z)
+
+    return fused
