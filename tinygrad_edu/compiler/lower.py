@@ -67,16 +67,15 @@ def lower_backward(rec, t, o, plan: list) -> list | None:
     prog = []
     if g is None:  # a generic step computed it: copied into a buffer, to bind it
         g = np.empty(t.shape, t.dtype)
-        prog.append((fill, rec.G[cell], NO_ARG, g))
+        prog.append((fill, rec.holder(cell), NO_ARG, g))
     more, grads = backward(g)
     prog += more
     for i, target, shape, dtype, accumulate in plan:
         gx = grads[i]
-        own = not np.may_share_memory(gx, g)  # (not g passed on: for .grad aliasing)
+        own = gx.base is None and gx is not g  # (a buffer, not g or a view of it)
         if accumulate:  # a second gradient for this input: summed into a new buffer
-            before = rec.content.get(target)
             acc = np.empty(shape, dtype)
-            prog.append((np.add, rec.G[target] if before is None else before, gx, acc))
+            prog.append((np.add, rec.grad_source(target), gx, acc))
             gx, own = acc, True
         rec.content[target] = gx
         rec.exclusive[target] = own

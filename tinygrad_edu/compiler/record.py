@@ -107,7 +107,7 @@ class Recorder:
         self.mirrors: dict[Tensor, Tensor] = dict(zip(args, self.arg_mirrors))
         self.arg_index = {a: i for i, a in enumerate(args)}
         self.keep: list = list(args)  # traced tensors stay alive: ids stay unique
-        self.G: list[Tensor] = []  # gradient cells: holders whose .data a step sets
+        self.G: list = []  # gradient cells: a holder Tensor whose .data a step sets
         self.cells: dict[Tensor, int] = {}  # traced tensor -> its cell
         self.content: dict[int, np.ndarray] = {}  # cell -> the array it will hold
         self.fixed: set[Tensor] = set()  # mirrors whose .data stays the same array
@@ -306,14 +306,23 @@ class Recorder:
         index = self.cells.get(t)
         if index is None:
             index = self.cells[t] = len(self.G)
-            self.G.append(_mirror(t))
+            self.G.append(None)  # (its holder is made when a step needs it)
         return index
+
+    def holder(self, cell: int) -> Tensor:
+        """The Tensor through which a cell's gradient passes when it is new at every
+        call (a generic step computed it)."""
+        h = self.G[cell]
+        if h is None:
+            h = self.G[cell] = object.__new__(Tensor)
+            h.data = None
+        return h
 
     def grad_source(self, cell: int) -> Any:
         """Where a cell's gradient is at replay: its array when known now (bound),
         else its holder (``.data`` read at replay)."""
         array = self.content.get(cell)
-        return self.G[cell] if array is None else array
+        return self.holder(cell) if array is None else array
 
     def record_node(self, t: Tensor, grads: tuple) -> None:
         if not self.mine():
@@ -333,7 +342,7 @@ class Recorder:
         lowered = run is not None
         if run is None:
             routes = [
-                (i, self.G[target], self.grad_source(target), shape, dtype, acc)
+                (i, self.holder(target), self.grad_source(target), shape, dtype, acc)
                 for i, target, shape, dtype, acc in plan
             ]
             g = self.grad_source(self.cells[t])

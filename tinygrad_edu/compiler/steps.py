@@ -187,7 +187,9 @@ def replay_runs(steps: list) -> tuple:
             step.block = len(runs)
             runs.append(step.run)
         elif step.run:
-            looks_up = any(type(v) is Tensor for i in step.run for v in i[1:3])
+            looks_up = False
+            for _, x, y, _ in step.run:
+                looks_up = looks_up or type(x) is Tensor or type(y) is Tensor
             if stretch and looks_up != mixed:
                 close()
                 stretch = []
