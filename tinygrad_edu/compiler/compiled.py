@@ -50,10 +50,14 @@ class Recording:
         self.runs = replay_runs(self.steps)
         self.arg_mirrors = recorder.arg_mirrors
         self.arg_box = arg_box
+        self.uses_args = any(which is not None for _, _, _, which, *_ in recorder.stores)
         self.leaves = list(recorder.leaves)
         self.arrays = [t.data for t in self.leaves]  # their storage while tracing
         self.owners = list(recorder.owners.values())
         self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
+        shape, specs = outputs
+        # the common case, a loss: one traced value, returned as a copy
+        self.single = specs[0][1] if shape == "one" and specs[0][0] == "mirror" else None
 
     def fits(self) -> bool:
         """The guard on captured tensors: the same storage as while tracing (one
@@ -65,20 +69,24 @@ class Recording:
     def replay(self, args: list[Tensor]) -> Any:
         for m, a in zip(self.arg_mirrors, args):
             m.data = a.data
-        self.arg_box[:] = args
-        try:
+        if self.uses_args:  # (an argument's own .grad is stored)
+            self.arg_box[:] = args
+            try:
+                for run in self.runs:
+                    run()
+            finally:
+                self.arg_box.clear()
+        else:
             for run in self.runs:
                 run()
-        finally:
-            self.arg_box.clear()
         return self.results(args)
 
     def results(self, args: list[Tensor]) -> Any:
         """Returned tensors are new, their arrays copies: they stay valid after the
         next call (the recording's buffers are reused by it)."""
+        if self.single is not None:
+            return Tensor._from_array(self.single.data.copy())
         shape, specs = self.outputs
-        if shape == "one" and specs[0][0] == "mirror":  # (the common case: a loss)
-            return Tensor._from_array(specs[0][1].data.copy())
         found = []
         for kind, what in specs:
             if kind == "arg":
@@ -103,8 +111,7 @@ class Compiled:
         self.cache: OrderedDict = OrderedDict()
         self.traces = 0  # how many times a call was recorded
         self.last: Recording | None = None
-        self._lock = threading.Lock()
-        self._busy = False
+        self._lock = threading.Lock()  # held while a call runs: calls cannot overlap
 
     @property
     def name(self) -> str:
@@ -114,14 +121,12 @@ class Compiled:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key, tensors = self.signature(args, kwargs)
-        with self._lock:
-            if self._busy:
-                raise RuntimeError(
-                    f"compile({self.name}): called again while it is running (a "
-                    "recursive call, or from two threads at once); a compiled function "
-                    "reuses its buffers, so calls must not overlap"
-                )
-            self._busy = True
+        if not self._lock.acquire(False):
+            raise RuntimeError(
+                f"compile({self.name}): called again while it is running (a "
+                "recursive call, or from two threads at once); a compiled function "
+                "reuses its buffers, so calls must not overlap"
+            )
         try:
             if _tracing.refuse is not None:  # (this thread traces another function)
                 raise RuntimeError(
@@ -132,13 +137,14 @@ class Compiled:
             recording = self.cache.get(key)
             if recording is None or not recording.fits():
                 return self._trace(key, args, kwargs, tensors)
-            self.cache.move_to_end(key)
-            self.last = recording
+            if recording is not self.last:  # (the last one used is already at the end)
+                self.cache.move_to_end(key)
+                self.last = recording
             if self.check:
                 return self._checked(recording, args, kwargs, tensors)
             return recording.replay(tensors)
         finally:
-            self._busy = False
+            self._lock.release()
 
     def signature(self, args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
         """The cache key (grad mode included: a trace without gradients records no

@@ -327,16 +327,15 @@ def _lower_hinge(fn, ins, out, needs, param, operand):
     if s.data.shape != short.shape or y.data.shape != short.shape:
         return None
     S, Y, dtype = operand(s), operand(y), short.dtype
-    losses, mistakes_b = np.empty_like(short), np.empty(short.shape, bool)
-    mistakes, total = np.empty_like(short), np.empty((), dtype)
+    losses, mistakes = np.empty_like(short), np.empty(short.shape, bool)
+    total = np.empty((), dtype)
     buf, zero = _buffer(out.data), zero_of(dtype)
     compare = np.greater_equal if fn.boundary_is_mistake else np.greater
     forward = [
         (np.multiply, Y, S, short),
         (np.subtract, _const(fn.margin, dtype), short, short),
         (np.maximum, short, zero, losses),
-        (compare, short, zero, mistakes_b),
-        (fill, mistakes_b, NO_ARG, mistakes),  # (astype: exact)
+        (compare, short, zero, mistakes),  # (kept as bools: g·True = g·1.0 exactly)
         (np.add.reduce, losses, None, total),
     ]
     if reduction == "mean":
@@ -367,7 +366,7 @@ def _sum_squares(arrays: tuple, out: np.ndarray) -> None:
     total = 0.0
     for p in arrays:
         total += np.vdot(p, p)
-    out[...] = np.asarray(total, dtype=out.dtype)
+    out[...] = total  # (one rounding to out's dtype, as np.asarray(total, dtype))
 
 
 def _lower_l2_penalty(fn, ins, out, needs, param, operand):
