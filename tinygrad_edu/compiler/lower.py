@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import autograd
 from .lowerings import _LOWER, NO_ARG, fill
+from .optimizers import lowered_sgd
 
 
 def lower_forward(rec, fn: type, sources: tuple, params: dict, o, out, bound: dict):
@@ -83,75 +83,11 @@ def lower_backward(rec, t, o, plan: list) -> list | None:
 
 
 def lower_call(rec, method: Callable, owner: Any):
-    """``SGD.step`` gets a lowered step (SGD._update's NumPy calls on two scratch
-    arrays shared by all parameters, as ``Optimizer._work`` shares them: one hot
-    buffer, not one per parameter); every other call (zero_grad, other optimizers,
-    subclasses) replays as the owner's own method, whose update is already in place."""
+    """``SGD.step`` gets a lowered step (``optimizers.py``); every other call
+    (zero_grad, other optimizers, subclasses) replays as the owner's own method,
+    whose update is already in place."""
     from ..optim.sgd import SGD
 
     if type(owner) is not SGD or method.__name__ != "step":
         return None
-    sizes: dict = {}
-    for p in owner.params:
-        sizes[p.dtype] = max(sizes.get(p.dtype, 0), p.size)
-    shared = {
-        dtype: (np.empty(n, dtype), np.empty(n, dtype)) for dtype, n in sizes.items()
-    }
-    rates = {dtype: np.empty((), dtype) for dtype in sizes}  # lr as a 0-d array
-    plan = tuple(
-        (p, *(b[: p.size].reshape(p.shape) for b in shared[p.dtype]), rates[p.dtype])
-        for p in owner.params
-    )
-    params, mark = owner.params, autograd.mark_modified
-
-    def lowered() -> None:
-        hyper, states = owner.hyper, owner.state  # (read each call: load_state_dict)
-        lr, momentum, weight_decay = (
-            owner.current_lr,
-            hyper["momentum"],
-            hyper["weight_decay"],
-        )
-        if type(lr) is float:  # (a Python float: NumPy would round it to the dtype)
-            for rate in rates.values():
-                rate[...] = lr
-        plain = not weight_decay and not momentum
-        updated = False
-        for (p, step, decayed, rate), state in zip(plan, states):
-            grad = p.grad
-            if grad is None:
-                continue
-            param, grad, updated = p.data, grad.data, True
-            if plain:  # θ ← θ − lr·g
-                np.multiply(grad, rate if type(lr) is float else lr, out=step)
-                np.subtract(param, step, out=param)
-                continue
-            _momentum_update(param, grad, state, hyper, lr, step, decayed)
-        owner.steps += 1
-        if updated:
-            mark(*[p for p in params if p.grad is not None])
-
-    return lowered
-
-
-def _momentum_update(param, grad, state, hyper, lr, step, decayed) -> None:
-    """SGD._update with weight decay / momentum / nesterov, on scratch arrays."""
-    momentum, weight_decay = hyper["momentum"], hyper["weight_decay"]
-    if weight_decay:  # g + λθ
-        np.multiply(param, weight_decay, out=decayed)
-        decayed += grad
-        grad = decayed
-    np.multiply(grad, lr, out=step)
-    if momentum == 0:
-        param -= step
-        return
-    v = state.get("velocity")
-    if v is None:
-        v = state["velocity"] = np.zeros_like(param)
-    v *= momentum
-    v -= step
-    if hyper["nesterov"]:
-        param -= step
-        np.multiply(v, momentum, out=step)
-        param += step
-    else:
-        param += v
+    return lowered_sgd(rec, owner)

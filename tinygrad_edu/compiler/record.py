@@ -393,6 +393,19 @@ class Recorder:
             cleared = params if isinstance(params, list) else list(owner.parameters())
             self.zeroed.update(cleared)
 
+    def remap(self, moved: dict) -> None:
+        """Replace arrays (by id) with others of the same shape wherever the
+        recording holds them: instructions, known gradients, stores."""
+
+        def new(a: Any) -> Any:
+            return moved.get(id(a), a) if type(a) is np.ndarray else a
+
+        for step in self.steps:
+            if isinstance(step.run, list):
+                step.run[:] = [tuple(map(new, ins)) for ins in step.run]
+        self.content = {cell: new(a) for cell, a in self.content.items()}
+        self.stores = [(s, new(src), *rest) for s, src, *rest in self.stores]
+
     def finish(self) -> None:
         """The call returned: store pending gradients, and accept the optimizer's
         version bump if the last event was a step."""
