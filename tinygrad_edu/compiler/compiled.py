@@ -195,6 +195,9 @@ class Compiled:
         try:
             result = self.fn(*args, **kwargs)
             recorder.finish()
+            autograd.set_trace_hook(None)
+            recording = Recording(recorder, arg_box, self._outputs(result, recorder))
+            del recorder  # (its tensors go before the collector runs again)
         finally:
             autograd.set_trace_hook(None)
             _tracing.refuse = None
@@ -206,8 +209,6 @@ class Compiled:
                 "training mode, tg.randn, ...); a recording would repeat the same "
                 "draws every call. Call model.eval(), or run this function eagerly"
             )
-        outputs = self._outputs(result, recorder)
-        recording = Recording(recorder, arg_box, outputs)
         self.traces += 1
         self.cache.pop(key, None)  # (a guard miss replaces its recording)
         if len(self.cache) >= MAX_SIGNATURES:

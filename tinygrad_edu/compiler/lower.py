@@ -79,6 +79,7 @@ def lower_backward(rec, t, o, plan: list) -> list | None:
             gx, own = acc, True
         rec.content[target] = gx
         rec.exclusive[target] = own
+        rec.made_in[id(gx)] = prog  # (every instruction holding gx is in this list)
     return prog
 
 

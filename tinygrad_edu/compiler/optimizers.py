@@ -31,10 +31,21 @@ def _views_like(flat: np.ndarray, arrays: list) -> list:
     return views
 
 
+def _shared_scratch(params: tuple) -> list:
+    """One scratch array per parameter, all views of one buffer per dtype (sized
+    for the largest), as ``Optimizer._work`` shares them: one hot buffer."""
+    sizes: dict = {}
+    for p in params:
+        sizes[p.dtype] = max(sizes.get(p.dtype, 0), p.size)
+    shared = {dtype: np.empty(n, dtype) for dtype, n in sizes.items()}
+    return [shared[p.dtype][: p.size].reshape(p.shape) for p in params]
+
+
 def _flat_gradients(rec, params: tuple) -> tuple | None:
     """Move the buffers the parameters' gradients will be in into one flat array
     (``rec.remap``), when each is a buffer of its own that ``.grad`` aliases and an
-    instruction writes; returns ``(flat, views)``, or None when any is not."""
+    instruction writes; returns ``(flat, views)``, or None when any is not. Only the
+    backward step that made a gradient holds its array (``rec.made_in``)."""
     latest = {}
     for _, source, leaf, which, _, alias in rec.stores:
         if which is None:
@@ -42,22 +53,21 @@ def _flat_gradients(rec, params: tuple) -> tuple | None:
     arrays = [latest.get(p) for p in params]
     if not arrays or not all(type(a) is np.ndarray and a.base is None for a in arrays):
         return None
-    dtype = arrays[0].dtype
-    written = {
-        id(ins[3])
-        for step in rec.steps
-        if isinstance(step.run, list)
-        for ins in step.run
-        if ins[0] is not call  # (a closure may hold its own buffers)
-    }
-    if (
-        any(a.dtype != dtype or id(a) not in written for a in arrays)
-        or len({id(a) for a in arrays}) != len(arrays)
-    ):
+    dtype, ids = arrays[0].dtype, {id(a) for a in arrays}
+    if any(a.dtype != dtype for a in arrays) or len(ids) != len(arrays):
+        return None
+    places, written = [], set()
+    for run in {id(r): r for r in map(rec.made_in.get, ids) if r is not None}.values():
+        for k, (f, x, y, z) in enumerate(run):
+            if id(x) in ids or id(y) in ids or id(z) in ids:
+                places.append((run, k))
+                if f is not call:  # (a closure may hold its own buffers)
+                    written.add(id(z))
+    if not ids <= written:
         return None
     flat = np.empty(sum(a.size for a in arrays), dtype)
     views = _views_like(flat, arrays)
-    rec.remap({id(a): v for a, v in zip(arrays, views)})
+    rec.remap({id(a): v for a, v in zip(arrays, views)}, places)
     return flat, views
 
 
@@ -80,14 +90,14 @@ def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
     """The replay of ``owner.step()`` (an ``optim.SGD``)."""
     params = tuple(owner.params)
     views = _flat_gradients(rec, params)
+    decayed = _shared_scratch(params)  # (g + λθ, only under weight decay)
     if views is None:
         flat = flat_step = None
-        steps = [np.empty(p.shape, p.dtype) for p in params]
+        steps = _shared_scratch(params)
     else:
         flat, views = views
         flat_step = np.empty_like(flat)
         steps = _views_like(flat_step, views)
-    decayed = [np.empty(p.shape, p.dtype) for p in params]
     rates = {p.dtype: np.empty((), p.dtype) for p in params}  # lr as a 0-d array
     plan = tuple(
         (p, p.data, step, d, rates[p.dtype]) for p, step, d in zip(params, steps, decayed)

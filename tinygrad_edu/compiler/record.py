@@ -111,6 +111,7 @@ class Recorder:
         self.cells: dict[Tensor, int] = {}  # traced tensor -> its cell
         self.content: dict[int, np.ndarray] = {}  # cell -> the array it will hold
         self.fixed: set[Tensor] = set()  # mirrors whose .data stays the same array
+        self.made_in: dict[int, list] = {}  # id(gradient array) -> the step making it
         self.filled: set[int] = set()  # cells that got a gradient in this backward
         self.pending: list[Tensor] = []  # leaves whose .grad the backward fills
         self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
@@ -393,16 +394,16 @@ class Recorder:
             cleared = params if isinstance(params, list) else list(owner.parameters())
             self.zeroed.update(cleared)
 
-    def remap(self, moved: dict) -> None:
+    def remap(self, moved: dict, places: list) -> None:
         """Replace arrays (by id) with others of the same shape wherever the
-        recording holds them: instructions, known gradients, stores."""
+        recording holds them: the instructions at ``places`` ((list, index) pairs:
+        all that hold them), known gradients, stores."""
 
         def new(a: Any) -> Any:
             return moved.get(id(a), a) if type(a) is np.ndarray else a
 
-        for step in self.steps:
-            if isinstance(step.run, list):
-                step.run[:] = [tuple(map(new, ins)) for ins in step.run]
+        for run, k in places:
+            run[k] = tuple(map(new, run[k]))
         self.content = {cell: new(a) for cell, a in self.content.items()}
         self.stores = [(s, new(src), *rest) for s, src, *rest in self.stores]
 
