@@ -25,8 +25,6 @@ def _moons(n=32):
     return x, np.sign(x[:, :1] * x[:, 1:] + 0.1).astype(np.float32)[:, 0]
 
 
-
-
 def _case(name):
     """(model, optimizer, loss(model, x, y), x, y) of one test model."""
     tg.manual_seed(0)
@@ -139,7 +137,9 @@ def _mixed_graph(compiled):
         opt.zero_grad()
         h = (x.reshape(2, 3) @ w).tanh()
         u = Cube.apply(h) * v + h
-        s = (u / (v * v + 1.0)).sum(axis=1, keepdims=True) - h.sum(axis=1, keepdims=True)
+        s = (u / (v * v + 1.0)).sum(axis=1, keepdims=True) - h.sum(
+            axis=1, keepdims=True
+        )
         loss = (s * s).sum()
         loss.backward()
         opt.step()

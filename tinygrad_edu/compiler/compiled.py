@@ -50,14 +50,18 @@ class Recording:
         self.runs = replay_runs(self.steps)
         self.arg_mirrors = recorder.arg_mirrors
         self.arg_box = arg_box
-        self.uses_args = any(which is not None for _, _, _, which, *_ in recorder.stores)
+        self.uses_args = any(
+            which is not None for _, _, _, which, *_ in recorder.stores
+        )
         self.leaves = list(recorder.leaves)
         self.arrays = [t.data for t in self.leaves]  # their storage while tracing
         self.owners = list(recorder.owners.values())
         self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
         shape, specs = outputs
         # the common case, a loss: one traced value, returned as a copy
-        self.single = specs[0][1] if shape == "one" and specs[0][0] == "mirror" else None
+        self.single = (
+            specs[0][1] if shape == "one" and specs[0][0] == "mirror" else None
+        )
 
     def fits(self) -> bool:
         """The guard on captured tensors: the same storage as while tracing (one

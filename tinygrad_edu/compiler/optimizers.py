@@ -100,15 +100,18 @@ def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
         steps = _views_like(flat_step, views)
     rates = {p.dtype: np.empty((), p.dtype) for p in params}  # lr as a 0-d array
     plan = tuple(
-        (p, p.data, step, d, rates[p.dtype]) for p, step, d in zip(params, steps, decayed)
+        (p, p.data, step, d, rates[p.dtype])
+        for p, step, d in zip(params, steps, decayed)
     )
     mark = autograd.mark_modified
 
     def lowered() -> None:
         hyper = owner.hyper
-        lr, momentum, weight_decay = owner.current_lr, hyper["momentum"], hyper[
-            "weight_decay"
-        ]
+        lr, momentum, weight_decay = (
+            owner.current_lr,
+            hyper["momentum"],
+            hyper["weight_decay"],
+        )
         if type(lr) is float:  # (a Python float: NumPy rounds it to the dtype)
             for rate in rates.values():
                 rate[...] = lr

@@ -398,14 +398,14 @@ class Recorder:
         """Replace arrays (by id) with others of the same shape wherever the
         recording holds them: the instructions at ``places`` ((list, index) pairs:
         all that hold them), known gradients, stores."""
-
-        def new(a: Any) -> Any:
-            return moved.get(id(a), a) if type(a) is np.ndarray else a
-
         for run, k in places:
-            run[k] = tuple(map(new, run[k]))
-        self.content = {cell: new(a) for cell, a in self.content.items()}
-        self.stores = [(s, new(src), *rest) for s, src, *rest in self.stores]
+            run[k] = tuple([moved.get(id(a), a) for a in run[k]])
+        for cell, a in self.content.items():
+            if id(a) in moved:
+                self.content[cell] = moved[id(a)]
+        self.stores = [
+            (s, moved.get(id(src), src), *rest) for s, src, *rest in self.stores
+        ]
 
     def finish(self) -> None:
         """The call returned: store pending gradients, and accept the optimizer's
