@@ -90,7 +90,7 @@ def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
     """The replay of ``owner.step()`` (an ``optim.SGD``)."""
     params = tuple(owner.params)
     views = _flat_gradients(rec, params)
-    decayed = _shared_scratch(params)  # (g + λθ, only under weight decay)
+    decayed: list = []  # g + λθ: scratch made at the first step with weight decay
     if views is None:
         flat = flat_step = None
         steps = _shared_scratch(params)
@@ -99,10 +99,7 @@ def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
         flat_step = np.empty_like(flat)
         steps = _views_like(flat_step, views)
     rates = {p.dtype: np.empty((), p.dtype) for p in params}  # lr as a 0-d array
-    plan = tuple(
-        (p, p.data, step, d, rates[p.dtype])
-        for p, step, d in zip(params, steps, decayed)
-    )
+    plan = tuple((p, p.data, step, rates[p.dtype]) for p, step in zip(params, steps))
     mark = autograd.mark_modified
 
     def lowered() -> None:
@@ -125,8 +122,10 @@ def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
             else:
                 rate = rates[flat.dtype] if type(lr) is float else lr
                 np.multiply(flat, rate, out=flat_step)
+        if weight_decay and not decayed:
+            decayed.extend(_shared_scratch(params))
         updated = []
-        for (p, param, step, d, rate), state in zip(plan, owner.state):
+        for i, ((p, param, step, rate), state) in enumerate(zip(plan, owner.state)):
             grad = p.grad
             if grad is None:
                 continue
@@ -134,6 +133,7 @@ def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
             if not together:
                 grad = grad.data
                 if weight_decay:  # g + λθ
+                    d = decayed[i]
                     np.multiply(param, weight_decay, out=d)
                     np.add(d, grad, out=d)
                     grad = d
