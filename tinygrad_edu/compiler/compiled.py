@@ -308,7 +308,8 @@ def compile(fn: Callable | None = None, *, check: bool = False) -> Any:  # noqa:
 
 def plan_to_dot(step: Compiled) -> str:
     """The latest recording of ``step`` as Graphviz DOT text: one box per step, in
-    replay order, lowered steps filled (``viz.render``-able, like ``viz.to_dot``).
+    replay order, lowered steps filled, each with the run it replays in
+    (``viz.render``-able, like ``viz.to_dot``).
 
     >>> import tinygrad_edu as tg
     >>> w = tg.Tensor([1.0], requires_grad=True)
@@ -324,7 +325,8 @@ def plan_to_dot(step: Compiled) -> str:
     for i, s in enumerate(step.plan):
         shapes = ", ".join(str(x) for x in s.shapes_out)
         fill = ', style=filled, fillcolor="#d8ecd8"' if s.lowered else ""
-        label = f"{i}: {s.kind} {s.name}\\n-> {shapes}".replace('"', "'")
+        run = "no work at replay" if s.block is None else f"run {s.block}"
+        label = f"{i}: {s.kind} {s.name}\\n-> {shapes}\\n{run}".replace('"', "'")
         lines.append(f'  s{i} [label="{label}"{fill}];')
         if i:
             lines.append(f"  s{i - 1} -> s{i};")
