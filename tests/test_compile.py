@@ -400,3 +400,32 @@ def test_many_ops_compiled_match_eager(dtype, reduction):
             kinds = {(s.name, s.lowered) for s in run.plan if s.kind == "forward"}
             assert ("matmul", True) in kinds and ("exp", False) in kinds
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("zero_grad", [True, False])
+def test_sgd_update_with_and_without_the_flat_gradient_array(zero_grad):
+    """The lowered SGD step multiplies lr into all gradients at once when each
+    .grad holds its own buffer (zero_grad first); without zero_grad (.grad sums
+    over calls) or with a parameter that gets no gradient it goes parameter by
+    parameter. Both match eager bit for bit."""
+    results = []
+    for compiled in (False, True):
+        rng = np.random.default_rng(3)
+        w = nn.Parameter(rng.normal(size=(3, 2)).astype(np.float32))
+        b = nn.Parameter(rng.normal(size=3).astype(np.float32))
+        unused = nn.Parameter([1.0, 2.0])
+        opt = optim.SGD([w, b, unused] if not zero_grad else [w, b], lr=0.1)
+
+        def step(x):
+            if zero_grad:
+                opt.zero_grad()
+            loss = (tg.ops.linear(x, w, b).relu() * 2.0).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = tg.compile(check=True)(step) if compiled else step
+        x = tg.Tensor(rng.normal(size=(4, 2)).astype(np.float32))
+        out = [run(x).data.copy() for _ in range(4)]
+        results.append(out + [w.data.copy(), b.data.copy(), w.grad.data.copy()])
+    assert [a.tobytes() for a in results[0]] == [a.tobytes() for a in results[1]]
