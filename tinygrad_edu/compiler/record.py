@@ -5,15 +5,20 @@ While a call is traced, autograd calls the recorder (``autograd.set_trace_hook``
 ``record_node`` after each node's backward in the sweep, ``record_call`` when an
 optimizer's ``step``/``zero_grad`` (or a module's ``zero_grad``) runs. The eager
 call runs as usual; the recorder writes down, as a flat list of ``Step``s, the same
-NumPy work in the same order, each step a closure without arguments.
+NumPy work in the same order: each step a closure without arguments, or a list of
+instructions on arrays bound now (``lowerings.py``).
 
-Values live in *mirrors*: one Tensor object per traced tensor, made once, whose
-``.data`` each replay overwrites. An op's output mirror is also the op's ``ctx``
-during replay (as the output tensor is in eager mode), so a generic step calls the
-op's own ``forward``/``backward`` with no new object. Parameters and other tensors
-the function captures are not mirrored: steps read them where they live
-(``p.data`` at each call), so assignments to ``.data`` are seen. Gradients flow
-through a list of cells ``G``, one per tensor that receives a gradient.
+Values live in *mirrors*: one Tensor object per traced tensor, made once. A lowered
+op's mirror holds its buffer, the same array at every call (``fixed``), so later
+steps bind it; other mirrors get a new ``.data`` at each call (arguments, generic
+steps' results). An op's output mirror is also the op's ``ctx`` during replay (as
+the output tensor is in eager mode), so a generic step calls the op's own
+``forward``/``backward`` with no new object. Parameters and other tensors the
+function captures are not mirrored: their arrays are bound (a parameter given a new
+array records again, ``compiled.py``). Gradients: each tensor that receives one has
+a *cell*; while tracing, ``content`` says which array a cell will hold when a
+lowered step computes it (bound by the steps that read it), else a holder Tensor
+carries it at replay.
 
 Read next: ``compiler/steps.py`` (the generic steps), ``compiler/lowerings.py`` (faster
 steps for the common ops).
@@ -43,7 +48,7 @@ class Step:
     """One recorded step: ``run`` does its NumPy work -- a closure, or a list of
     instructions (``lowerings.py``; empty for a step with nothing left to do at
     replay, such as a reshape's view); ``block`` is the replay run it belongs to
-    (consecutive instructions run as one loop, see ``compiled.py``); the rest
+    (consecutive instructions run as one loop, ``steps.replay_runs``); the rest
     describes it."""
 
     __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run", "block")
