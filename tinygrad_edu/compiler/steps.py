@@ -4,7 +4,9 @@ A generic step calls the op's ``forward``/``backward`` with its output's mirror 
 ``ctx`` (so the op's own code, and a user ``Function``, runs unchanged), then does
 what the engine's sweep does with the gradients: sum each back to its input's shape,
 cast it to its dtype, add it to the input's cell. The other small steps live here
-too: binding a value made outside the ops, and storing a leaf's ``.grad``.
+too: binding a value made outside the ops, and storing a leaf's ``.grad``; and
+``replay_runs``, which turns the recorded steps into the closures a replay calls
+(consecutive instructions fused into one loop each).
 
 Read next: ``compiler/lowerings.py``.
 """
