@@ -98,7 +98,7 @@ def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
         flat, views = views
         flat_step = np.empty_like(flat)
         steps = _views_like(flat_step, views)
-    rates = {p.dtype: np.empty((), p.dtype) for p in params}  # lr as a 0-d array
+    rates = {d: np.empty((), d) for d in {p.dtype for p in params}}  # lr, 0-d
     plan = tuple((p, p.data, step, rates[p.dtype]) for p, step in zip(params, steps))
     mark = autograd.mark_modified
 
