@@ -5,7 +5,8 @@ The update is the same sequence of NumPy calls per parameter as ``SGD._update``
 when the recording knows where every parameter's gradient will be (each in a
 buffer of its own), those buffers are moved into one flat array, so ``lr · g`` is
 one multiply for all parameters instead of one per parameter -- elementwise, the
-same numbers. At replay the step checks that each ``p.grad`` still holds its
+same numbers. (Only for small networks, where calls cost more than arithmetic; a
+large one goes parameter by parameter through one hot scratch array.) At replay the step checks that each ``p.grad`` still holds its
 buffer (a user may have set ``.grad`` differently) and otherwise goes parameter by
 parameter.
 
@@ -41,11 +42,19 @@ def _shared_scratch(params: tuple) -> list:
     return [shared[p.dtype][: p.size].reshape(p.shape) for p in params]
 
 
+# Above this many elements a step is dominated by memory traffic, not by calls: the
+# update goes parameter by parameter through one hot scratch array, as eager does.
+FLAT_MAX = 1 << 16
+
+
 def _flat_gradients(rec, params: tuple) -> tuple | None:
     """Move the buffers the parameters' gradients will be in into one flat array
     (``rec.remap``), when each is a buffer of its own that ``.grad`` aliases and an
-    instruction writes; returns ``(flat, views)``, or None when any is not. Only the
-    backward step that made a gradient holds its array (``rec.made_in``)."""
+    instruction writes, and they are small (``FLAT_MAX``); returns ``(flat,
+    views)``, or None. Only the backward step that made a gradient holds its array
+    (``rec.made_in``)."""
+    if sum(p.size for p in params) > FLAT_MAX:
+        return None
     latest = {}
     for _, source, leaf, which, _, alias in rec.stores:
         if which is None:
