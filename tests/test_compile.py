@@ -429,3 +429,27 @@ def test_sgd_update_with_and_without_the_flat_gradient_array(zero_grad):
         out = [run(x).data.copy() for _ in range(4)]
         results.append(out + [w.data.copy(), b.data.copy(), w.grad.data.copy()])
     assert [a.tobytes() for a in results[0]] == [a.tobytes() for a in results[1]]
+
+
+def test_an_arguments_gradient_is_stored_on_that_calls_argument():
+    """x.grad for an argument that requires grad: a new tensor each call, so the
+    store looks it up at replay (fresh, and summed when .grad is already set)."""
+    c = tg.Tensor(np.array([0.5, -1.5, 2.0], np.float32))
+    results = []
+    for compiled in (False, True):
+
+        def f(x):
+            ((x * c).relu() * x).sum().backward()
+
+        run = tg.compile(f) if compiled else f
+        grads = []
+        for k in range(3):
+            x = tg.Tensor(
+                np.array([1.0, 2.0, -3.0], np.float32) * (k + 1), requires_grad=True
+            )
+            run(x)
+            if k == 2:
+                run(x)  # a second call on the same argument: its .grad sums
+            grads.append(x.grad.data.copy())
+        results.append(grads)
+    assert [g.tobytes() for g in results[0]] == [g.tobytes() for g in results[1]]

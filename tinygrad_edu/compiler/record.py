@@ -34,13 +34,15 @@ import numpy as np
 from .. import autograd
 from ..tensor import Tensor
 from .lower import lower_backward, lower_call, lower_forward
+from .lowerings import NO_ARG
 from .steps import (
     _binder,
     _generic_backward,
     _generic_forward,
     _shift,
     _shifter,
-    _store_grad,
+    _store_arg_grad,
+    store_grad,
 )
 
 
@@ -419,4 +421,7 @@ class Recorder:
         self._check_clock()
         for step, source, leaf, which, buffer, alias in self.stores:
             alias = alias and not self.reused
-            step.run = _store_grad(source, leaf, which, self.arg_box, buffer, alias)
+            if which is None:
+                step.run = [(store_grad, source, NO_ARG, (leaf, buffer, alias))]
+            else:
+                step.run = _store_arg_grad(source, which, self.arg_box, buffer, alias)

@@ -134,33 +134,33 @@ def _generic_backward(fn: type, o: Tensor, g_source: Any, routes: list):
     return generic
 
 
-def _store_grad(
-    source: Any,
-    leaf: Tensor,
-    which: int | None,
-    arg_box: list,
-    buffer: Tensor,
-    alias: bool,
+def store_grad(g: np.ndarray, out: tuple) -> None:
+    """An instruction: ``.grad`` of a leaf from its gradient g, as the sweep stores
+    it (``out`` = (leaf, buffer, alias)): a fresh gradient goes into a Tensor kept
+    for this leaf (reused by the next call) -- the array itself when ``alias`` (a
+    buffer only this gradient uses, and the step zeroes the gradient first, so no
+    sum with the previous one is ever needed), else a copy; an existing gradient
+    gets the sum, as a new tensor."""
+    leaf, buffer, alias = out
+    previous = leaf.grad
+    if previous is None:
+        if alias:
+            buffer.data = g
+        else:
+            np.copyto(buffer.data, g)
+        leaf.grad = buffer
+    else:
+        leaf.grad = Tensor._from_array(previous.data + g)
+
+
+def _store_arg_grad(
+    source: Any, which: int, arg_box: list, buffer: Tensor, alias: bool
 ) -> Callable[[], None]:
-    """``.grad`` of a leaf, as the sweep stores it: a fresh gradient goes into a
-    Tensor kept for this leaf (reused by the next call) -- the array itself when
-    ``alias`` (a buffer only this gradient uses, and the step zeroes the gradient
-    first, so no sum with the previous one is ever needed), else a copy; an
-    existing gradient gets the sum, as a new tensor. ``source`` is the gradient's
-    array, or the holder Tensor it will be in."""
+    """``store_grad`` for an argument of the call (a new tensor at every call)."""
 
     def lowered() -> None:
-        t = leaf if which is None else arg_box[which]
         g = source.data if type(source) is Tensor else source
-        previous = t.grad
-        if previous is None:
-            if alias:
-                buffer.data = g
-            else:
-                np.copyto(buffer.data, g)
-            t.grad = buffer
-        else:
-            t.grad = Tensor._from_array(previous.data + g)
+        store_grad(g, (arg_box[which], buffer, alias))
 
     return lowered
 
