@@ -453,3 +453,16 @@ def test_an_arguments_gradient_is_stored_on_that_calls_argument():
             grads.append(x.grad.data.copy())
         results.append(grads)
     assert [g.tobytes() for g in results[0]] == [g.tobytes() for g in results[1]]
+
+
+def test_the_replay_program_is_linked_once_before_the_first_replay():
+    _, _, run = _train("xor_sgd_momentum", True, steps=1)
+    assert run.last.runs is None  # a call that is never replayed does not link
+    text = str(run)  # printing links it, so each step can say which run it is in
+    runs = run.last.runs
+    assert runs is not None and "run 0" in text
+    compiled, losses, _ = _train("xor_sgd_momentum", True, steps=3)
+    eager, eager_losses, _ = _train("xor_sgd_momentum", False, steps=3)
+    assert [a.tobytes() for a in compiled] == [a.tobytes() for a in eager]
+    run(tg.Tensor(_xor()[0]), tg.Tensor(_xor()[1]))
+    assert run.last.runs is runs  # (linked once)

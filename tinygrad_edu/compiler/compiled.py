@@ -47,7 +47,8 @@ class Recording:
 
     def __init__(self, recorder: Recorder, arg_box: list, outputs: Any) -> None:
         self.steps = recorder.steps
-        self.runs = replay_runs(self.steps)
+        self.runs: tuple | None = None  # made by link(), before the first replay
+        self.recorder: Recorder | None = recorder  # (until then)
         self.arg_mirrors = recorder.arg_mirrors
         self.arg_box = arg_box
         self.uses_args = any(
@@ -70,18 +71,29 @@ class Recording:
         a new recording, made by the call that finds it."""
         return not any(map(is_not, map(_data, self.leaves), self.arrays))
 
+    def link(self) -> tuple:
+        """Make the replay program, once, before the first replay (a call that is
+        never replayed does not pay for it): the recorder's linkers run (SGD's flat
+        gradient array), then the steps are fused into runs."""
+        if self.runs is None:
+            for link in self.recorder.linkers:
+                link()
+            self.runs, self.recorder = replay_runs(self.steps), None
+        return self.runs
+
     def replay(self, args: list[Tensor]) -> Any:
         for m, a in zip(self.arg_mirrors, args):
             m.data = a.data
+        runs = self.runs or self.link()
         if self.uses_args:  # (an argument's own .grad is stored)
             self.arg_box[:] = args
             try:
-                for run in self.runs:
+                for run in runs:
                     run()
             finally:
                 self.arg_box.clear()
         else:
-            for run in self.runs:
+            for run in runs:
                 run()
         return self.results(args)
 
@@ -201,7 +213,8 @@ class Compiled:
             recorder.finish()
             autograd.set_trace_hook(None)
             recording = Recording(recorder, arg_box, self._outputs(result, recorder))
-            del recorder  # (its tensors go before the collector runs again)
+            recorder.release()  # (its tensors go before the collector runs again)
+            del recorder
         finally:
             autograd.set_trace_hook(None)
             _tracing.refuse = None
@@ -275,12 +288,15 @@ class Compiled:
     @property
     def plan(self) -> list:
         """The steps of the latest recording (empty before the first call)."""
-        return [] if self.last is None else list(self.last.steps)
+        if self.last is None:
+            return []
+        self.last.link()  # (so each step knows its run)
+        return list(self.last.steps)
 
     def __str__(self) -> str:
         if self.last is None:
             return f"compiled {self.name}: not traced yet (call it once)"
-        steps = self.last.steps
+        steps = self.plan
         lowered = sum(step.lowered for step in steps)
         lines = [
             f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, replayed "

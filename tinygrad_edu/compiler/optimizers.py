@@ -66,7 +66,11 @@ def _flat_gradients(rec, params: tuple) -> tuple | None:
     if any(a.dtype != dtype for a in arrays) or len(ids) != len(arrays):
         return None
     places, written = [], set()
-    for run in {id(r): r for r in map(rec.made_in.get, ids) if r is not None}.values():
+    runs = {id(r): r for r in map(rec.made_in.get, ids) if r is not None}
+    for store in rec.stores:  # (the steps storing .grad hold them too)
+        if type(store[0].run) is list:
+            runs[id(store[0].run)] = store[0].run
+    for run in runs.values():
         for k, (f, x, y, z) in enumerate(run):
             if id(x) in ids or id(y) in ids or id(z) in ids:
                 places.append((run, k))
@@ -98,18 +102,25 @@ def _momentum(param, step, state: dict, momentum: float, nesterov: bool) -> None
 def lowered_sgd(rec, owner: Any) -> Callable[[], None]:
     """The replay of ``owner.step()`` (an ``optim.SGD``)."""
     params = tuple(owner.params)
-    views = _flat_gradients(rec, params)
     decayed: list = []  # g + λθ: scratch made at the first step with weight decay
-    if views is None:
-        flat = flat_step = None
-        steps = _shared_scratch(params)
-    else:
-        flat, views = views
-        flat_step = np.empty_like(flat)
-        steps = _views_like(flat_step, views)
+    flat = flat_step = views = plan = None
     rates = {d: np.empty((), d) for d in {p.dtype for p in params}}  # lr, 0-d
-    plan = tuple((p, p.data, step, rates[p.dtype]) for p, step in zip(params, steps))
     mark = autograd.mark_modified
+
+    def link() -> None:
+        """Before the first replay (``Recorder.linkers``): the flat gradient array
+        if it applies, and the scratch arrays."""
+        nonlocal flat, flat_step, views, plan
+        found = _flat_gradients(rec, params)
+        if found is None:
+            steps = _shared_scratch(params)
+        else:
+            flat, views = found
+            flat_step = np.empty_like(flat)
+            steps = _views_like(flat_step, views)
+        plan = tuple((p, p.data, s, rates[p.dtype]) for p, s in zip(params, steps))
+
+    rec.linkers.append(link)
 
     def lowered() -> None:
         hyper = owner.hyper

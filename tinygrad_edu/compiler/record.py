@@ -119,6 +119,7 @@ class Recorder:
         self.content: dict[int, np.ndarray] = {}  # cell -> the array it will hold
         self.fixed: set[Tensor] = set()  # mirrors whose .data stays the same array
         self.made_in: dict[int, list] = {}  # id(gradient array) -> the step making it
+        self.linkers: list = []  # run before the first replay (compiled.Recording.link)
         self.filled: set[int] = set()  # cells that got a gradient in this backward
         self.pending: list[Tensor] = []  # leaves whose .grad the backward fills
         self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
@@ -413,6 +414,12 @@ class Recorder:
         self.stores = [
             (s, moved.get(id(src), src), *rest) for s, src, *rest in self.stores
         ]
+
+    def release(self) -> None:
+        """The trace is over: drop what only recording needed (the eager tensors it
+        kept alive, the lookup tables); what linking needs stays until it runs."""
+        self.keep, self.mirrors, self.lowerings, self.done = [], {}, {}, set()
+        self.grad_buffers, self.arg_index, self.cells = {}, {}, {}
 
     def finish(self) -> None:
         """The call returned: store pending gradients, and accept the optimizer's
