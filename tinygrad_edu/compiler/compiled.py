@@ -22,7 +22,6 @@ on NumPy arrays, with no Tensor and no op record made per step.
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 import warnings
@@ -30,11 +29,9 @@ from collections import OrderedDict
 from operator import attrgetter, is_not
 from typing import Any, Callable
 
-import numpy as np
-
 from .. import _rng, autograd
-from ..optim.optimizer import Optimizer
 from ..tensor import Tensor, _tracing
+from .check import _compare, _restore, _snapshot
 from .record import Recorder, refuse_read
 from .steps import replay_runs
 
@@ -348,71 +345,3 @@ def plan_to_dot(step: Compiled) -> str:
             lines.append(f"  s{i - 1} -> s{i};")
     lines.append("}")
     return "\n".join(lines)
-
-
-# ---- check=True: the state a step changes, saved, restored, compared ----------------
-
-
-def _snapshot(state: tuple[list, list], result: Any = None) -> dict:
-    leaves, owners = state
-    return {
-        "leaves": [
-            (
-                t,
-                t.data,
-                t.data.copy(),
-                t.grad,
-                None if t.grad is None else t.grad.data.copy(),
-            )
-            for t in leaves
-        ],
-        "owners": [
-            (o, copy.deepcopy(o.state), o.steps)
-            for o in owners
-            if isinstance(o, Optimizer)
-        ],
-        "result": _result_arrays(result),
-    }
-
-
-def _result_arrays(result: Any) -> list:
-    if result is None:
-        return []
-    items = [result] if isinstance(result, Tensor) else list(result)
-    return [t.data.copy() for t in items]
-
-
-def _restore(snapshot: dict) -> None:
-    for t, data, values, grad, grad_values in snapshot["leaves"]:
-        if data.flags.writeable:  # (cached number constants are read-only)
-            data[...] = values
-        t.data = data
-        t.grad = grad
-        if grad is not None:
-            grad.data[...] = grad_values
-    for o, state, steps in snapshot["owners"]:
-        o.state, o.steps = copy.deepcopy(state), steps
-
-
-def _compare(name: str, eager: dict, compiled: dict) -> None:
-    """Raise on the first difference (bit for bit, NaN equal to NaN)."""
-    pairs = [
-        (f"returned value {i}", a, b)
-        for i, (a, b) in enumerate(zip(eager["result"], compiled["result"]))
-    ]
-    for i, (e, c) in enumerate(zip(eager["leaves"], compiled["leaves"])):
-        pairs.append((f"parameter {i} (shape {e[0].shape})", e[2], c[2]))
-        pairs.append((f"gradient of parameter {i}", e[4], c[4]))
-    for what, a, b in pairs:
-        same = (a is None and b is None) or (
-            a is not None
-            and b is not None
-            and a.shape == b.shape
-            and np.array_equal(a, b, equal_nan=True)
-        )
-        if not same:
-            raise RuntimeError(
-                f"compile({name}, check=True): the replay differs from eager mode in "
-                f"{what}; something the recording cannot see changed the result "
-                "(Python state, a value read from .data, random numbers)"
-            )

@@ -36,6 +36,7 @@ from ..tensor import Tensor
 from .lower import lower_backward, lower_call, lower_forward
 from .lowerings import NO_ARG
 from .steps import (
+    Step,
     _binder,
     _generic_backward,
     _generic_forward,
@@ -44,36 +45,6 @@ from .steps import (
     _store_arg_grad,
     store_grad,
 )
-
-
-class Step:
-    """One recorded step: ``run`` does its NumPy work -- a closure, or a list of
-    instructions (``lowerings.py``; empty for a step with nothing left to do at
-    replay, such as a reshape's view); ``block`` is the replay run it belongs to
-    (consecutive instructions run as one loop, ``steps.replay_runs``); the rest
-    describes it."""
-
-    __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run", "block")
-
-    def __init__(
-        self,
-        kind: str,
-        name: str,
-        shapes_in: list,
-        shapes_out: list,
-        lowered: bool,
-        run: Callable[[], None] | list,
-    ) -> None:
-        self.kind, self.name, self.run = kind, name, run
-        self.shapes_in, self.shapes_out, self.lowered = shapes_in, shapes_out, lowered
-        self.block: int | None = None
-
-    def __str__(self) -> str:
-        ins = ", ".join(str(s) for s in self.shapes_in)
-        outs = ", ".join(str(s) for s in self.shapes_out)
-        how = "lowered" if self.lowered else "generic"
-        where = "no work at replay" if self.block is None else f"run {self.block}"
-        return f"{self.kind:<9}{self.name:<24}({ins}) -> ({outs})  [{how}]  {where}"
 
 
 def _mirror(like: Tensor) -> Tensor:
