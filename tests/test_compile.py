@@ -25,8 +25,6 @@ def _moons(n=32):
     return x, np.sign(x[:, :1] * x[:, 1:] + 0.1).astype(np.float32)[:, 0]
 
 
-
-
 def _case(name):
     """(model, optimizer, loss(model, x, y), x, y) of one test model."""
     tg.manual_seed(0)
@@ -122,6 +120,50 @@ def test_lowered_ops_are_lowered_and_user_functions_are_not():
     text = str(run)
     assert "cube" in text and "[generic]" in text and "[lowered]" in text
     assert len(text.splitlines()) == len(run.plan) + 1
+
+
+def _mixed_graph(compiled):
+    """Lowered and generic steps interleaved: a reshape and a matmul of an argument
+    (a value new at every call), a user op between lowered ones (its gradient
+    copied into a buffer for the lowered backward before it), an input with
+    gradients from generic and lowered steps (summed), a broadcasting divide
+    (generic), keepdims sums, tanh, subtract and an SGD step with momentum."""
+    rng = np.random.default_rng(2)
+    w = nn.Parameter(rng.normal(size=(3, 4)).astype(np.float32))
+    v = nn.Parameter(rng.normal(size=4).astype(np.float32))
+    opt = optim.SGD([w, v], lr=0.05, momentum=0.5)
+
+    def step(x):
+        opt.zero_grad()
+        h = (x.reshape(2, 3) @ w).tanh()
+        u = Cube.apply(h) * v + h
+        s = (u / (v * v + 1.0)).sum(axis=1, keepdims=True) - h.sum(
+            axis=1, keepdims=True
+        )
+        loss = (s * s).sum()
+        loss.backward()
+        opt.step()
+        return loss, h
+
+    run = tg.compile(step) if compiled else step
+    out = []
+    for k in range(4):
+        loss, h = run(tg.Tensor(np.arange(6, dtype=np.float32) / (6 + k)))
+        out += [loss.data.copy(), h.data.copy(), w.grad.data.copy(), v.grad.data.copy()]
+    return out + [w.data.copy(), v.data.copy()], run
+
+
+def test_mixed_lowered_and_generic_steps_are_bit_identical_to_eager():
+    eager, _ = _mixed_graph(False)
+    compiled, run = _mixed_graph(True)
+    assert [a.tobytes() for a in eager] == [b.tobytes() for b in compiled]
+    lowered = {s.name for s in run.plan if s.lowered and s.kind == "backward"}
+    assert {"matmul", "tanh", "multiply", "add", "sum", "subtract"} <= lowered
+    assert "cube" not in lowered and "divide" not in lowered
+    # consecutive instructions share a replay run; the plan says which
+    runs = [s.block for s in run.plan if s.block is not None]
+    assert runs == sorted(runs) and len(set(runs)) < len(runs)
+    assert len(run.last.runs) == len(set(runs))
 
 
 def test_fit_compiled_matches_eager_with_a_smaller_last_batch():
@@ -358,3 +400,69 @@ def test_many_ops_compiled_match_eager(dtype, reduction):
             kinds = {(s.name, s.lowered) for s in run.plan if s.kind == "forward"}
             assert ("matmul", True) in kinds and ("exp", False) in kinds
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("zero_grad", [True, False])
+def test_sgd_update_with_and_without_the_flat_gradient_array(zero_grad):
+    """The lowered SGD step multiplies lr into all gradients at once when each
+    .grad holds its own buffer (zero_grad first); without zero_grad (.grad sums
+    over calls) or with a parameter that gets no gradient it goes parameter by
+    parameter. Both match eager bit for bit."""
+    results = []
+    for compiled in (False, True):
+        rng = np.random.default_rng(3)
+        w = nn.Parameter(rng.normal(size=(3, 2)).astype(np.float32))
+        b = nn.Parameter(rng.normal(size=3).astype(np.float32))
+        unused = nn.Parameter([1.0, 2.0])
+        opt = optim.SGD([w, b, unused] if not zero_grad else [w, b], lr=0.1)
+
+        def step(x):
+            if zero_grad:
+                opt.zero_grad()
+            loss = (tg.ops.linear(x, w, b).relu() * 2.0).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = tg.compile(check=True)(step) if compiled else step
+        x = tg.Tensor(rng.normal(size=(4, 2)).astype(np.float32))
+        out = [run(x).data.copy() for _ in range(4)]
+        results.append(out + [w.data.copy(), b.data.copy(), w.grad.data.copy()])
+    assert [a.tobytes() for a in results[0]] == [a.tobytes() for a in results[1]]
+
+
+def test_an_arguments_gradient_is_stored_on_that_calls_argument():
+    """x.grad for an argument that requires grad: a new tensor each call, so the
+    store looks it up at replay (fresh, and summed when .grad is already set)."""
+    c = tg.Tensor(np.array([0.5, -1.5, 2.0], np.float32))
+    results = []
+    for compiled in (False, True):
+
+        def f(x):
+            ((x * c).relu() * x).sum().backward()
+
+        run = tg.compile(f) if compiled else f
+        grads = []
+        for k in range(3):
+            x = tg.Tensor(
+                np.array([1.0, 2.0, -3.0], np.float32) * (k + 1), requires_grad=True
+            )
+            run(x)
+            if k == 2:
+                run(x)  # a second call on the same argument: its .grad sums
+            grads.append(x.grad.data.copy())
+        results.append(grads)
+    assert [g.tobytes() for g in results[0]] == [g.tobytes() for g in results[1]]
+
+
+def test_the_replay_program_is_linked_once_before_the_first_replay():
+    _, _, run = _train("xor_sgd_momentum", True, steps=1)
+    assert run.last.runs is None  # a call that is never replayed does not link
+    text = str(run)  # printing links it, so each step can say which run it is in
+    runs = run.last.runs
+    assert runs is not None and "run 0" in text
+    compiled, losses, _ = _train("xor_sgd_momentum", True, steps=3)
+    eager, eager_losses, _ = _train("xor_sgd_momentum", False, steps=3)
+    assert [a.tobytes() for a in compiled] == [a.tobytes() for a in eager]
+    run(tg.Tensor(_xor()[0]), tg.Tensor(_xor()[1]))
+    assert run.last.runs is runs  # (linked once)

@@ -70,6 +70,9 @@ def test_parameter_data_reassignment_and_load_state_dict_are_seen():
     model.weight.data = np.zeros((1, 2), np.float32)  # a new array, not the old one
     model.bias.data = np.ones(1, np.float32)
     assert step(x).item() == 1.0  # (0·x + 1)² with the new storage
+    assert step.traces == 2  # (the replay holds the old arrays: recorded again)
+    expected = (model(x) ** 2).sum().item()
+    assert step(x).item() == expected and step.traces == 2  # a replay again
     model.load_state_dict(start_model)
     opt.load_state_dict(start_opt)
     eager = (model(x) ** 2).sum().item()

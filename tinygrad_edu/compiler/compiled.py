@@ -22,7 +22,6 @@ on NumPy arrays, with no Tensor and no op record made per step.
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 import warnings
@@ -30,12 +29,11 @@ from collections import OrderedDict
 from operator import attrgetter, is_not
 from typing import Any, Callable
 
-import numpy as np
-
 from .. import _rng, autograd
-from ..optim.optimizer import Optimizer
 from ..tensor import Tensor, _tracing
+from .check import _compare, _restore, _snapshot
 from .record import Recorder, refuse_read
+from .steps import replay_runs
 
 _data = attrgetter("data")
 MAX_SIGNATURES = 8  # recordings kept per compiled function (least recently used goes)
@@ -46,43 +44,62 @@ class Recording:
 
     def __init__(self, recorder: Recorder, arg_box: list, outputs: Any) -> None:
         self.steps = recorder.steps
-        self.runs = tuple(step.run for step in self.steps)
+        self.runs: tuple | None = None  # made by link(), before the first replay
+        self.recorder: Recorder | None = recorder  # (until then)
         self.arg_mirrors = recorder.arg_mirrors
         self.arg_box = arg_box
+        self.uses_args = any(
+            which is not None for _, _, _, which, *_ in recorder.stores
+        )
         self.leaves = list(recorder.leaves)
         self.arrays = [t.data for t in self.leaves]  # their storage while tracing
         self.owners = list(recorder.owners.values())
         self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
+        shape, specs = outputs
+        # the common case, a loss: one traced value, returned as a copy
+        self.single = (
+            specs[0][1] if shape == "one" and specs[0][0] == "mirror" else None
+        )
 
     def fits(self) -> bool:
-        """The guard on captured tensors: same storage as last time (one identity
-        test each), or a new array (``p.data = ...``, load_state_dict) of the same
-        shape and dtype. Another shape or dtype needs a new recording."""
-        if not any(map(is_not, map(_data, self.leaves), self.arrays)):
-            return True
-        for t, old in zip(self.leaves, self.arrays):
-            if t.data.shape != old.shape or t.data.dtype != old.dtype:
-                return False
-        self.arrays = [t.data for t in self.leaves]
-        return True
+        """The guard on captured tensors: the same storage as while tracing (one
+        identity test each), since the replay's instructions hold those arrays. A
+        new array (``p.data = ...``, a load_state_dict that replaces storage) needs
+        a new recording, made by the call that finds it."""
+        return not any(map(is_not, map(_data, self.leaves), self.arrays))
+
+    def link(self) -> tuple:
+        """Make the replay program, once, before the first replay (a call that is
+        never replayed does not pay for it): the recorder's linkers run (SGD's flat
+        gradient array), then the steps are fused into runs."""
+        if self.runs is None:
+            for link in self.recorder.linkers:
+                link()
+            self.runs, self.recorder = replay_runs(self.steps), None
+        return self.runs
 
     def replay(self, args: list[Tensor]) -> Any:
         for m, a in zip(self.arg_mirrors, args):
             m.data = a.data
-        self.arg_box[:] = args
-        try:
-            for run in self.runs:
+        runs = self.runs or self.link()
+        if self.uses_args:  # (an argument's own .grad is stored)
+            self.arg_box[:] = args
+            try:
+                for run in runs:
+                    run()
+            finally:
+                self.arg_box.clear()
+        else:
+            for run in runs:
                 run()
-        finally:
-            self.arg_box.clear()
         return self.results(args)
 
     def results(self, args: list[Tensor]) -> Any:
         """Returned tensors are new, their arrays copies: they stay valid after the
         next call (the recording's buffers are reused by it)."""
+        if self.single is not None:
+            return Tensor._from_array(self.single.data.copy())
         shape, specs = self.outputs
-        if shape == "one" and specs[0][0] == "mirror":  # (the common case: a loss)
-            return Tensor._from_array(specs[0][1].data.copy())
         found = []
         for kind, what in specs:
             if kind == "arg":
@@ -107,8 +124,7 @@ class Compiled:
         self.cache: OrderedDict = OrderedDict()
         self.traces = 0  # how many times a call was recorded
         self.last: Recording | None = None
-        self._lock = threading.Lock()
-        self._busy = False
+        self._lock = threading.Lock()  # held while a call runs: calls cannot overlap
 
     @property
     def name(self) -> str:
@@ -118,14 +134,12 @@ class Compiled:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key, tensors = self.signature(args, kwargs)
-        with self._lock:
-            if self._busy:
-                raise RuntimeError(
-                    f"compile({self.name}): called again while it is running (a "
-                    "recursive call, or from two threads at once); a compiled function "
-                    "reuses its buffers, so calls must not overlap"
-                )
-            self._busy = True
+        if not self._lock.acquire(False):
+            raise RuntimeError(
+                f"compile({self.name}): called again while it is running (a "
+                "recursive call, or from two threads at once); a compiled function "
+                "reuses its buffers, so calls must not overlap"
+            )
         try:
             if _tracing.refuse is not None:  # (this thread traces another function)
                 raise RuntimeError(
@@ -136,13 +150,14 @@ class Compiled:
             recording = self.cache.get(key)
             if recording is None or not recording.fits():
                 return self._trace(key, args, kwargs, tensors)
-            self.cache.move_to_end(key)
-            self.last = recording
+            if recording is not self.last:  # (the last one used is already at the end)
+                self.cache.move_to_end(key)
+                self.last = recording
             if self.check:
                 return self._checked(recording, args, kwargs, tensors)
             return recording.replay(tensors)
         finally:
-            self._busy = False
+            self._lock.release()
 
     def signature(self, args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
         """The cache key (grad mode included: a trace without gradients records no
@@ -193,6 +208,10 @@ class Compiled:
         try:
             result = self.fn(*args, **kwargs)
             recorder.finish()
+            autograd.set_trace_hook(None)
+            recording = Recording(recorder, arg_box, self._outputs(result, recorder))
+            recorder.release()  # (its tensors go before the collector runs again)
+            del recorder
         finally:
             autograd.set_trace_hook(None)
             _tracing.refuse = None
@@ -204,8 +223,6 @@ class Compiled:
                 "training mode, tg.randn, ...); a recording would repeat the same "
                 "draws every call. Call model.eval(), or run this function eagerly"
             )
-        outputs = self._outputs(result, recorder)
-        recording = Recording(recorder, arg_box, outputs)
         self.traces += 1
         self.cache.pop(key, None)  # (a guard miss replaces its recording)
         if len(self.cache) >= MAX_SIGNATURES:
@@ -268,16 +285,19 @@ class Compiled:
     @property
     def plan(self) -> list:
         """The steps of the latest recording (empty before the first call)."""
-        return [] if self.last is None else list(self.last.steps)
+        if self.last is None:
+            return []
+        self.last.link()  # (so each step knows its run)
+        return list(self.last.steps)
 
     def __str__(self) -> str:
         if self.last is None:
             return f"compiled {self.name}: not traced yet (call it once)"
-        steps = self.last.steps
+        steps = self.plan
         lowered = sum(step.lowered for step in steps)
         lines = [
-            f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, "
-            f"{len(self.cache)} signature(s)"
+            f"compiled {self.name}: {len(steps)} steps, {lowered} lowered, replayed "
+            f"as {len(self.last.runs)} runs, {len(self.cache)} signature(s)"
         ]
         lines += [f"{i:4d}  {step}" for i, step in enumerate(steps)]
         return "\n".join(lines)
@@ -301,7 +321,8 @@ def compile(fn: Callable | None = None, *, check: bool = False) -> Any:  # noqa:
 
 def plan_to_dot(step: Compiled) -> str:
     """The latest recording of ``step`` as Graphviz DOT text: one box per step, in
-    replay order, lowered steps filled (``viz.render``-able, like ``viz.to_dot``).
+    replay order, lowered steps filled, each with the run it replays in
+    (``viz.render``-able, like ``viz.to_dot``).
 
     >>> import tinygrad_edu as tg
     >>> w = tg.Tensor([1.0], requires_grad=True)
@@ -317,77 +338,10 @@ def plan_to_dot(step: Compiled) -> str:
     for i, s in enumerate(step.plan):
         shapes = ", ".join(str(x) for x in s.shapes_out)
         fill = ', style=filled, fillcolor="#d8ecd8"' if s.lowered else ""
-        label = f"{i}: {s.kind} {s.name}\\n-> {shapes}".replace('"', "'")
+        run = "no work at replay" if s.block is None else f"run {s.block}"
+        label = f"{i}: {s.kind} {s.name}\\n-> {shapes}\\n{run}".replace('"', "'")
         lines.append(f'  s{i} [label="{label}"{fill}];')
         if i:
             lines.append(f"  s{i - 1} -> s{i};")
     lines.append("}")
     return "\n".join(lines)
-
-
-# ---- check=True: the state a step changes, saved, restored, compared ----------------
-
-
-def _snapshot(state: tuple[list, list], result: Any = None) -> dict:
-    leaves, owners = state
-    return {
-        "leaves": [
-            (
-                t,
-                t.data,
-                t.data.copy(),
-                t.grad,
-                None if t.grad is None else t.grad.data.copy(),
-            )
-            for t in leaves
-        ],
-        "owners": [
-            (o, copy.deepcopy(o.state), o.steps)
-            for o in owners
-            if isinstance(o, Optimizer)
-        ],
-        "result": _result_arrays(result),
-    }
-
-
-def _result_arrays(result: Any) -> list:
-    if result is None:
-        return []
-    items = [result] if isinstance(result, Tensor) else list(result)
-    return [t.data.copy() for t in items]
-
-
-def _restore(snapshot: dict) -> None:
-    for t, data, values, grad, grad_values in snapshot["leaves"]:
-        if data.flags.writeable:  # (cached number constants are read-only)
-            data[...] = values
-        t.data = data
-        t.grad = grad
-        if grad is not None:
-            grad.data[...] = grad_values
-    for o, state, steps in snapshot["owners"]:
-        o.state, o.steps = copy.deepcopy(state), steps
-
-
-def _compare(name: str, eager: dict, compiled: dict) -> None:
-    """Raise on the first difference (bit for bit, NaN equal to NaN)."""
-    pairs = [
-        (f"returned value {i}", a, b)
-        for i, (a, b) in enumerate(zip(eager["result"], compiled["result"]))
-    ]
-    for i, (e, c) in enumerate(zip(eager["leaves"], compiled["leaves"])):
-        pairs.append((f"parameter {i} (shape {e[0].shape})", e[2], c[2]))
-        pairs.append((f"gradient of parameter {i}", e[4], c[4]))
-    for what, a, b in pairs:
-        same = (a is None and b is None) or (
-            a is not None
-            and b is not None
-            and a.shape == b.shape
-            and np.array_equal(a, b, equal_nan=True)
-        )
-        if not same:
-            raise RuntimeError(
-                f"compile({name}, check=True): the replay differs from eager mode in "
-                f"{what}; something the recording cannot see changed the result "
-                "(Python state, a value read from .data, random numbers)"
-            )

@@ -1,30 +1,41 @@
-"""Lowerings: the common built-in ops, replayed into buffers made once at trace time.
+"""Lowerings: the common built-in ops as *instructions* on buffers made at trace time.
 
 A lowering does an op's forward and backward with the *same NumPy calls in the same
-order* as the op's own code (so the values are bit-identical), but writes each
-result into an array allocated while tracing (``out=``), instead of a new array
-per call. An op is lowered as a pair -- forward and backward -- because a lowered
-backward reads what the lowered forward kept in its buffers, not ``ctx``. Every
-other op (and every user ``Function``) replays through its own forward/backward.
+order* as the op's own code (so the values are bit-identical), but each call writes
+into an array allocated while tracing (``out=``) instead of a new array per call.
+An op is lowered as a pair -- forward and backward -- because a lowered backward
+reads what the lowered forward kept in its buffers, not ``ctx``. Every other op
+(and every user ``Function``) replays through its own forward/backward.
 
-Each ``_lower_<op>`` gets ``(fn, ins, out, needs, param)`` -- the op, the input
-mirrors (read ``.data`` at each call: parameters live where they are), the eager
-output, which
-inputs want a gradient, and ``param(key)`` giving a keyword parameter's current
-value -- and returns ``(forward, backward, buffer)``: ``forward()`` fills the output
-``buffer`` (or returns a new view when ``buffer`` is None), ``backward(g)`` returns
-one gradient per input (None where none is wanted), written into buffers too. It
-returns None to decline (shapes it does not handle). Nothing runs while tracing:
-the eager call computes the values; the buffers are first filled by the replay.
+An *instruction* is a tuple ``(f, x, y, out)``, run as ``f(x, y, out=out)`` (or
+``f(x, out=out)`` when ``y`` is ``NO_ARG``). Its operands are bound while tracing:
+an array that stays the same object at every call (a parameter, another lowered
+op's buffer), or -- for a value that is new at every call, such as an argument --
+the Tensor holding it, whose ``.data`` is read when the instruction runs. Because
+nearly everything is bound, ``compiled.py`` can run long stretches of
+instructions in one tight loop: the replay is close to hand-written NumPy.
+
+Each ``_lower_<op>`` gets ``(fn, ins, out, needs, param, operand)`` -- the op, the
+input sources, the eager output, which inputs want a gradient, ``param(key)``
+(a keyword parameter's value) and ``operand(x)`` (what an instruction holds for
+source x) -- and returns ``(forward, backward, buffer)``: ``forward`` a list of
+instructions filling ``buffer`` (the output's array, the same at every call), and
+``backward(g)``, called when the sweep reaches the op with the array the upstream
+gradient will be in, returning ``(instructions, grads)``: one gradient array per
+input (None where none is wanted). A maker returns None to decline (shapes it does
+not handle). Nothing runs while tracing: the eager call computes the values; the
+buffers are first filled by the replay.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ..ops._util import zero_of
+from ..ops._util import keepdims_shape, normalize_axes, zero_of
+
+NO_ARG = object()  # an instruction's ``y`` for a one-operand function
 
 
 def _buffer(like: np.ndarray) -> np.ndarray:
@@ -32,216 +43,242 @@ def _buffer(like: np.ndarray) -> np.ndarray:
     return np.empty(like.shape, like.dtype)
 
 
+def _const(value: float, dtype: np.dtype) -> np.ndarray:
+    """A 0-d array for a Python number operand: the same value NumPy would convert
+    the number to (a float32 op keeps float32), without a conversion per call."""
+    return np.asarray(value, dtype=dtype)
+
+
+# ---- instruction functions beyond NumPy's ufuncs: f(x[, y], out=...) ----------------
+
+
+def fill(src: np.ndarray, out: np.ndarray) -> None:
+    """out[...] = src (broadcast): a copy into a buffer."""
+    np.copyto(out, src)
+
+
+def call(run: Callable[[], None], out: None = None) -> None:
+    """A closure as an instruction (a step too irregular for ``(f, x, y, out)``)."""
+    run()
+
+
+def _matmul_nt(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.matmul(a, b.swapaxes(-1, -2), out=out)  # a bᵀ, b new at each call
+
+
+def _matmul_tn(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.matmul(a.swapaxes(-1, -2), b, out=out)  # aᵀ b, a new at each call
+
+
+def _times_t(a: Any, b: Any, out: np.ndarray) -> tuple:
+    """The instruction out = a bᵀ (the transposed view bound once when b is)."""
+    if isinstance(b, np.ndarray):
+        return (np.matmul, a, b.swapaxes(-1, -2), out)
+    return (_matmul_nt, a, b, out)
+
+
+def _t_times(a: Any, b: Any, out: np.ndarray) -> tuple:
+    """The instruction out = aᵀ b."""
+    if isinstance(a, np.ndarray):
+        return (np.matmul, a.swapaxes(-1, -2), b, out)
+    return (_matmul_tn, a, b, out)
+
+
 # ---- the ops -----------------------------------------------------------------------
-#
-# A maker's ``backward`` may carry ``parts``: one function per input, g -> that
-# input's gradient (``_same`` when it is g itself), so a step with one target calls
-# it directly; and ``passes``: the inputs whose gradient is g itself (not a buffer).
 
 
-def _same(g: np.ndarray) -> np.ndarray:
-    return g
-
-
-def _lower_linear(fn, ins, out, needs, param):
+def _lower_linear(fn, ins, out, needs, param, operand):
     """out = x Wᵀ (+ b);  gx = g W,  gW = gᵀ x,  gb = Σ_rows g  (2-D x only)."""
     x, w = ins[0], ins[1]
     b = ins[2] if len(ins) == 3 else None
     if x.data.ndim != 2:
         return None
+    X, W = operand(x), operand(w)
     buf = _buffer(out.data)
-    gx, gw = _buffer(x.data), _buffer(w.data)
-    gb = None if b is None else _buffer(b.data)
-    need_x, need_w = needs[0], needs[1]
-    need_b = b is not None and needs[2]
-
-    def forward() -> np.ndarray:
-        np.matmul(x.data, w.data.T, out=buf)
-        if b is not None:
-            np.add(buf, b.data, out=buf)  # (out += bias)
-        return buf
+    forward = [_times_t(X, W, buf)]
+    if b is not None:
+        forward.append((np.add, buf, operand(b), buf))  # (out += bias)
 
     def backward(g: np.ndarray) -> tuple:
-        grads = [None, None]
-        if need_x:
-            grads[0] = np.matmul(g, w.data, out=gx)
-        if need_w:
-            grads[1] = np.matmul(g.T, x.data, out=gw)
-        if b is not None:
-            grads.append(np.add.reduce(g, axis=0, out=gb) if need_b else None)
-        return tuple(grads)
+        prog, grads = [], [None] * len(ins)
+        if needs[0]:
+            grads[0] = _buffer(x.data)
+            prog.append((np.matmul, g, W, grads[0]))
+        if needs[1]:
+            grads[1] = _buffer(w.data)
+            prog.append(_t_times(g, X, grads[1]))
+        if b is not None and needs[2]:
+            grads[2] = _buffer(b.data)
+            prog.append((np.add.reduce, g, 0, grads[2]))
+        return prog, grads
 
     return forward, backward, buf
 
 
-def _lower_matmul(fn, ins, out, needs, param):
+def _lower_matmul(fn, ins, out, needs, param, operand):
     """out = a @ b;  ga = g bᵀ,  gb = aᵀ g  (2-D @ 2-D only)."""
     a, b = ins
     if a.data.ndim != 2 or b.data.ndim != 2:
         return None
-    buf, ga, gb = _buffer(out.data), _buffer(a.data), _buffer(b.data)
-
-    def forward() -> np.ndarray:
-        return np.matmul(a.data, b.data, out=buf)
+    A, B = operand(a), operand(b)
+    buf = _buffer(out.data)
 
     def backward(g: np.ndarray) -> tuple:
-        return (
-            np.matmul(g, b.data.swapaxes(-1, -2), out=ga) if needs[0] else None,
-            np.matmul(a.data.swapaxes(-1, -2), g, out=gb) if needs[1] else None,
-        )
+        prog, grads = [], [None, None]
+        if needs[0]:
+            grads[0] = _buffer(a.data)
+            prog.append(_times_t(g, B, grads[0]))
+        if needs[1]:
+            grads[1] = _buffer(b.data)
+            prog.append(_t_times(A, g, grads[1]))
+        return prog, grads
 
-    return forward, backward, buf
+    return [(np.matmul, A, B, buf)], backward, buf
 
 
 def _binary(ufunc: np.ufunc, grad_a: Callable, grad_b: Callable | None):
-    """An elementwise op ``ufunc(a, b)``; ``grad_a(a, b, buffer)`` makes the function
-    g -> a's gradient (``_passes`` when it is g itself), ``grad_b`` b's (None: that
-    gradient is not lowered)."""
+    """An elementwise op ``ufunc(a, b)``; ``grad_a(prog, g, A, B, buffer)`` adds the
+    instructions of a's gradient and returns the array it will be in (``g`` itself
+    for ``_passes``); ``grad_b`` b's (None: that gradient is not lowered)."""
 
-    def lower(fn, ins, out, needs, param):
+    def lower(fn, ins, out, needs, param, operand):
         a, b = ins
         if needs[1] and grad_b is None:
             return None
+        A, B = operand(a), operand(b)
         buf = _buffer(out.data)
-        part_a = grad_a(a, b, _buffer(out.data))
-        part_b = _same if grad_b is None else grad_b(a, b, _buffer(out.data))
-
-        def forward() -> np.ndarray:
-            return ufunc(a.data, b.data, out=buf)
 
         def backward(g: np.ndarray) -> tuple:
-            return (part_a(g) if needs[0] else None, part_b(g) if needs[1] else None)
+            prog, grads = [], [None, None]
+            for i, part in enumerate((grad_a, grad_b)):
+                if needs[i]:
+                    grads[i] = part(prog, g, A, B, _buffer(out.data))
+            return prog, grads
 
-        backward.passes = tuple(i for i, p in enumerate((part_a, part_b)) if p is _same)
-        backward.parts = (part_a, part_b)
-        return forward, backward, buf
+        return [(ufunc, A, B, buf)], backward, buf
 
     return lower
 
 
-def _passes(a, b, o):  # grad = g
-    return _same
+def _passes(prog, g, a, b, o):  # grad = g
+    return g
 
 
-def _negated(a, b, o):  # grad = -g
-    def part(g: np.ndarray) -> np.ndarray:
-        return np.negative(g, out=o)
-
-    return part
+def _negated(prog, g, a, b, o):  # grad = -g
+    prog.append((np.negative, g, NO_ARG, o))
+    return o
 
 
-def _times_b(a, b, o):  # grad = g * b
-    def part(g: np.ndarray) -> np.ndarray:
-        return np.multiply(g, b.data, out=o)
-
-    return part
+def _times_b(prog, g, a, b, o):  # grad = g * b
+    prog.append((np.multiply, g, b, o))
+    return o
 
 
-def _times_a(a, b, o):  # grad = g * a
-    def part(g: np.ndarray) -> np.ndarray:
-        return np.multiply(g, a.data, out=o)
-
-    return part
+def _times_a(prog, g, a, b, o):  # grad = g * a
+    prog.append((np.multiply, g, a, o))
+    return o
 
 
-def _over_b(a, b, o):  # grad = g / b
-    def part(g: np.ndarray) -> np.ndarray:
-        return np.divide(g, b.data, out=o)
-
-    return part
+def _over_b(prog, g, a, b, o):  # grad = g / b
+    prog.append((np.divide, g, b, o))
+    return o
 
 
-def _unary(ufunc: Callable, grad: Callable, scratch: bool = False):
-    """``out = ufunc(x)``; ``grad(g, x, out, gbuf, tmp)`` (tmp: one scratch array)."""
-
-    def lower(fn, ins, out, needs, param):
-        (x,) = ins
-        buf, gx, tmp = _buffer(out.data), _buffer(out.data), _buffer(out.data)
-
-        def forward() -> np.ndarray:
-            return ufunc(x.data, out=buf)
-
-        def part(g: np.ndarray) -> np.ndarray:
-            return grad(g, x.data, buf, gx, tmp)
-
-        def backward(g: np.ndarray) -> tuple:
-            return (part(g),)
-
-        backward.parts = (part,)
-        return forward, backward, buf
-
-    return lower
-
-
-def _lower_relu(fn, ins, out, needs, param):
+def _lower_relu(fn, ins, out, needs, param, operand):
     """out = max(x, 0), positive = x > 0;  gx = g * positive."""
     (x,) = ins
-    zero = zero_of(x.data.dtype)
-    buf, positive, gx = (
-        _buffer(out.data),
-        np.empty(out.data.shape, bool),
-        _buffer(out.data),
-    )
-
-    def forward() -> np.ndarray:
-        np.greater(x.data, zero, out=positive)
-        return np.maximum(x.data, zero, out=buf)
-
-    def part(g: np.ndarray) -> np.ndarray:
-        return np.multiply(g, positive, out=gx)
+    X, zero = operand(x), zero_of(x.data.dtype)
+    buf, positive = _buffer(out.data), np.empty(out.data.shape, bool)
+    forward = [(np.greater, X, zero, positive), (np.maximum, X, zero, buf)]
 
     def backward(g: np.ndarray) -> tuple:
-        return (part(g),)
+        gx = _buffer(out.data)
+        return [(np.multiply, g, positive, gx)], [gx]
 
-    backward.parts = (part,)
     return forward, backward, buf
 
 
-def _tanh_grad(g, x, y, gx, tmp):  # g * (1 - y²)
-    np.multiply(y, y, out=tmp)
-    np.subtract(1, tmp, out=tmp)
-    return np.multiply(g, tmp, out=gx)
-
-
-def _sigmoid_forward(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _sigmoid_into(x: np.ndarray, out: np.ndarray) -> None:
     from ..ops.elementwise import _stable_sigmoid
 
     out[...] = _stable_sigmoid(x)  # (np.where makes its own array: copied, exact)
-    return out
 
 
-def _sigmoid_grad(g, x, y, gx, tmp):  # g * y * (1 - y)
-    np.multiply(g, y, out=gx)
-    np.subtract(1, y, out=tmp)
-    return np.multiply(gx, tmp, out=gx)
+def _unary(forward_fn: Callable, grad: Callable):
+    """``out = forward_fn(x)``; ``grad(g, y, gx, tmp, one)``: the instructions of
+    x's gradient from g and the output y (tmp: one scratch array)."""
+
+    def lower(fn, ins, out, needs, param, operand):
+        (x,) = ins
+        buf = _buffer(out.data)
+        one = _const(1, out.data.dtype)
+
+        def backward(g: np.ndarray) -> tuple:
+            gx, tmp = _buffer(out.data), _buffer(out.data)
+            return grad(g, buf, gx, tmp, one), [gx]
+
+        return [(forward_fn, operand(x), NO_ARG, buf)], backward, buf
+
+    return lower
 
 
-def _lower_sum(fn, ins, out, needs, param):
+def _tanh_grad(g, y, gx, tmp, one) -> list:  # g * (1 - y²)
+    return [
+        (np.multiply, y, y, tmp),
+        (np.subtract, one, tmp, tmp),
+        (np.multiply, g, tmp, gx),
+    ]
+
+
+def _sigmoid_grad(g, y, gx, tmp, one) -> list:  # g * y * (1 - y)
+    return [
+        (np.multiply, g, y, gx),
+        (np.subtract, one, y, tmp),
+        (np.multiply, gx, tmp, gx),
+    ]
+
+
+def _lower_sum(fn, ins, out, needs, param, operand):
     """out = Σ_axes x;  gx = g put back over the summed axes (a filled copy)."""
     (x,) = ins
-    axis, keepdims = param("axis"), param("keepdims")
-    from ..ops._util import keepdims_shape, normalize_axes
-
-    axes = normalize_axes(axis, x.data.ndim, "sum")
+    axes = normalize_axes(param("axis"), x.data.ndim, "sum")
     keep_shape = keepdims_shape(x.data.shape, axes)
-    buf, gx = _buffer(out.data), _buffer(x.data)
-
-    def forward() -> np.ndarray:  # (x.sum(...) is np.add.reduce; np.sum adds a layer)
-        return np.add.reduce(x.data, axis=axes, keepdims=keepdims, out=buf)
-
-    def part(g: np.ndarray) -> np.ndarray:
-        gx[...] = g.reshape(keep_shape)
-        return gx
+    buf = _buffer(out.data)
+    kept = tuple(n for i, n in enumerate(x.data.shape) if i not in axes)
+    target = buf.reshape(kept)  # (keepdims: the same memory without the 1s)
 
     def backward(g: np.ndarray) -> tuple:
-        return (part(g),)
+        gx = _buffer(x.data)
+        return [(fill, g.reshape(keep_shape), NO_ARG, gx)], [gx]
 
-    backward.parts = (part,)
-    return forward, backward, buf
+    # (x.sum(...) is np.add.reduce; np.sum adds a layer)
+    return [(np.add.reduce, operand(x), axes, target)], backward, buf
 
 
-def _lower_cross_entropy(fn, ins, out, needs, param):
-    """The fused softmax cross-entropy, step by step as CrossEntropy does it."""
+def _lower_reshape(fn, ins, out, needs, param, operand):
+    """out = x.reshape(shape): a view of x's buffer, made once (no instruction);
+    gx = g.reshape(x's shape), a view of g. Only for a value that stays in place."""
+    (x,) = ins
+    X = operand(x)
+    if not isinstance(X, np.ndarray):
+        return None
+    view = X.reshape(param("shape"))
+    if not np.shares_memory(view, X):
+        return None  # (a copy would not follow the buffer)
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = g.reshape(X.shape)
+        if np.shares_memory(gx, g):
+            return [], [gx]
+        gx = _buffer(X)
+        return [(fill, g, NO_ARG, gx.reshape(g.shape))], [gx]
+
+    return [], backward, view
+
+
+def _lower_cross_entropy(fn, ins, out, needs, param, operand):
+    """The fused softmax cross-entropy, step by step as CrossEntropy does it (one
+    closure: its targets are read at each call, for a fancy index)."""
     (x,) = ins
     reduction = param("reduction")
     if x.data.ndim != 2 or reduction == "none":
@@ -250,10 +287,10 @@ def _lower_cross_entropy(fn, ins, out, needs, param):
     rows = np.arange(n)
     m, e = np.empty((n, 1), x.data.dtype), _buffer(x.data)
     total, lse = np.empty((n, 1), x.data.dtype), np.empty(n, x.data.dtype)
-    losses, buf, gx = np.empty(n, x.data.dtype), _buffer(out.data), _buffer(x.data)
+    losses, buf = np.empty(n, x.data.dtype), _buffer(out.data)
     saved = [None]
 
-    def forward() -> np.ndarray:
+    def forward() -> None:
         data, targets = x.data, param("targets")
         np.maximum.reduce(data, axis=1, keepdims=True, out=m)
         np.subtract(data, m, out=e)
@@ -266,102 +303,89 @@ def _lower_cross_entropy(fn, ins, out, needs, param):
         saved[0] = targets
         s = np.add.reduce(losses)
         buf[...] = s / n if reduction == "mean" else s
-        return buf
 
     def backward(g: np.ndarray) -> tuple:
-        if reduction == "mean":
-            g = g * (1.0 / n)
-        np.multiply(e, g, out=gx)
-        gx[rows, saved[0]] -= g
-        return (gx,)
+        gx = _buffer(x.data)
 
-    return forward, backward, buf
+        def run() -> None:
+            scaled = g * (1.0 / n) if reduction == "mean" else g
+            np.multiply(e, scaled, out=gx)
+            gx[rows, saved[0]] -= scaled
+
+        return [(call, run, NO_ARG, None)], [gx]
+
+    return [(call, forward, NO_ARG, None)], backward, buf
 
 
-def _lower_hinge(fn, ins, out, needs, param):
+def _lower_hinge(fn, ins, out, needs, param, operand):
     """HingeLoss / PerceptronLoss (mean or sum), as their forward and backward."""
     s, y = ins
     reduction = param("reduction")
     if reduction == "none":
         return None
     short = np.empty(np.broadcast_shapes(s.data.shape, y.data.shape), out.data.dtype)
-    losses, mistakes_b = np.empty_like(short), np.empty(short.shape, bool)
-    mistakes, scale = np.empty_like(short), np.empty_like(short)
-    buf, gs, gy = _buffer(out.data), _buffer(short), _buffer(short)
-    size = short.size
-    zero = zero_of(short.dtype)
-    compare = np.greater_equal if fn.boundary_is_mistake else np.greater
-
-    def forward() -> np.ndarray:
-        np.multiply(y.data, s.data, out=short)
-        np.subtract(fn.margin, short, out=short)
-        np.maximum(short, zero, out=losses)
-        compare(short, zero, out=mistakes_b)
-        np.copyto(mistakes, mistakes_b)  # (astype: exact)
-        total = np.add.reduce(losses, axis=None)
-        if reduction == "mean":
-            return np.divide(total, size, out=buf)
-        buf[...] = total
-        return buf
-
-    def backward(g: np.ndarray) -> tuple:
-        if reduction == "mean":
-            g = g * (1.0 / mistakes.size)
-        np.multiply(g, mistakes, out=scale)
-        grad_s = grad_y = None
-        if needs[0]:
-            grad_s = np.negative(np.multiply(scale, y.data, out=gs), out=gs)
-        if needs[1]:
-            grad_y = np.negative(np.multiply(scale, s.data, out=gy), out=gy)
-        return grad_s, grad_y
-
     if s.data.shape != short.shape or y.data.shape != short.shape:
         return None
+    S, Y, dtype = operand(s), operand(y), short.dtype
+    losses, mistakes = np.empty_like(short), np.empty(short.shape, bool)
+    total = np.empty((), dtype)
+    buf, zero = _buffer(out.data), zero_of(dtype)
+    compare = np.greater_equal if fn.boundary_is_mistake else np.greater
+    forward = [
+        (np.multiply, Y, S, short),
+        (np.subtract, _const(fn.margin, dtype), short, short),
+        (np.maximum, short, zero, losses),
+        (compare, short, zero, mistakes),  # (kept as bools: g·True = g·1.0 exactly)
+        (np.add.reduce, losses, None, total),
+    ]
+    if reduction == "mean":
+        forward.append((np.divide, total, short.size, buf))
+    else:
+        forward.append((fill, total, NO_ARG, buf))
+
+    def backward(g: np.ndarray) -> tuple:
+        prog, grads = [], [None, None]
+        if reduction == "mean":
+            scaled = np.empty((), dtype)
+            prog.append((np.multiply, g, 1.0 / short.size, scaled))
+            g = scaled
+        scale = np.empty_like(short)
+        prog.append((np.multiply, g, mistakes, scale))
+        for i, other in ((0, Y), (1, S)):
+            if needs[i]:
+                grads[i] = np.empty_like(short)
+                prog.append((np.multiply, scale, other, grads[i]))
+                prog.append((np.negative, grads[i], NO_ARG, grads[i]))
+        return prog, grads
+
     return forward, backward, buf
 
 
-def _lower_reshape(fn, ins, out, needs, param):
-    """out = x.reshape(shape) (a view, made again each call: x may be new);
-    gx = g.reshape(x's shape) (a view of g: passed on, not a buffer of its own)."""
-    (x,) = ins
-    shape, in_shape = param("shape"), x.data.shape
-
-    def forward() -> np.ndarray:
-        return x.data.reshape(shape)
-
-    def part(g: np.ndarray) -> np.ndarray:
-        return g.reshape(in_shape)
-
-    def backward(g: np.ndarray) -> tuple:
-        return (part(g),)
-
-    backward.passes, backward.parts = (0,), (part,)
-    return forward, backward, None  # (no buffer: a view, made each call)
+def _sum_squares(arrays: tuple, out: np.ndarray) -> None:
+    """Σ_k p_k·p_k with np.vdot, summed in a Python float, as SumOfSquares does."""
+    total = 0.0
+    for p in arrays:
+        total += np.vdot(p, p)
+    out[...] = total  # (one rounding to out's dtype, as np.asarray(total, dtype))
 
 
-def _lower_l2_penalty(fn, ins, out, needs, param):
+def _lower_l2_penalty(fn, ins, out, needs, param, operand):
     """Σ_k Σ p_k² with np.vdot per parameter;  gp_k = (2 g) p_k."""
-    buf, twice = _buffer(out.data), _buffer(out.data)
-    grads = [_buffer(p.data) for p in ins]
-    dtype = out.data.dtype
-
-    def forward() -> np.ndarray:
-        total = 0.0
-        for p in ins:
-            total += np.vdot(p.data, p.data)
-        buf[...] = np.asarray(total, dtype=dtype)
-        return buf
+    arrays = tuple(operand(p) for p in ins)
+    if not all(isinstance(p, np.ndarray) for p in arrays):
+        return None  # (only for values that stay in place: parameters)
+    buf = _buffer(out.data)
 
     def backward(g: np.ndarray) -> tuple:
-        np.multiply(g, 2, out=twice)
-        return tuple(
-            [
-                np.multiply(twice, p.data, out=gp) if need else None
-                for p, gp, need in zip(ins, grads, needs)
-            ]
-        )
+        twice = _buffer(out.data)
+        prog = [(np.multiply, g, _const(2, out.data.dtype), twice)]
+        grads = [_buffer(p) if need else None for p, need in zip(arrays, needs)]
+        for p, gp in zip(arrays, grads):
+            if gp is not None:
+                prog.append((np.multiply, twice, p, gp))
+        return prog, grads
 
-    return forward, backward, buf
+    return [(_sum_squares, arrays, NO_ARG, buf)], backward, buf
 
 
 _LOWER: dict[str, Callable] = {
@@ -373,7 +397,7 @@ _LOWER: dict[str, Callable] = {
     "divide": _binary(np.divide, _over_b, None),
     "relu": _lower_relu,
     "tanh": _unary(np.tanh, _tanh_grad),
-    "sigmoid": _unary(_sigmoid_forward, _sigmoid_grad),
+    "sigmoid": _unary(_sigmoid_into, _sigmoid_grad),
     "sum": _lower_sum,
     "reshape": _lower_reshape,
     "cross_entropy": _lower_cross_entropy,

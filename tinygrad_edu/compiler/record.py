@@ -5,15 +5,20 @@ While a call is traced, autograd calls the recorder (``autograd.set_trace_hook``
 ``record_node`` after each node's backward in the sweep, ``record_call`` when an
 optimizer's ``step``/``zero_grad`` (or a module's ``zero_grad``) runs. The eager
 call runs as usual; the recorder writes down, as a flat list of ``Step``s, the same
-NumPy work in the same order, each step a closure without arguments.
+NumPy work in the same order: each step a closure without arguments, or a list of
+instructions on arrays bound now (``lowerings.py``).
 
-Values live in *mirrors*: one Tensor object per traced tensor, made once, whose
-``.data`` each replay overwrites. An op's output mirror is also the op's ``ctx``
-during replay (as the output tensor is in eager mode), so a generic step calls the
-op's own ``forward``/``backward`` with no new object. Parameters and other tensors
-the function captures are not mirrored: steps read them where they live
-(``p.data`` at each call), so assignments to ``.data`` are seen. Gradients flow
-through a list of cells ``G``, one per tensor that receives a gradient.
+Values live in *mirrors*: one Tensor object per traced tensor, made once. A lowered
+op's mirror holds its buffer, the same array at every call (``fixed``), so later
+steps bind it; other mirrors get a new ``.data`` at each call (arguments, generic
+steps' results). An op's output mirror is also the op's ``ctx`` during replay (as
+the output tensor is in eager mode), so a generic step calls the op's own
+``forward``/``backward`` with no new object. Parameters and other tensors the
+function captures are not mirrored: their arrays are bound (a parameter given a new
+array records again, ``compiled.py``). Gradients: each tensor that receives one has
+a *cell*; while tracing, ``content`` says which array a cell will hold when a
+lowered step computes it (bound by the steps that read it), else a holder Tensor
+carries it at replay.
 
 Read next: ``compiler/steps.py`` (the generic steps), ``compiler/lowerings.py`` (faster
 steps for the common ops).
@@ -29,38 +34,17 @@ import numpy as np
 from .. import autograd
 from ..tensor import Tensor
 from .lower import lower_backward, lower_call, lower_forward
+from .lowerings import NO_ARG
 from .steps import (
+    Step,
     _binder,
     _generic_backward,
     _generic_forward,
     _shift,
     _shifter,
-    _store_grad,
+    _store_arg_grad,
+    store_grad,
 )
-
-
-class Step:
-    """One recorded step: ``run()`` does its NumPy work; the rest describes it."""
-
-    __slots__ = ("kind", "name", "shapes_in", "shapes_out", "lowered", "run")
-
-    def __init__(
-        self,
-        kind: str,
-        name: str,
-        shapes_in: list,
-        shapes_out: list,
-        lowered: bool,
-        run: Callable[[], None],
-    ) -> None:
-        self.kind, self.name, self.run = kind, name, run
-        self.shapes_in, self.shapes_out, self.lowered = shapes_in, shapes_out, lowered
-
-    def __str__(self) -> str:
-        ins = ", ".join(str(s) for s in self.shapes_in)
-        outs = ", ".join(str(s) for s in self.shapes_out)
-        how = "lowered" if self.lowered else "generic"
-        return f"{self.kind:<9}{self.name:<24}({ins}) -> ({outs})  [{how}]"
 
 
 def _mirror(like: Tensor) -> Tensor:
@@ -101,8 +85,12 @@ class Recorder:
         self.mirrors: dict[Tensor, Tensor] = dict(zip(args, self.arg_mirrors))
         self.arg_index = {a: i for i, a in enumerate(args)}
         self.keep: list = list(args)  # traced tensors stay alive: ids stay unique
-        self.G: list = []  # gradient cells, written and read by the steps
+        self.G: list = []  # gradient cells: a holder Tensor whose .data a step sets
         self.cells: dict[Tensor, int] = {}  # traced tensor -> its cell
+        self.content: dict[int, np.ndarray] = {}  # cell -> the array it will hold
+        self.fixed: set[Tensor] = set()  # mirrors whose .data stays the same array
+        self.made_in: dict[int, list] = {}  # id(gradient array) -> the step making it
+        self.linkers: list = []  # run before the first replay (compiled.Recording.link)
         self.filled: set[int] = set()  # cells that got a gradient in this backward
         self.pending: list[Tensor] = []  # leaves whose .grad the backward fills
         self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
@@ -161,6 +149,12 @@ class Recorder:
         self.leaves[x] = None
         self.keep.append(x)
         return x
+
+    def operand(self, x: Tensor) -> Any:
+        """What an instruction holds for source x: its array, when that stays the
+        same object at every call (a parameter -- a new one records again -- or a
+        lowered op's buffer), else x itself (``.data`` read when it runs)."""
+        return x.data if x in self.fixed or x in self.leaves else x
 
     def bind_array(self, array: Any) -> tuple[str, Callable] | None:
         """``(description, make_step)`` when ``array`` is a traced value's array (an
@@ -282,12 +276,8 @@ class Recorder:
         root_cell = self.cell(root)
         seed = np.array(seed)
         seed.flags.writeable = False  # shared by every replay
-        G = self.G
-
-        def run() -> None:
-            G[root_cell] = seed
-
-        self.add("seed", "backward", [], [root.shape], True, run)
+        self.content[root_cell] = seed  # (bound by the steps that read it)
+        self.add("seed", "backward", [], [root.shape], True, [])
         self.filled.add(root_cell)
         self.exclusive[root_cell] = False
         self.pending = [t for t in order if t._fn is None and t.requires_grad]
@@ -296,8 +286,23 @@ class Recorder:
         index = self.cells.get(t)
         if index is None:
             index = self.cells[t] = len(self.G)
-            self.G.append(None)
+            self.G.append(None)  # (its holder is made when a step needs it)
         return index
+
+    def holder(self, cell: int) -> Tensor:
+        """The Tensor through which a cell's gradient passes when it is new at every
+        call (a generic step computed it)."""
+        h = self.G[cell]
+        if h is None:
+            h = self.G[cell] = object.__new__(Tensor)
+            h.data = None
+        return h
+
+    def grad_source(self, cell: int) -> Any:
+        """Where a cell's gradient is at replay: its array when known now (bound),
+        else its holder (``.data`` read at replay)."""
+        array = self.content.get(cell)
+        return self.holder(cell) if array is None else array
 
     def record_node(self, t: Tensor, grads: tuple) -> None:
         if not self.mine():
@@ -316,8 +321,15 @@ class Recorder:
         run = lower_backward(self, t, o, plan)
         lowered = run is not None
         if run is None:
-            run = _generic_backward(t._fn, o, self.G, self.cells[t], plan)
-            self.exclusive.update((target, False) for _, target, *_ in plan)
+            routes = [
+                (i, self.holder(target), self.grad_source(target), shape, dtype, acc)
+                for i, target, shape, dtype, acc in plan
+            ]
+            g = self.grad_source(self.cells[t])
+            run = _generic_backward(t._fn, o, g, routes)
+            for _, target, *_ in plan:
+                self.exclusive[target] = False
+                self.content.pop(target, None)
         shapes = [t._inputs[i].shape for i, *_ in plan]
         self.add("backward", t._fn.name, [t.shape], shapes, lowered, run)
 
@@ -338,7 +350,8 @@ class Recorder:
                 )
             self.add("grad", "store .grad", [leaf.shape], [leaf.shape], True, None)
             alias = leaf in self.zeroed and self.exclusive.get(index, False)
-            self.stores.append((self.steps[-1], index, leaf, which, buffer, alias))
+            source = self.grad_source(index)
+            self.stores.append((self.steps[-1], source, leaf, which, buffer, alias))
             self.zeroed.discard(leaf)
 
     # ---- optimizer and module calls --------------------------------------------
@@ -360,13 +373,33 @@ class Recorder:
             cleared = params if isinstance(params, list) else list(owner.parameters())
             self.zeroed.update(cleared)
 
+    def remap(self, moved: dict, places: list) -> None:
+        """Replace arrays (by id) with others of the same shape wherever the
+        recording holds them: the instructions at ``places`` ((list, index) pairs:
+        all that hold them), known gradients, stores."""
+        for run, k in places:
+            run[k] = tuple([moved.get(id(a), a) for a in run[k]])
+        for cell, a in self.content.items():
+            if id(a) in moved:
+                self.content[cell] = moved[id(a)]
+        self.stores = [
+            (s, moved.get(id(src), src), *rest) for s, src, *rest in self.stores
+        ]
+
+    def release(self) -> None:
+        """The trace is over: drop what only recording needed (the eager tensors it
+        kept alive, the lookup tables); what linking needs stays until it runs."""
+        self.keep, self.mirrors, self.lowerings, self.done = [], {}, {}, set()
+        self.grad_buffers, self.arg_index, self.cells = {}, {}, {}
+
     def finish(self) -> None:
         """The call returned: store pending gradients, and accept the optimizer's
         version bump if the last event was a step."""
         self.flush()
         self._check_clock()
-        for step, index, leaf, which, buffer, alias in self.stores:
+        for step, source, leaf, which, buffer, alias in self.stores:
             alias = alias and not self.reused
-            step.run = _store_grad(
-                self.G, index, leaf, which, self.arg_box, buffer, alias
-            )
+            if which is None:
+                step.run = [(store_grad, source, NO_ARG, (leaf, buffer, alias))]
+            else:
+                step.run = _store_arg_grad(source, which, self.arg_box, buffer, alias)
