@@ -369,3 +369,29 @@ def test_leaf_gradients_never_share_memory():
     (c + 0).backward(seed)
     c.grad.data[0] = 5
     assert seed.tolist() == [1.0, 1.0]
+
+
+def test_backward_grad_argument_is_not_copied_yet_never_aliased_by_a_grad():
+    """backward(grad=g) hands g to the sweep without a copy (a conv's cotangent is
+    megabytes); no .grad may be g or a view of it, through any op, and g is left as
+    it was."""
+    cases = [
+        lambda x: x,  # the root is the leaf itself
+        lambda x: x.reshape(4).reshape(2, 2),  # views of the seed all the way down
+        lambda x: x + x.detach(),  # add passes the seed through unchanged
+        lambda x: x * 1.0,
+    ]
+    for make in cases:
+        x = tg.Tensor(np.ones((2, 2)), requires_grad=True)
+        g = np.arange(4.0).reshape(2, 2)
+        make(x).backward(g)
+        assert not np.shares_memory(x.grad.data, g)
+        assert g.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+        g[...] = -1.0
+        assert x.grad.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    a = tg.Tensor([1.0, 2.0], requires_grad=True)
+    b = tg.Tensor([3.0, 4.0], requires_grad=True)
+    g = np.array([1.0, 1.0])
+    (a + b).backward(g)  # one gradient array for two leaves: each gets its own
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data, g) and not np.shares_memory(b.grad.data, g)

@@ -194,7 +194,9 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
     """The backward loop. A leaf's gradient waits in ``leaf_grads`` (a leaf may be
     shared with another thread's graph); every other node accumulates on itself."""
     leaf_grads: dict = {}
-    stored: set[int] = set()  # arrays already given to a .grad (never share one)
+    # memory already given to a .grad (never share it), and the seed's: it may be
+    # the caller's array, so neither it nor a view of it may become a .grad
+    stored = set() if create else {id(seed if seed.base is None else seed.base)}
     visit_every_node = wanted is not None  # grad(): look for the wanted tensors
     _accumulate(order[-1], seed, leaf_grads)
     for t in reversed(order):
@@ -346,8 +348,8 @@ def _store_grad(t: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
         return
-    if not g.flags.writeable or id(g) in stored:
-        g = g.copy()  # broadcast views are read-only; one array never serves two leaves
+    if not g.flags.writeable or id(g) in stored or id(g.base) in stored:
+        g = g.copy()  # broadcast views are read-only; no memory serves two .grads
     stored.add(id(g))
     if t.grad is None:
         t.grad = Tensor._from_array(g)
@@ -386,10 +388,10 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
                 f"backward: grad has shape {seed.shape} but the output has shape "
                 f"{root.shape}; they must match"
             )
-        seed = np.array(
-            seed, dtype=root.dtype
-        )  # a copy: .grad never aliases caller data
-    return Tensor(seed) if create_graph else seed
+        # no copy (a conv's cotangent is megabytes): the sweep never hands the seed
+        # itself to a .grad (_sweep counts it as stored), so no .grad aliases it
+        seed = np.asarray(seed, dtype=root.dtype)
+    return Tensor(seed.copy()) if create_graph else seed
 
 
 def _wanted_gradients(inputs: Sequence[Tensor], wanted: dict, create_graph: bool):
