@@ -6,9 +6,9 @@ when the recording knows where every parameter's gradient will be (each in a
 buffer of its own), those buffers are moved into one flat array, so ``lr · g`` is
 one multiply for all parameters instead of one per parameter -- elementwise, the
 same numbers. (Only for small networks, where calls cost more than arithmetic; a
-large one goes parameter by parameter through one hot scratch array.) At replay the step checks that each ``p.grad`` still holds its
-buffer (a user may have set ``.grad`` differently) and otherwise goes parameter by
-parameter.
+large one goes parameter by parameter through one hot scratch array.) At replay
+the step checks that each ``p.grad`` still holds its buffer (a user may have set
+``.grad`` differently) and otherwise goes parameter by parameter.
 
 Read after ``lower.py``.
 """
