@@ -342,6 +342,117 @@ def test_a_collector_the_user_switched_off_stays_off():
         gc.enable()
 
 
+def _in_four_threads(work, switch_interval: float) -> None:
+    """Run ``work`` in four threads that switch often, so that they interleave."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(switch_interval)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+@pytest.fixture
+def fresh_count():
+    """Earlier tests may have recorded graphs they never backpropagated."""
+    autograd._graph_freed()
+
+
+def _record(n_ops: int):
+    x = leaf(np.ones(2))
+    y = x
+    for _ in range(n_ops):
+        y = y * 1.0
+    return x, y.sum()
+
+
+def test_recording_a_large_graph_makes_collections_rarer_until_backward(fresh_count):
+    before = gc.get_threshold()
+    first = autograd._recording.first_raise
+    x, loss = _record(first - 10)
+    assert gc.get_threshold() == before  # a small graph never touches it
+    x, loss = _record(first + 10)  # (the count goes on from the graph above)
+    raised = gc.get_threshold()
+    assert raised[0] >= first and raised[1:] == before[1:]
+    loss.backward()
+    assert gc.get_threshold() == before  # the graph is freed: as it was
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_the_raised_threshold_is_proportional_and_capped(monkeypatch, fresh_count):
+    monkeypatch.setattr(autograd._recording, "cap", 30_000)
+    before = gc.get_threshold()
+    x, loss = _record(25_000)
+    assert gc.get_threshold()[0] == 20_000  # raised at 10,000 and at 20,000
+    more = loss
+    for _ in range(30_000):
+        more = more * 1.0
+    assert gc.get_threshold()[0] == 30_000  # 40,000 recorded: the cap
+    more.backward()
+    assert gc.get_threshold() == before
+
+
+class _Cycle:
+    """Garbage only the cyclic collector frees (it refers to itself)."""
+
+    alive = 0
+    peak = 0
+
+    def __init__(self) -> None:
+        self.me = self
+        _Cycle.alive += 1
+        _Cycle.peak = max(_Cycle.peak, _Cycle.alive)
+
+    def __del__(self) -> None:
+        _Cycle.alive -= 1
+
+
+def test_other_codes_cyclic_garbage_waits_at_most_the_cap(monkeypatch, fresh_count):
+    monkeypatch.setattr(autograd._recording, "cap", 20_000)
+    before = gc.get_threshold()
+    x, loss = _record(25_000)  # alive: the threshold is raised to the cap
+    assert gc.get_threshold()[0] == 20_000
+    _Cycle.alive = _Cycle.peak = 0
+    for _ in range(100_000):
+        _Cycle()
+    assert _Cycle.peak <= 2 * 20_000  # collected all along, not held until backward
+    loss.backward()
+    assert gc.get_threshold() == before
+
+
+def test_a_threshold_set_by_the_user_meanwhile_is_left_alone(fresh_count):
+    before = gc.get_threshold()
+    try:
+        x, loss = _record(autograd._recording.first_raise + 5)
+        gc.set_threshold(1234, 5, 5)
+        loss.backward()
+        assert gc.get_threshold() == (1234, 5, 5)
+    finally:
+        gc.set_threshold(*before)
+
+
+def test_threads_recording_and_backpropagating_restore_the_threshold(fresh_count):
+    before = gc.get_threshold()
+    errors: list = []
+
+    def work():
+        try:
+            for _ in range(3):
+                x, loss = _record(6_000)  # together past first_raise
+                loss.backward()
+                assert x.grad.tolist() == [1.0, 1.0]
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    _in_four_threads(work, switch_interval=1e-5)
+    assert not errors, errors
+    assert gc.get_threshold() == before
+
+
 def test_many_threads_backpropagating_leave_the_collector_on(monkeypatch):
     """The old engine read gc.isenabled() and then called gc.disable(): another
     thread finishing in between left the collector off for the whole process. A slow
@@ -354,8 +465,6 @@ def test_many_threads_backpropagating_leave_the_collector_on(monkeypatch):
         return state
 
     monkeypatch.setattr(gc, "isenabled", slow_isenabled)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     errors: list = []
 
     def work():
@@ -367,13 +476,6 @@ def test_many_threads_backpropagating_leave_the_collector_on(monkeypatch):
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
-    try:
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-    finally:
-        sys.setswitchinterval(interval)
+    _in_four_threads(work, switch_interval=1e-6)
     assert not errors, errors
     assert really_enabled()

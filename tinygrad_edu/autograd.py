@@ -50,8 +50,8 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 
 from .grad_mode import (  # re-exported: from .autograd import no_grad keeps working
-    _collector, _CollectorPause, _grad_mode, _GradMode, enable_grad, is_grad_enabled,
-    no_grad, set_grad_enabled,
+    _collector, _CollectorPause, _grad_mode, _GradMode, _recording, enable_grad,
+    is_grad_enabled, no_grad, set_grad_enabled,
 )
 from .tensor import Tensor, as_tensor
 
@@ -80,6 +80,8 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
             data = fn.forward(out, inputs[0].data, inputs[1].data)
         elif n == 1 and not params:
             data = fn.forward(out, inputs[0].data)
+        elif n == 3 and not params:
+            data = fn.forward(out, inputs[0].data, inputs[1].data, inputs[2].data)
         else:
             data = fn.forward(out, *map(_data, inputs), **params)
     except (ValueError, TypeError, IndexError) as error:
@@ -110,6 +112,10 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
         out._out, out.requires_grad = None, True
         if params:
             out._params = params
+        global _recorded
+        _recorded += 1  # (the collector grows rarer as the graph grows)
+        if _recorded >= _next_raise:
+            _raise_collector_threshold()
     else:  # nothing to record: a plain tensor that keeps nothing alive
         out._fn, out._saved = None, ()
     if _anomaly_check is not None:
@@ -187,6 +193,8 @@ def backpropagate(
         _grad_mode.enabled = grad_mode_before
         if paused:
             _collector.resume()
+    if not retain_graph:
+        _graph_freed()
     return None if wanted is None else _wanted_gradients(inputs, wanted, create_graph)
 
 
@@ -203,8 +211,12 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
         fn = t._fn
         if fn is None:  # a leaf: its gradient is complete, hand it over
             g = leaf_grads.pop(t, None)
-            if g is not None:
-                _visit(t, g, wanted, create, stored)  # hooks, .grad
+            if g is None:
+                continue
+            if t._watched or visit_every_node or create:
+                _visit(t, g, wanted, create, stored)  # hooks, wanted, .grad
+            else:
+                _store_grad(t, g, stored)  # the common case: into .grad
             continue
         g, t._grad_acc = t._grad_acc, None
         if g is None:
@@ -216,13 +228,12 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
         if _clock != t._stamp:
             _check_versions(t)
         if fn.differentiable_backward:  # built-ins: the formula sees arrays or Tensors
-            t._out = t if create else t.data
-            grads = fn.backward(t, g)
-            t._out = None  # (t would hold itself)
-            if type(grads) is not tuple:
-                grads = (grads,)
             if create:
-                grads = tuple([None if gx is None else as_tensor(gx) for gx in grads])
+                grads = _create_graph_backward(t, g)
+            else:
+                grads = fn.backward(t, g)
+                if type(grads) is not tuple:
+                    grads = (grads,)
         else:
             grads = _user_backward(t, g, create)
         if _anomaly_check is not None:
@@ -279,6 +290,19 @@ def unbroadcast(grad, shape: tuple, op_name: str = "op"):
 # ==== the sweep's helpers ============================================================
 
 
+def _create_graph_backward(t: Tensor, g: Tensor) -> tuple:
+    """A built-in backward under create_graph: ``ctx.values``/``ctx.out`` are the
+    Tensors themselves, so the formula records a graph of its own."""
+    t._out = t  # (ctx.out is t while this runs; t would hold itself after)
+    try:
+        grads = t._fn.backward(t, g)
+    finally:
+        t._out = None
+    if type(grads) is not tuple:
+        grads = (grads,)
+    return tuple([None if gx is None else as_tensor(gx) for gx in grads])
+
+
 def _kahn(root: Tensor, tensors: list[Tensor]) -> list[Tensor]:
     """Kahn's algorithm: count each tensor's consumers, then list the tensors from
     the root down, each once all of its consumers are listed, and reverse."""
@@ -320,8 +344,11 @@ def _visit(t: Tensor, g: Any, wanted: dict | None, create_graph: bool, stored: s
     if wanted is not None:
         if t in wanted:
             wanted[t] = g
+    elif create_graph:  # the gradient is a Tensor with a graph of its own
+        if t._fn is None or t._retains_grad:
+            t.grad = g if t.grad is None else t.grad + g
     elif t._fn is None or t._retains_grad:
-        _store_grad(t, g, create_graph, stored)
+        _store_grad(t, g, stored)
     return g
 
 
@@ -343,18 +370,13 @@ def _call_hooks(t: Tensor, g: Any, create_graph: bool):
     return g
 
 
-def _store_grad(t: Tensor, g: Any, create_graph: bool, stored: set[int]) -> None:
+def _store_grad(t: Tensor, g: np.ndarray, stored: set[int]) -> None:
     """Accumulate g into t.grad (``+=``, never ``=``: gradients add up over uses)."""
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
-        return
-    if not g.flags.writeable or id(g) in stored or id(g.base) in stored:
+    if id(g) in stored or not g.flags.writeable or id(g.base) in stored:
         g = g.copy()  # broadcast views are read-only; no memory serves two .grads
     stored.add(id(g))
-    if t.grad is None:
-        t.grad = Tensor._from_array(g)
-    else:
-        t.grad = Tensor._from_array(t.grad.data + g)
+    previous = t.grad
+    t.grad = Tensor._from_array(g if previous is None else previous.data + g)
 
 
 def _discard_partial_gradients(order: list) -> None:
@@ -375,7 +397,7 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
                 f"output has shape {root.shape}; pass grad= of that shape "
                 "(or call .sum().backward())"
             )
-        seed = np.ones(root.shape, dtype=root.dtype)
+        seed = _one(root.data)
     else:
         seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
         if seed.dtype.kind not in "biuf":
@@ -392,6 +414,22 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
         # itself to a .grad (_sweep counts it as stored), so no .grad aliases it
         seed = np.asarray(seed, dtype=root.dtype)
     return Tensor(seed.copy()) if create_graph else seed
+
+
+_ONES: dict = {}
+
+
+def _one(like: np.ndarray) -> np.ndarray:
+    """A read-only 1 of ``like``'s shape (size 1) and dtype, cached: the seed of
+    ``loss.backward()``. Read-only, so no backward formula or .grad can change it."""
+    key = (like.shape, like.dtype)
+    one = _ONES.get(key)
+    if one is None:
+        one = np.ones(like.shape, dtype=like.dtype)
+        one.flags.writeable = False
+        if len(_ONES) < 64:
+            _ONES[key] = one
+    return one
 
 
 def _wanted_gradients(inputs: Sequence[Tensor], wanted: dict, create_graph: bool):
@@ -507,6 +545,26 @@ def _check_versions(t: Tensor) -> None:
                 "the op used it, so its gradient would be wrong; use an out-of-place "
                 "op (x = x + 1) instead"
             )
+
+
+# ---- the collector while a graph is recorded (grad_mode._RecordingPolicy) ----------
+
+_recorded = 0  # ops recorded since the last sweep freed its graph
+_next_raise = _recording.first_raise
+
+
+def _raise_collector_threshold() -> None:
+    """``apply`` counted ``_next_raise`` recorded ops: at ``first_raise`` and each
+    doubling after it, the collector's generation-0 threshold grows with the graph."""
+    global _next_raise
+    _next_raise = _recording.grow(_recorded)
+
+
+def _graph_freed() -> None:
+    """A sweep freed its graph: count afresh, and the thresholds as they were."""
+    global _recorded, _next_raise
+    _recorded, _next_raise = 0, _recording.first_raise
+    _recording.graph_freed()
 
 
 # ---- the anomaly hook ----------------------------------------------------------------

@@ -181,11 +181,7 @@ def _user_backward(t: Tensor, grad: Any, create_graph: bool) -> tuple:
             f"{fn.name}.backward works on NumPy arrays, so it cannot be "
             "differentiated; create_graph=True is unsupported through it"
         )
-    t._out = t.data
-    try:
-        result = fn.backward(t, np.ascontiguousarray(grad))
-    finally:
-        t._out = None
+    result = fn.backward(t, np.ascontiguousarray(grad))  # (ctx.out: t's array)
     if not isinstance(result, (tuple, list)):
         result = (result,)
     if len(result) != len(inputs):

@@ -1,10 +1,11 @@
-"""Grad mode and the collector pause: the two switches the engine flips.
+"""Grad mode and the collector policies: the switches the engine flips.
 
 Grad mode (per thread) says whether ops record the graph: ``no_grad``,
 ``enable_grad``, ``set_grad_enabled``. ``autograd.apply`` reads
 ``_grad_mode.enabled`` once per op; ``autograd.backpropagate`` sets it to
 ``create_graph`` for the sweep and pauses the cyclic collector (``_collector``)
-while a large sweep runs. Both are re-exported by ``autograd``.
+while a large sweep runs; while a large graph is recorded, collections grow rarer
+(``_recording``). They are re-exported by ``autograd``.
 
 Read next: ``function.py`` (the op base class).
 """
@@ -118,3 +119,59 @@ class _CollectorPause:
 
 
 _collector = _CollectorPause()
+
+
+class _RecordingPolicy:
+    """While a large graph is being recorded, collections of generation 0 grow
+    rarer, in proportion to the graph.
+
+    Why: every tensor an op records is a tracked container, and each collection of
+    the oldest generation rescans every tracked object of the process (a large
+    graph, and whatever else is loaded: importing torch next to us doubles a
+    100,000-op forward) to find nothing, since a graph has no cycles.
+
+    Policy, thread-safe and bounded: ``autograd.apply`` counts the ops it records
+    (one integer add and one comparison per op) and calls ``grow`` at
+    ``first_raise`` recorded ops, then each time the count doubles. ``grow`` sets
+    generation 0's threshold to the count, never above ``cap`` (so cyclic garbage
+    of other code waits at most ``cap`` allocations, a few MiB), keeping the other
+    two thresholds. ``graph_freed`` (called when a backward sweep ends: the graph
+    it walked is freed) puts back the thresholds found before the first raise,
+    unless somebody else changed them meanwhile (theirs are left alone). Both run
+    under a lock, so threads cannot interleave a read and a write of the threshold.
+    A graph dropped without backward leaves the raised threshold (at most ``cap``)
+    until the next backward ends.
+    """
+
+    first_raise = 10_000
+    cap = 100_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.saved: tuple[int, ...] | None = None  # the thresholds before the raise
+        self.ours = 0  # generation 0's threshold as we set it
+
+    def grow(self, recorded: int) -> int:
+        """``recorded`` ops are in the graph: raise the threshold to match; returns
+        the count at which to call again."""
+        with self.lock:
+            current = gc.get_threshold()
+            if self.saved is None:
+                self.saved = current
+            elif current[0] != self.ours:  # changed by somebody else: leave theirs
+                return recorded * 2
+            self.ours = min(self.cap, max(recorded, self.saved[0]))
+            gc.set_threshold(self.ours, *current[1:])
+        return recorded * 2
+
+    def graph_freed(self) -> None:
+        """A sweep freed its graph: the thresholds as they were before the raise."""
+        if self.saved is None:  # (the common case: no lock, nothing to undo)
+            return
+        with self.lock:
+            if self.saved is not None and gc.get_threshold()[0] == self.ours:
+                gc.set_threshold(*self.saved)
+            self.saved = None
+
+
+_recording = _RecordingPolicy()

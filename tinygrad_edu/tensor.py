@@ -179,8 +179,9 @@ class Tensor(TensorMethods):
     # slots (autograd.apply writes them; the tensor *is* the graph node and the ctx of
     # forward/backward): _fn the Function class (None for a leaf), _inputs the input
     # tensors, _saved what forward saved (None once backward freed it), _needs which
-    # inputs want a gradient, _stamp the in-place clock when it ran, _out what ctx.out
-    # shows while backward runs; _grad_acc sums the gradient during backward. The
+    # inputs want a gradient, _stamp the in-place clock when it ran, _out the tensor
+    # itself while a create_graph backward runs (ctx.out then shows the Tensor, else
+    # the array); _grad_acc sums the gradient during backward. The
     # rest are class-level defaults that an instance overrides only when it needs
     # to: a grad, a name, the op's keyword parameters (_params), the storage's
     # version cell (_vc, shared with every alias: see autograd.mark_modified).
@@ -443,13 +444,11 @@ class Tensor(TensorMethods):
 
     @property
     def out(self) -> Any:
-        """(ctx API) While backward runs: the op's output, an array (or this Tensor
-        under create_graph); None otherwise."""
-        return self._out if self._fn is not None else None
-
-    @out.setter
-    def out(self, value: Any) -> None:
-        self._out = value
+        """(ctx API) The op's output as backward should see it: this tensor's array,
+        or the Tensor itself while a create_graph backward runs; None for a leaf."""
+        if self._fn is None:
+            return None
+        return self if self._out is self else self.data
 
     @property
     def fn(self) -> type | None:

@@ -95,16 +95,21 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple:
-        x, weight = ctx.values[:2]
+        x, weight, *bias = ctx.values
         needs = ctx.needs_input_grad
-        grad_2d = grad.reshape(-1, grad.shape[-1])
+        grad_2d, x_2d = grad, x
+        if grad.ndim != 2:  # batched over more axes (or one sample): rows of features
+            grad_2d, x_2d = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
         grad_x = grad @ weight if needs[0] else None
-        grad_w = grad_2d.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
-        grads = (grad_x, grad_w)
-        if len(ctx.inputs) == 3:
-            bias_shape = tuple(ctx.inputs[2].shape)
-            grads += (grad_2d.sum(axis=0).reshape(bias_shape) if needs[2] else None,)
-        return grads
+        grad_w = grad_2d.T @ x_2d if needs[1] else None
+        if not bias:
+            return grad_x, grad_w
+        if not needs[2]:
+            return grad_x, grad_w, None
+        grad_b = grad_2d.sum(axis=0)
+        if grad_b.shape != bias[0].shape:  # a bias of shape (1, out) (broadcast)
+            grad_b = grad_b.reshape(bias[0].shape)
+        return grad_x, grad_w, grad_b
 
     @classmethod
     def explain_error(cls, error: Exception, tensors: Any, params: dict) -> Exception:

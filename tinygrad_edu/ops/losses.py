@@ -183,10 +183,10 @@ class SumOfSquares(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple:
         twice = grad * 2
-        return tuple(
+        return tuple([
             twice * p if needed else None
             for p, needed in zip(ctx.values, ctx.needs_input_grad)
-        )
+        ])  # fmt: skip
 
 
 class Heaviside(Function):

@@ -74,8 +74,10 @@ class SGD(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict, lr: float
     ) -> None:
-        momentum = self.hyper["momentum"]
-        grad = self._add_weight_decay(param, grad, self.hyper["weight_decay"])
+        hyper = self.hyper
+        momentum, weight_decay = hyper["momentum"], hyper["weight_decay"]
+        if weight_decay:
+            grad = self._add_weight_decay(param, grad, weight_decay)
         step = self._work(param)
         np.multiply(grad, lr, out=step)  # lr·g, in place: no new array per step
         if momentum == 0:
@@ -86,7 +88,7 @@ class SGD(Optimizer):
         v = state["velocity"]
         v *= momentum
         v -= step  # v ← μv − lr·g
-        if self.hyper["nesterov"]:
+        if hyper["nesterov"]:
             param -= step
             np.multiply(v, momentum, out=step)
             param += step  # θ ← θ + μv − lr·g
