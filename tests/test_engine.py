@@ -435,6 +435,18 @@ def test_a_threshold_set_by_the_user_meanwhile_is_left_alone(fresh_count):
         gc.set_threshold(*before)
 
 
+def test_a_threshold_of_zero_keeps_automatic_collection_off(fresh_count):
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(0)
+        x, loss = _record(autograd._recording.first_raise + 5)
+        assert gc.get_threshold()[0] == 0
+        loss.backward()
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_threads_recording_and_backpropagating_restore_the_threshold(fresh_count):
     before = gc.get_threshold()
     errors: list = []

@@ -137,9 +137,9 @@ class _RecordingPolicy:
     of other code waits at most ``cap`` allocations, a few MiB), keeping the other
     two thresholds. ``graph_freed`` (called when a backward sweep ends: the graph
     it walked is freed) puts back the thresholds found before the first raise,
-    unless somebody else changed them meanwhile (theirs are left alone). Both run
-    under a lock, so threads cannot interleave a read and a write of the threshold.
-    A graph dropped without backward leaves the raised threshold (at most ``cap``)
+    unless somebody else changed them meanwhile (theirs are left alone); a threshold
+    of 0 (automatic collection off) is never raised. Both run under a lock, so
+    threads cannot interleave a read and a write of the threshold. A graph dropped without backward leaves the raised threshold (at most ``cap``)
     until the next backward ends.
     """
 
@@ -156,6 +156,8 @@ class _RecordingPolicy:
         the count at which to call again."""
         with self.lock:
             current = gc.get_threshold()
+            if current[0] == 0:  # 0 switches automatic collection off: keep it so
+                return recorded * 2
             if self.saved is None:
                 self.saved = current
             elif current[0] != self.ours:  # changed by somebody else: leave theirs
