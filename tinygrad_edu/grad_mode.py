@@ -139,8 +139,9 @@ class _RecordingPolicy:
     it walked is freed) puts back the thresholds found before the first raise,
     unless somebody else changed them meanwhile (theirs are left alone); a threshold
     of 0 (automatic collection off) is never raised. Both run under a lock, so
-    threads cannot interleave a read and a write of the threshold. A graph dropped without backward leaves the raised threshold (at most ``cap``)
-    until the next backward ends.
+    threads cannot interleave a read and a write of the threshold. A graph dropped
+    without backward leaves the raised threshold (at most ``cap``) until the next
+    backward ends.
     """
 
     first_raise = 10_000
