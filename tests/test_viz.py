@@ -16,6 +16,8 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, viz
 from tinygrad_edu.autograd import toposort
 
+from .user_ops import Cube
+
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(
     not HAS_DOT,
@@ -269,17 +271,6 @@ def test_local_derivatives_match_the_math(fn, inputs, expected):
 
 
 def test_local_derivatives_after_the_graph_was_freed():
-    class Cube(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 3 * x ** 2
-
     x = tg.Tensor(2.0, requires_grad=True, dtype=np.float64)
     cube = Cube.apply(x)
     y = cube.tanh()
