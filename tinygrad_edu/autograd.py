@@ -16,8 +16,9 @@ The algorithm is the first part of this file, top to bottom:
   summed back to each input's shape (``unbroadcast``) and added into theirs.
 
 Everything else -- the guards (freed graph, in-place changes, anomaly hook, dtype),
-hooks, the constants cache -- is a named call defined further down, so the 40-line
-idea reads in one place. Grad mode and the collector pause live in ``grad_mode.py``;
+hooks -- is a named call defined further down, so the 40-line idea reads in one
+place. The read-only caches of number operands and of the seed live in
+``constants.py``; grad mode and the collector policies in ``grad_mode.py``;
 the ``Function`` base class, ``Node`` (what ``grad_fn`` shows), ``Context`` and the
 checks on a user-written op live in ``function.py``. This module re-exports them, so
 ``from .autograd import Function, no_grad`` works everywhere.
@@ -53,6 +54,7 @@ from .grad_mode import (  # re-exported: from .autograd import no_grad keeps wor
     _collector, _CollectorPause, _grad_mode, _GradMode, _recording, enable_grad,
     is_grad_enabled, no_grad, set_grad_enabled,
 )
+from . import constants
 from .tensor import Tensor, as_tensor
 
 GradLike = Union[Tensor, np.ndarray, float, int, None]
@@ -69,8 +71,8 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
     ``Function.apply`` is this function. The output tensor is the ``ctx`` of forward.
     """
     for x in inputs:
-        if not isinstance(x, Tensor):  # numbers become cached constants (_as_tensors)
-            inputs = _as_tensors(inputs, fn)
+        if not isinstance(x, Tensor):  # numbers become cached constants
+            inputs = constants.as_tensors(inputs, fn)
             break
     out = object.__new__(Tensor)
     out._fn, out._saved = fn, ()
@@ -397,7 +399,7 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
                 f"output has shape {root.shape}; pass grad= of that shape "
                 "(or call .sum().backward())"
             )
-        seed = _one(root.data)
+        seed = constants.one(root.data)
     else:
         seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
         if seed.dtype.kind not in "biuf":
@@ -414,22 +416,6 @@ def _seed_gradient(root: Tensor, grad: GradLike, create_graph: bool):
         # itself to a .grad (_sweep counts it as stored), so no .grad aliases it
         seed = np.asarray(seed, dtype=root.dtype)
     return Tensor(seed.copy()) if create_graph else seed
-
-
-_ONES: dict = {}
-
-
-def _one(like: np.ndarray) -> np.ndarray:
-    """A read-only 1 of ``like``'s shape (size 1) and dtype, cached: the seed of
-    ``loss.backward()``. Read-only, so no backward formula or .grad can change it."""
-    key = (like.shape, like.dtype)
-    one = _ONES.get(key)
-    if one is None:
-        one = np.ones(like.shape, dtype=like.dtype)
-        one.flags.writeable = False
-        if len(_ONES) < 64:
-            _ONES[key] = one
-    return one
 
 
 def _wanted_gradients(inputs: Sequence[Tensor], wanted: dict, create_graph: bool):
@@ -596,40 +582,6 @@ def set_trace_hook(recorder: Any) -> Any:
     global _trace_hook
     previous, _trace_hook = _trace_hook, recorder
     return previous
-
-
-# ---- constants -----------------------------------------------------------------------
-
-_CONSTANTS: dict = {}
-_MAX_CONSTANTS = 512  # bounded: emptied when full
-
-
-def _as_tensors(inputs: tuple, fn: type) -> tuple:
-    """Inputs as Tensors; a Python number takes the dtype of the first tensor among
-    them, as NumPy 2 does (``float32_tensor * 2.0`` stays float32). A value that is
-    no tensor (None, text) is a TypeError naming op ``fn``."""
-    like = next((x for x in inputs if isinstance(x, Tensor)), None)
-    return tuple(
-        [x if isinstance(x, Tensor) else _constant(x, like, fn) for x in inputs]
-    )
-
-
-def _constant(x: Any, like: Tensor | None, fn: type) -> Tensor:
-    """``as_tensor(x, like)``; a Python number's tensor is cached, read-only, per
-    (type, value, dtype of like), so ``y * 2.0`` makes no new tensor per op. NaN and
-    zeros are not cached (NaN != NaN; 0.0 == -0.0 would mix up the signs)."""
-    if like is None or type(x) not in (int, float):
-        return as_tensor(x, like, fn.name)
-    key = (type(x), x, like.data.dtype)
-    t = _CONSTANTS.get(key)
-    if t is None:
-        t = as_tensor(x, like, fn.name)
-        if x == x and x != 0:
-            t.data.flags.writeable = False  # shared by every op that used it
-            if len(_CONSTANTS) >= _MAX_CONSTANTS:
-                _CONSTANTS.clear()
-            _CONSTANTS[key] = t
-    return t
 
 
 # imported last: Function.apply is this module's apply (re-exported, as are the checks
