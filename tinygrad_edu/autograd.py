@@ -346,11 +346,11 @@ def _visit(t: Tensor, g: Any, wanted: dict | None, create_graph: bool, stored: s
     if wanted is not None:
         if t in wanted:
             wanted[t] = g
-    elif create_graph:  # the gradient is a Tensor with a graph of its own
-        if t._fn is None or t._retains_grad:
-            t.grad = g if t.grad is None else t.grad + g
     elif t._fn is None or t._retains_grad:
-        _store_grad(t, g, stored)
+        if create_graph:  # a Tensor with a graph of its own: summed as Tensors
+            t.grad = g if t.grad is None else t.grad + g
+        else:
+            _store_grad(t, g, stored)
     return g
 
 
