@@ -35,8 +35,9 @@ Tensors. The cycle is closed by import order: ``tinygrad_edu/__init__`` imports
 the op methods, which imports nothing of ours), defines ``Tensor`` and only at its
 *end* imports ``autograd``, ``creation``, ``interop`` and ``ops``, which then import
 the finished ``Tensor`` class; it then hands ``ops``/``interop``/``creation`` to
-``tensor_methods``. This module imports ``grad_mode`` (no imports of ours) first and
-``function`` at its end, once ``apply`` (which ``Function.apply`` is) exists. No
+``tensor_methods``. This module imports ``grad_mode`` (no imports of ours) and
+``constants`` (which needs only the finished ``Tensor``) first, and ``function`` at
+its end, once ``apply`` (which ``Function.apply`` is) exists. No
 module needs the others while it is being executed, only when its functions are
 called.
 
