@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.module import Module
+from ..optim.lr_scheduler import LRScheduler
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 
@@ -31,9 +33,21 @@ def _snapshot(state: tuple[list, list], result: Any = None) -> dict:
             for t in leaves
         ],
         "owners": [
-            (o, copy.deepcopy(o.state), o.steps)
+            (o, copy.deepcopy(o.state), o.steps, o.lr)
             for o in owners
             if isinstance(o, Optimizer)
+        ],
+        "schedulers": [
+            (o, copy.deepcopy(o.state_dict()))
+            for o in owners
+            if isinstance(o, LRScheduler)
+        ],
+        # buffers (batch norm's running statistics) of the modules called
+        "buffers": [
+            (name, b.data, b.data.copy())
+            for o in owners
+            if isinstance(o, Module)
+            for name, b in o.named_buffers()
         ],
         "result": _result_arrays(result),
     }
@@ -54,8 +68,12 @@ def _restore(snapshot: dict) -> None:
         t.grad = grad
         if grad is not None:
             grad.data[...] = grad_values
-    for o, state, steps in snapshot["owners"]:
-        o.state, o.steps = copy.deepcopy(state), steps
+    for o, state, steps, lr in snapshot["owners"]:
+        o.state, o.steps, o.lr = copy.deepcopy(state), steps, lr
+    for o, state in snapshot["schedulers"]:
+        o.load_state_dict(copy.deepcopy(state))
+    for _, array, values in snapshot["buffers"]:
+        array[...] = values
 
 
 def _compare(name: str, eager: dict, compiled: dict) -> None:
@@ -67,6 +85,8 @@ def _compare(name: str, eager: dict, compiled: dict) -> None:
     for i, (e, c) in enumerate(zip(eager["leaves"], compiled["leaves"])):
         pairs.append((f"parameter {i} (shape {e[0].shape})", e[2], c[2]))
         pairs.append((f"gradient of parameter {i}", e[4], c[4]))
+    for (name_, _, e), (_, _, c) in zip(eager["buffers"], compiled["buffers"]):
+        pairs.append((f"buffer {name_}", e, c))
     for what, a, b in pairs:
         same = (a is None and b is None) or (
             a is not None

@@ -26,7 +26,7 @@ import functools
 import threading
 import warnings
 from collections import OrderedDict
-from operator import attrgetter, is_not
+from operator import attrgetter, is_, is_not
 from typing import Any, Callable
 
 from .. import _rng, autograd
@@ -35,7 +35,7 @@ from .check import _compare, _restore, _snapshot
 from .record import Recorder, refuse_read
 from .steps import replay_runs
 
-_data = attrgetter("data")
+_data, _requires_grad = attrgetter("data"), attrgetter("requires_grad")
 MAX_SIGNATURES = 8  # recordings kept per compiled function (least recently used goes)
 
 
@@ -53,8 +53,16 @@ class Recording:
         )
         self.leaves = list(recorder.leaves)
         self.arrays = [t.data for t in self.leaves]  # their storage while tracing
+        self.grad_flags = [t.requires_grad for t in self.leaves]
+        self.modes = list(recorder.modules.values())  # (module, training) pairs
         self.owners = list(recorder.owners.values())
-        self.outputs = outputs  # ("none" | "one" | "tuple", [(kind, what), ...])
+        # optimizers' parameter lists, as traced (a lowered step binds each one)
+        self.param_lists = [
+            (o.params, list(o.params))
+            for o in self.owners
+            if isinstance(getattr(o, "params", None), list)
+        ]
+        self.outputs = outputs  # ("none" | "one" | "tuple" | "list", [(kind, what)])
         shape, specs = outputs
         # the common case, a loss: one traced value, returned as a copy
         self.single = (
@@ -62,11 +70,22 @@ class Recording:
         )
 
     def fits(self) -> bool:
-        """The guard on captured tensors: the same storage as while tracing (one
-        identity test each), since the replay's instructions hold those arrays. A
-        new array (``p.data = ...``, a load_state_dict that replaces storage) needs
-        a new recording, made by the call that finds it."""
-        return not any(map(is_not, map(_data, self.leaves), self.arrays))
+        """The guard on what the recording assumed: captured tensors have the same
+        storage as while tracing (one identity test each: the replay's instructions
+        hold those arrays) and the same ``requires_grad``; the modules called are in
+        the same train/eval mode; the optimizers hold the same parameters. A change
+        (``p.data = ...``, ``requires_grad_(False)``, ``model.eval()``, a parameter
+        added to ``opt.params``) needs a new recording, made by the call that finds
+        it."""
+        return (
+            not any(map(is_not, map(_data, self.leaves), self.arrays))
+            and list(map(_requires_grad, self.leaves)) == self.grad_flags
+            and all(module.training == mode for module, mode in self.modes)
+            and all(
+                len(now) == len(then) and all(map(is_, now, then))
+                for now, then in self.param_lists
+            )
+        )
 
     def link(self) -> tuple:
         """Make the replay program, once, before the first replay (a call that is
@@ -110,7 +129,9 @@ class Recording:
                 found.append(Tensor._from_array(what.data.copy()))
         if shape == "none":
             return None
-        return found[0] if shape == "one" else tuple(found)
+        if shape == "one":
+            return found[0]
+        return found if shape == "list" else tuple(found)
 
 
 class Compiled:
@@ -161,7 +182,9 @@ class Compiled:
 
     def signature(self, args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
         """The cache key (grad mode included: a trace without gradients records no
-        backward), and the Tensor arguments in order (positional, then keyword)."""
+        backward; so is which arguments are the same Tensor: ``f(a, a)`` and
+        ``f(a, b)`` record differently), and the Tensor arguments in order
+        (positional, then keyword)."""
         parts = [autograd._grad_mode.enabled]
         for a in args:  # the common call, all positional Tensors, spelled out (fast)
             if type(a) is not Tensor:
@@ -169,13 +192,17 @@ class Compiled:
             data = a.data
             parts.append((data.shape, data.dtype, a.requires_grad))
         else:
-            if not kwargs:
+            if not kwargs and len(set(map(id, args))) == len(args):  # no aliases
                 return tuple(parts), list(args)
         parts, tensors = [autograd._grad_mode.enabled], []
         items = list(enumerate(args)) + sorted(kwargs.items())
+        first: dict[int, Any] = {}  # a Tensor passed twice: where it came first
         for where, value in items:
             if isinstance(value, Tensor):
-                parts.append((where, value.shape, value.dtype.str, value.requires_grad))
+                same_as = first.setdefault(id(value), where)
+                parts.append(
+                    (where, value.shape, value.dtype.str, value.requires_grad, same_as)
+                )
                 tensors.append(value)
                 continue
             try:
@@ -184,7 +211,8 @@ class Compiled:
                 raise TypeError(
                     f"compile({self.name}): argument {where!r} is a "
                     f"{type(value).__name__}, which is not hashable; other arguments "
-                    "than Tensors are part of the cache key (pass a Tensor or a tuple)"
+                    "than Tensors are part of the cache key (pass a Tensor, or a "
+                    "hashable value such as a number, a string or a tuple of numbers)"
                 ) from None
             parts.append((where, type(value), value))
         return tuple(parts), tensors
@@ -201,7 +229,7 @@ class Compiled:
         recorder = Recorder(self.name, tensors, arg_box)
         rng_state = _rng.get_rng().bit_generator.state
         autograd.set_trace_hook(recorder)
-        _tracing.refuse = refuse_read
+        _tracing.refuse = functools.partial(refuse_read, self.name)
         # a trace allocates many small objects that all live on (steps, closures,
         # buffers): the cyclic collector's passes over them would find nothing
         paused = autograd._collector.pause(autograd._collector.min_nodes)
@@ -259,7 +287,9 @@ class Compiled:
                 specs.append(("mirror", recorder.mirrors[t]))
             else:
                 specs.append(("object", t))
-        return ("one" if single else "tuple"), specs
+        if single:
+            return "one", specs
+        return ("list" if isinstance(result, list) else "tuple"), specs
 
     # ---- check=True ---------------------------------------------------------------
 
@@ -304,6 +334,13 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<compiled {self.name}: {len(self.cache)} signature(s)>"
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        """``@tg.compile`` on a method: ``obj.step(x)`` calls this with ``obj``
+        first (an argument like any other: each object records its own trace)."""
+        if instance is None:
+            return self
+        return functools.partial(self, instance)
 
 
 def compile(fn: Callable | None = None, *, check: bool = False) -> Any:  # noqa: A001

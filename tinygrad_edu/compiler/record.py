@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import autograd
+from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from .lower import lower_backward, lower_call, lower_forward
 from .lowerings import NO_ARG
@@ -40,8 +41,6 @@ from .steps import (
     _binder,
     _generic_backward,
     _generic_forward,
-    _shift,
-    _shifter,
     _store_arg_grad,
     store_grad,
 )
@@ -60,10 +59,11 @@ def _mirror(like: Tensor) -> Tensor:
     return m
 
 
-def refuse_read(call: str) -> None:
-    """Installed in ``tensor._tracing``: reading a value while tracing is an error."""
+def refuse_read(owner: str, call: str) -> None:
+    """Installed in ``tensor._tracing`` (with ``owner``, the traced function's name):
+    reading a value while tracing is an error."""
     raise RuntimeError(
-        f"compile: {call} reads a tensor's value into Python while the compiled "
+        f"compile({owner}): {call} reads a tensor's value into Python while the compiled "
         "function is being traced; the recording would freeze that value (and an `if` "
         "on it). Move it outside the compiled function: return the tensor and read "
         "it on the result"
@@ -94,6 +94,9 @@ class Recorder:
         self.filled: set[int] = set()  # cells that got a gradient in this backward
         self.pending: list[Tensor] = []  # leaves whose .grad the backward fills
         self.leaves: dict[Tensor, None] = {}  # captured tensors read by the steps
+        self.leaf_arrays: dict[Tensor, np.ndarray] = {}  # their arrays when first read
+        self.leaf_values: dict[Tensor, np.ndarray] = {}  # parameters' values then
+        self.modules: dict[int, tuple] = {}  # modules called: (module, its training)
         self.owners: dict[int, Any] = {}  # optimizers / modules whose calls replay
         self.grad_buffers: dict[Tensor, Tensor] = {}
         self.exclusive: dict[int, bool] = {}  # cell -> holds an array no one else has
@@ -127,18 +130,22 @@ class Recorder:
                 "function"
             )
 
-    def source(self, x: Tensor, siblings: tuple = ()) -> Tensor:
+    def source(self, x: Tensor) -> Tensor:
         """The object that holds x's value at replay: its mirror; for a tensor made
-        outside the ops from a traced value (a target converted by a loss, the shift
-        a stable softmax takes from its input), a mirror made again from that value
-        at each call; else x itself (captured: parameters, constants)."""
+        outside the ops on a traced value's array (``Tensor(x.data)``, a loss's
+        target), a mirror given that array again at each call; else x itself
+        (captured: parameters, constants, which keep their value).
+
+        Results computed from traced values outside the ops are not recognised by
+        their values: an equal captured constant must stay a constant. The library
+        makes its own (comparisons, masks, shifts) with ops (``ops/nograd.py``)."""
         m = self.mirrors.get(x)
         if m is not None:
             return m
         if x in self.leaves:
             return x
-        if not x.requires_grad and x.data.size > 1:
-            made = self.bind_array(x.data) or self._bind_shift(x, siblings)
+        if not x.requires_grad:
+            made = self.bind_array(x.data, by_value=False)
             if made is not None:
                 m = _mirror(x)
                 self.mirrors[x] = m
@@ -147,6 +154,9 @@ class Recorder:
                 self.add("bind", name, [x.shape], [x.shape], True, run(m))
                 return m
         self.leaves[x] = None
+        self.leaf_arrays[x] = x.data
+        if x.requires_grad:  # (a parameter: finish() checks nothing else changed it)
+            self.leaf_values[x] = x.data.copy()
         self.keep.append(x)
         return x
 
@@ -156,10 +166,13 @@ class Recorder:
         lowered op's buffer), else x itself (``.data`` read when it runs)."""
         return x.data if x in self.fixed or x in self.leaves else x
 
-    def bind_array(self, array: Any) -> tuple[str, Callable] | None:
+    def bind_array(
+        self, array: Any, by_value: bool = True
+    ) -> tuple[str, Callable] | None:
         """``(description, make_step)`` when ``array`` is a traced value's array (an
-        argument's, an op's output's), a view of it, or a converted copy (equal values:
-        a float target made from int labels); None otherwise."""
+        argument's, an op's output's), a view of it, or (``by_value``: for the plain
+        arrays an op takes as parameters, such as cross_entropy's class indices) a
+        converted copy with equal values; None otherwise."""
         if not isinstance(array, np.ndarray):
             return None
         traced = list(self.mirrors.items())
@@ -171,6 +184,8 @@ class Recorder:
                 and array.shape == data.shape
             ):
                 return f"value of shape {array.shape}", _binder(m, None)
+        if not by_value:
+            return None
         for t, m in reversed(traced):
             data = t.data
             if (
@@ -179,23 +194,6 @@ class Recorder:
                 and np.array_equal(array, data)
             ):
                 return f"value of shape {array.shape}", _binder(m, array.dtype)
-        return None
-
-    def _bind_shift(self, x: Tensor, siblings: tuple) -> tuple[str, Callable] | None:
-        """x is the max of a traced sibling over its size-1 axes, as the stable
-        softmax / logsumexp take it (``ops.reduce._detached_max``)."""
-        for s in siblings:
-            m = self.mirrors.get(s)
-            if m is None or s.data.ndim != x.data.ndim or s.data.dtype != x.data.dtype:
-                continue
-            axes = tuple(i for i, n in enumerate(x.data.shape) if n == 1)
-            if (
-                not axes
-                or np.broadcast_shapes(x.data.shape, s.data.shape) != s.data.shape
-            ):
-                continue
-            if np.array_equal(_shift(s.data, axes), x.data):
-                return f"max over {axes}", lambda out: _shifter(out, m, axes)
         return None
 
     def add(
@@ -218,7 +216,7 @@ class Recorder:
             self.flush()
         if autograd._clock != self.clock:
             self._check_clock()
-        sources = tuple([self.source(x, inputs) for x in inputs])
+        sources = tuple([self.source(x) for x in inputs])
         o = _mirror(out)
         o._fn, o._inputs, o._saved, o._out = fn, sources, (), None
         o._needs = out._needs if out._fn is not None else (False,) * len(inputs)
@@ -356,6 +354,13 @@ class Recorder:
 
     # ---- optimizer and module calls --------------------------------------------
 
+    def record_module(self, module: Any) -> None:
+        """A module was called: its ``training`` flag (dropout, batch norm) is part
+        of what the recording assumes (``Recording.fits``)."""
+        if self.mine() and id(module) not in self.modules:
+            self.modules[id(module)] = (module, module.training)
+            self.owners.setdefault(id(module), module)  # (check=True: its buffers)
+
     def record_call(self, method: Callable, owner: Any) -> None:
         if not self.mine():
             return
@@ -368,10 +373,34 @@ class Recorder:
         params = getattr(owner, "params", None)
         shapes = [f"{len(params)} parameters"] if isinstance(params, list) else []
         self.add("call", name, shapes, shapes, lowered, run or method)
-        self.after_step = method.__name__ == "step"
+        # (an optimizer's step bumps the in-place clock; a scheduler's does not)
+        self.after_step = method.__name__ == "step" and isinstance(owner, Optimizer)
         if method.__name__ == "zero_grad":
             cleared = params if isinstance(params, list) else list(owner.parameters())
             self.zeroed.update(cleared)
+
+    def _check_captured(self) -> None:
+        """A captured tensor's array replaced (``p.data = ...``), or a parameter's
+        values changed outside the ops and the optimizers' steps (``p.data -= ...``)
+        during the call: the replay would not do it again."""
+        for t, array in self.leaf_arrays.items():
+            if t.data is not array:
+                self.fail(
+                    f"a captured tensor of shape {t.shape} was given a new array during "
+                    "the traced call (t.data = ...); the replay would not do that. "
+                    "Update parameters with an optimizer, or outside the function"
+                )
+        stepped = {
+            id(p) for o in self.owners.values() for p in getattr(o, "params", ())
+        }
+        for t, values in self.leaf_values.items():
+            if id(t) not in stepped and not np.array_equal(t.data, values, True):
+                self.fail(
+                    f"a parameter of shape {t.shape} was changed through .data during "
+                    "the traced call (p.data -= lr * p.grad.data); the replay would not "
+                    "change it. Use an optimizer (opt.step()), or update outside the "
+                    "function"
+                )
 
     def remap(self, moved: dict, places: list) -> None:
         """Replace arrays (by id) with others of the same shape wherever the
@@ -390,6 +419,7 @@ class Recorder:
         """The trace is over: drop what only recording needed (the eager tensors it
         kept alive, the lookup tables); what linking needs stays until it runs."""
         self.keep, self.mirrors, self.lowerings, self.done = [], {}, {}, set()
+        self.leaf_arrays, self.leaf_values = {}, {}
         self.grad_buffers, self.arg_index, self.cells = {}, {}, {}
 
     def finish(self) -> None:
@@ -397,6 +427,7 @@ class Recorder:
         version bump if the last event was a step."""
         self.flush()
         self._check_clock()
+        self._check_captured()
         for step, source, leaf, which, buffer, alias in self.stores:
             alias = alias and not self.reused
             if which is None:

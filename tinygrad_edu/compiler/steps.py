@@ -77,19 +77,6 @@ def _binder(source: Tensor, dtype: Any) -> Callable:
     return make
 
 
-def _shift(data: np.ndarray, axes: tuple) -> np.ndarray:
-    """The shift of ops.reduce._detached_max, the same NumPy calls."""
-    m = np.max(data, axis=axes, keepdims=True)
-    return np.where(np.isfinite(m), m, 0).astype(data.dtype, copy=False)
-
-
-def _shifter(out: Tensor, source: Tensor, axes: tuple) -> Callable[[], None]:
-    def lowered() -> None:
-        out.data = _shift(source.data, axes)
-
-    return lowered
-
-
 def _generic_forward(
     fn: type, ins: tuple, params: dict, o: Tensor, bound: dict
 ) -> Callable[[], None]:

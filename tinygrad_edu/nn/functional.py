@@ -30,6 +30,7 @@ from ..ops.losses import (
     BinaryCrossEntropy, CrossEntropy, Heaviside, HingeLoss, PerceptronLoss,
     SumOfSquares,
 )
+from ..ops.nograd import no_grad_result
 from ..tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -105,9 +106,13 @@ def _target_like(target: Any, input: Tensor, name: str) -> Tensor:
     a float64 or int target next to a float32 model keeps the model float32)."""
     if not isinstance(target, Tensor) or not target.requires_grad:
         data = _real_array(target, name)
-        if data.dtype != input.dtype and input.dtype.kind == "f":
-            data = data.astype(input.dtype)
-        target = Tensor._from_array(data)
+        convert = data.dtype != input.dtype and input.dtype.kind == "f"
+        if isinstance(target, Tensor):
+            if convert:  # (an op, so that compile converts each call's target)
+                dtype = input.dtype
+                target = no_grad_result("astype", lambda a: a.astype(dtype), target)
+        else:
+            target = Tensor._from_array(data.astype(input.dtype) if convert else data)
     if target.shape != input.shape:
         hint = ""
         if input.size == target.size:

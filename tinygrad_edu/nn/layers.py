@@ -21,6 +21,7 @@ from ..autograd import no_grad
 from ..creation import check_size
 from ..dtypes import get_default_dtype
 from ..ops._util import real_number
+from ..ops.nograd import no_grad_result
 from ..tensor import Tensor, as_tensor
 from . import functional as F
 from . import init
@@ -88,6 +89,11 @@ class Linear(Module):
         )
 
 
+def _plus_minus_one(scores: np.ndarray) -> np.ndarray:
+    """+1 where the score is > 0, else −1, in the scores' dtype."""
+    return np.where(scores > 0, 1, -1).astype(scores.dtype)
+
+
 class Perceptron(Module):
     """Rosenblatt's threshold unit: score ``s = w·x + b``, prediction ``sign(s)``.
 
@@ -125,7 +131,7 @@ class Perceptron(Module):
         graph)."""
         with no_grad():
             s = self.forward(x)
-        return Tensor(np.where(s.data > 0, 1, -1).astype(s.dtype))
+        return no_grad_result("sign", _plus_minus_one, s)  # (an op: compile)
 
     def fit_perceptron_rule(
         self, X: Any, y: Any, epochs: int = 10, lr: float = 1.0, shuffle: bool = False

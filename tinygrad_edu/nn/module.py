@@ -139,6 +139,8 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if autograd._trace_hook is not None:  # compile: train/eval mode is assumed
+            autograd._trace_hook.record_module(self)
         return self.forward(*args, **kwargs)
 
     def _named_members(self) -> Iterator[tuple[str, Any]]:

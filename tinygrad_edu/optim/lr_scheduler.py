@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import autograd
 from .optimizer import Optimizer
 
 
@@ -57,6 +58,8 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and set the optimizer's learning rate."""
+        if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
+            autograd._trace_hook.record_call(self.step, self)
         self.last_epoch += 1
         self.optimizer.lr = self.lr_at(self.last_epoch)
         self._last_lr = [self.optimizer.lr]
