@@ -579,7 +579,9 @@ _trace_hook: Any = None
 def set_trace_hook(recorder: Any) -> Any:
     """Install ``recorder`` (``record_op(fn, inputs, params, out)``, ``record_backward(
     root, grad, seed, order, retain, create, wanted)``, ``record_node(t, grads)``,
-    ``record_call(method, owner)``), or None to remove it; returns the previous one."""
+    ``record_call(method, owner)`` -- optimizers, schedulers, ``zero_grad`` --,
+    ``record_module(module)`` -- every module called), or None to remove it;
+    returns the previous one."""
     global _trace_hook
     previous, _trace_hook = _trace_hook, recorder
     return previous

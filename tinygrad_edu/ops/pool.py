@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Context, Function, no_grad
+from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
 from ._im2col import (
     Window,
@@ -26,6 +26,7 @@ from ._im2col import (
     taps,
 )
 from .conv import unfold
+from .nograd import no_grad_result
 from .shape import ScatterAdd, _scatter_add
 
 
@@ -211,22 +212,35 @@ def batch_norm(
             )
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)
-        with no_grad():  # the running statistics are data, not part of the graph
-            if mean_array is not None:
-                mean_array *= 1 - momentum
-                mean_array += momentum * mean.data.reshape(channels)
+
+        def update(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+            if mean_array is not None:  # (in place: the arrays are the module's)
+                np.multiply(mean_array, 1 - momentum, out=mean_array)
+                np.add(mean_array, momentum * m.reshape(channels), out=mean_array)
             if var_array is not None:
-                var_array *= 1 - momentum
-                var_array += momentum * count / (count - 1) * var.data.reshape(channels)
+                np.multiply(var_array, 1 - momentum, out=var_array)
+                unbiased = momentum * count / (count - 1) * v.reshape(channels)
+                np.add(var_array, unbiased, out=var_array)
+            return np.empty(0, m.dtype)  # (an op returns an array; none reads this)
+
+        # the running statistics are data, not part of the graph; an op, so that
+        # a compiled training step updates them at every call
+        no_grad_result("batch_norm running statistics", update, mean, var)
     else:
         if mean_array is None or var_array is None:
             raise ValueError(
                 "batch_norm: evaluation (training=False) needs running_mean and "
                 "running_var"
             )
-        # copies: a later in-place update must not change what this graph computed
-        mean = Tensor(mean_array.reshape(stat_shape).astype(x.dtype))
-        var = Tensor(var_array.reshape(stat_shape).astype(x.dtype))
+        dtype = x.dtype
+        # copies (a later in-place update must not change what this graph computed),
+        # made by ops: a compiled function reads the running arrays at every call
+        mean = no_grad_result(
+            "running_mean", lambda: mean_array.reshape(stat_shape).astype(dtype)
+        )
+        var = no_grad_result(
+            "running_var", lambda: var_array.reshape(stat_shape).astype(dtype)
+        )
     out = (x - mean) / (var + eps).sqrt()
     if weight is not None:
         out = out * as_tensor(weight).reshape(stat_shape)
