@@ -90,3 +90,54 @@ def test_bad_arguments_exit_with_usage(argv):
     with pytest.raises(SystemExit) as exit_:
         cli.main(argv)
     assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--steps", "0"], "--steps: must be at least 1"),
+        (["--steps", "-5"], "--steps: must be at least 1"),
+        (["--lr", "-1"], "--lr: must be a positive number"),
+        (["--lr", "0"], "--lr: must be a positive number"),
+        (["--lr", "nan"], "--lr: must be a positive number"),
+        (["--lr", "inf"], "--lr: must be a positive number"),
+        (["--seed", "-1"], "--seed: must be 0 or more"),
+    ],
+)
+def test_bad_values_are_refused_before_the_demo_runs(argv, message, tmp_path, capsys):
+    # these used to run the perceptron tour and then end in a traceback (exit 1)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["demo", *argv, "--out", str(out)])
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+    assert not out.exists()  # nothing ran
+
+
+def test_an_unusable_out_path_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    for out, message in [
+        (blocker, "exists and is not a folder"),
+        (blocker / "inside", "cannot create the folder"),
+    ]:
+        result = subprocess.run(
+            [sys.executable, "-m", "tinygrad_edu", "demo", "--quick", "--out",
+             str(out)],
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )
+        assert result.returncode == 2 and result.stdout == ""
+        assert "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]  # after the usage lines
+        assert last.startswith("tinygrad-edu demo: error: argument --out: ")
+        assert message in last
+    assert blocker.read_text() == "not a folder"
+
+
+def test_help_is_plain_text_and_states_the_exit_status(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "--help"])
+    text = capsys.readouterr().out
+    assert "``" not in text and "demo is the short tour" in text
+    assert "1 when it does not" in " ".join(text.split())  # XOR not solved: exit 1

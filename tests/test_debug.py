@@ -369,6 +369,52 @@ def test_overfit_one_batch():
     assert not blown.ok and "too large" in blown.verdict
 
 
+def _moons_batch():
+    tg.manual_seed(0)
+    X, y = datasets.moons(200, noise=0.1, seed=0)
+    return tg.Tensor(X[:16]), y[:16]
+
+
+def test_overfit_one_batch_blames_a_tiny_learning_rate_not_the_model():
+    # the loss falls at every step, just slowly: that is the learning rate, not the
+    # model (it used to say "stuck: the model is too small ... or there is a bug")
+    x, t = _moons_batch()
+    slow = overfit_one_batch(
+        nn.MLP([2, 64, 64, 2]), F.cross_entropy, lambda p: optim.SGD(p, lr=1e-6), x, t
+    )
+    losses = np.array(slow.losses)
+    assert (np.diff(losses) < 0).all() and losses[0] - losses[-1] < 1e-3
+    assert not slow.ok and "stuck" not in slow.verdict
+    assert "still falling slowly" in slow.verdict
+    assert "learning rate is likely too small" in slow.verdict
+    assert f"{losses[0]:.6g} -> {losses[-1]:.6g}" in slow.verdict  # the evidence
+    # a learning rate of 0 moves nothing: that is not the model's fault either
+    still = overfit_one_batch(
+        nn.MLP([2, 8, 2]), F.cross_entropy, lambda p: optim.SGD(p, lr=0.0), x, t
+    )
+    assert "did not move" in still.verdict and "changed by 0 of" in still.verdict
+    assert "too small for even this batch" not in still.verdict
+
+
+def test_overfit_one_batch_reads_a_loss_that_bounces_or_comes_back_up():
+    x, t = _moons_batch()
+    # SGD at lr 5 gets low, then loses it: the lr, not the model
+    back = overfit_one_batch(
+        nn.MLP([2, 64, 64, 2]), F.cross_entropy, lambda p: optim.SGD(p, lr=5.0), x, t
+    )
+    assert back.final_loss > min(back.losses) * 2
+    assert "went back up" in back.verdict and "too large" in back.verdict
+    # with dropout the loss of each step is random: dropout is named first
+    model = nn.Sequential(
+        nn.Linear(2, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2)
+    )
+    noisy = overfit_one_batch(
+        model, F.cross_entropy, lambda p: optim.Adam(p, lr=0.01), x, t
+    )
+    assert not noisy.ok and "dropout (p=0.5)" in noisy.verdict
+    assert "too small for even this batch" not in noisy.verdict
+
+
 # ---- diagnose on constructed cases ---------------------------------------------------
 
 

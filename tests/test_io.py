@@ -41,6 +41,9 @@ def _assert_same(a, b):
 
 # ---- round trips ---------------------------------------------------------------------------
 
+# keys that np.savez(file, allow_pickle=..., **members) could mistake for its arguments
+_NAMES_NUMPY_TAKES = ["file", "allow_pickle", "allow pickle", "file#1", io.MARKER]
+
 
 def test_model_state_dict_round_trip(tmp_path):
     model = nn.MLP([3, 4, 2])
@@ -93,7 +96,7 @@ def test_optimizer_state_round_trip(tmp_path):
 
 @given(
     arrays=st.dictionaries(
-        st.text(min_size=1, max_size=8),
+        st.text(min_size=1, max_size=8) | st.sampled_from(_NAMES_NUMPY_TAKES),
         hnp.arrays(
             st.sampled_from([np.float32, np.float64, np.int64, np.bool_]),
             hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
@@ -105,6 +108,24 @@ def test_any_dict_of_arrays_round_trips(tmp_path_factory, arrays):
     path = tmp_path_factory.mktemp("h") / "x.npz"
     save(arrays, path)
     _assert_same(arrays, load(path))
+
+
+def test_keys_that_np_savez_takes_as_its_own_arguments_round_trip(tmp_path):
+    # np.savez(file, **members): "file" used to raise TypeError, and "allow_pickle"
+    # (or a key cleaned to it) was taken as NumPy's flag, never written, and the
+    # checkpoint could not be loaded
+    path = tmp_path / "x.npz"
+    state = {name: np.full(2, float(i)) for i, name in enumerate(_NAMES_NUMPY_TAKES)}
+    state["nested"] = {"file": np.ones(1), "allow_pickle": np.zeros(1)}
+    save(state, path)
+    _assert_same(state, load(path))
+    with np.load(path, allow_pickle=False) as f:  # still a plain .npz
+        assert {"allow_pickle#1", "file#1", "nested/file"} <= set(f.files)
+        np.testing.assert_array_equal(f["file#1"], state["file"])
+    save({"allow_pickle": np.ones(2), "w": np.zeros(1)}, path)
+    assert sorted(load(path)) == ["allow_pickle", "w"]
+    save(tg.Tensor([1.0, 2.0]), path)  # a bare Tensor is not affected
+    assert load(path).tolist() == [1.0, 2.0]
 
 
 def test_the_file_is_a_plain_npz(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -183,6 +185,44 @@ def test_non_convergence_warns():
     with pytest.warns(RuntimeWarning, match="did not converge"):
         model = LinearRegression(max_iter=2).fit(X, y)
     assert model.n_iter_ == 2
+
+
+def _ill_conditioned(n: int = 200, seed: int = 0):
+    """A feature scaled ×10 and one nearly collinear with another (cond ~ 10³)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    X[:, 0] *= 10.0
+    X[:, 2] = X[:, 1] + 0.5 * rng.standard_normal(n)
+    y = X @ np.array([0.5, 2.0, -1.0]) + 0.1 * rng.standard_normal(n) + 3.0
+    return X, y
+
+
+@pytest.mark.parametrize("Model", [Ridge, Lasso, LinearRegression])
+def test_ill_conditioned_data_warns_or_reaches_the_tolerance(Model):
+    # The step-size rule used to stop Ridge after ~7400 tiny steps, silently, with
+    # coefficients 1e-4 (relative) off the closed form. Now a model either warns or
+    # is within tol of the minimiser; given the iterations, it gets there.
+    X, y = _ill_conditioned()
+    kw = {"alpha": 1.0} if Model is Ridge else {"alpha": 0.01} if Model is Lasso else {}
+    with pytest.warns(RuntimeWarning, match="did not converge.*condition number"):
+        early = Model(**kw).fit(X, y)
+    assert early.n_iter_ == 10_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = Model(max_iter=30_000, **kw).fit(X, y)
+    assert model.n_iter_ < 30_000
+    if Model is Lasso:  # the subgradient conditions, to the tolerance
+        g = (X - X.mean(0)).T @ (y - model.predict(X)) / len(X)
+        w = model.coef_
+        on = w != 0
+        np.testing.assert_allclose(g[on], 0.01 * np.sign(w[on]), atol=1e-8)
+        assert np.all(np.abs(g[~on]) <= 0.01 + 1e-8)
+        return
+    coef, intercept = ridge(X, y, 1.0) if Model is Ridge else normal_equation(X, y)
+    np.testing.assert_allclose(model.coef_, coef, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(model.intercept_, intercept, rtol=1e-6)
+    # the iterate that stopped early was measurably off: the warning was due
+    assert np.max(np.abs(early.coef_ - coef)) > 1e-6 * np.max(np.abs(coef))
 
 
 # ---- bad input -----------------------------------------------------------------------

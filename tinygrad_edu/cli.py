@@ -12,6 +12,7 @@ Read next: ``viz/`` (the pictures), starting at ``viz/__init__.py``.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -207,8 +208,7 @@ def write_pictures(
 
 
 def demo(args: argparse.Namespace) -> int:
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(args.out)  # created (or refused) by main before anything runs
     perceptron_tour()
     model, history, accuracy = train_xor(args.steps, args.seed, args.lr)
     solved = accuracy == 1.0
@@ -238,6 +238,52 @@ def demo(args: argparse.Namespace) -> int:
     return 0 if solved else 1
 
 
+# ---- arguments: checked before anything runs --------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _make_out_dir(parser: argparse.ArgumentParser, out: str) -> None:
+    """Create the output folder, or stop with a one-line usage error (exit 2)."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        parser.error(f"argument --out: {out!r} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"argument --out: cannot create the folder {out!r}: "
+                     f"{error.strerror or error}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tinygrad-edu",
@@ -247,15 +293,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="command")
     tour = commands.add_parser(
         "demo", help="the short tour: perceptrons, XOR, an MLP, and pictures of it all",
-        description=__doc__.split("\n\n")[1],
+        description=__doc__.split("\n\n")[1].replace("``", ""),
+        epilog="exit status: 0 when the network solves XOR, 1 when it does not "
+        "(try more --steps or another --seed) or a file cannot be written, 2 for "
+        "bad arguments.",
     )
     tour.add_argument("--out", default="tinygrad_edu_output",
                       help="folder for the files it writes (default: %(default)s)")
-    tour.add_argument("--steps", type=int, default=1000,
+    tour.add_argument("--steps", type=_positive_int, default=1000,
                       help="training steps of the XOR network (default: %(default)s)")
-    tour.add_argument("--lr", type=float, default=1.0,
-                      help="learning rate (default: %(default)s)")
-    tour.add_argument("--seed", type=int, default=0,
+    tour.add_argument("--lr", type=_learning_rate, default=1.0,
+                      help="learning rate, > 0 (default: %(default)s)")
+    tour.add_argument("--seed", type=_seed, default=0,
                       help="random seed (default: %(default)s)")
     tour.add_argument("--quick", action="store_true",
                       help="300 steps at most (for tests)")
@@ -265,7 +314,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.quick:
         args.steps = min(args.steps, 300)
-    return demo(args)
+    _make_out_dir(tour, args.out)
+    try:
+        return demo(args)
+    except OSError as error:  # a file in --out cannot be written (disk full, ...)
+        print(f"tinygrad-edu demo: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

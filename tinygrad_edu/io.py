@@ -16,16 +16,18 @@ Safe and portable:
 
 Format. Nested containers (dicts, lists, tuples) of arrays, Tensors and plain
 scalars are flattened: every array becomes one member named by its path
-(``"layers.0.weight"``, ``"state/0/velocity"``), and a JSON manifest under the
-marker key ``__tinygrad_edu__`` records the tree: containers, scalars (exactly, as
-JSON), and for each array its member name, shape and dtype. Any NumPy can read the
-arrays back with ``np.load(path)``.
+(``"layers.0.weight"``, ``"state/0/velocity"``; a name already taken, or one that
+``np.savez`` keeps for its own arguments, gets a ``#1`` suffix), and a JSON manifest
+under the marker key ``__tinygrad_edu__`` records the tree: containers, scalars
+(exactly, as JSON), and for each array its member name, shape and dtype. Any NumPy
+can read the arrays back with ``np.load(path)``.
 
 Read next: ``optim/optimizer.py`` (what an optimizer's state dict holds).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import numbers
 import os
@@ -49,6 +51,15 @@ MAX_EXPANSION = 256 * 2**20
 __all__ = ["save", "load", "MAX_DEPTH", "MAX_EXPANSION"]
 
 _SCALARS = (bool, int, float, str, type(None))
+# np.savez(file, **members) takes its own arguments by keyword too: a member named
+# "file" or "allow_pickle" would collide with them (a TypeError, or an array silently
+# taken as NumPy's flag and never written), so members never get those names.
+_SAVEZ_ARGUMENTS = frozenset(
+    name
+    for name, parameter in inspect.signature(np.savez).parameters.items()
+    if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+)
+_RESERVED = _SAVEZ_ARGUMENTS | {MARKER}
 _ARRAY_KINDS = ("array", "tensor", "numpy_scalar")
 
 
@@ -110,7 +121,7 @@ def _add_array(array: np.ndarray, path: str, arrays: dict[str, np.ndarray]) -> d
         )
     base = _member_name(path)
     key, n = base, 1
-    while key in arrays or key == MARKER:  # "a/b" as one key and as a nested path
+    while key in arrays or key in _RESERVED:  # "a/b" as a key and as a nested path
         key, n = f"{base}#{n}", n + 1
     arrays[key] = array
     return {"key": key, "shape": list(array.shape), "dtype": array.dtype.str}

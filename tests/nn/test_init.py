@@ -90,3 +90,28 @@ def test_init_is_reproducible_under_manual_seed():
     a = init.xavier_normal_(_weight()).data.copy()
     tg.manual_seed(7)
     np.testing.assert_array_equal(a, init.xavier_normal_(_weight()).data)
+
+
+@pytest.mark.parametrize(
+    "name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_",
+             "kaiming_uniform_", "kaiming_normal_"],
+)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_random_inits_refuse_int_and_bool_tensors(name, dtype):
+    # the draws used to be cast silently (normal draws mostly to 0); PyTorch refuses
+    w = tg.Tensor(np.ones((3, 4), dtype=dtype))
+    raw = np.zeros((3, 4), dtype=dtype)
+    for target in (w, raw):
+        with pytest.raises(TypeError, match=rf"{name}: .*{np.dtype(dtype)}"):
+            getattr(init, name)(target)
+    assert w.data.all() and not raw.any()  # nothing written
+    # and no draw was taken: the stream continues as if the calls never happened
+    tg.manual_seed(5)
+    expected = init.normal_(_weight()).data
+    tg.manual_seed(5)
+    for target in (w, raw):
+        with pytest.raises(TypeError):
+            getattr(init, name)(target)
+    np.testing.assert_array_equal(init.normal_(_weight()).data, expected)
+    # filling with a constant is not a draw: allowed, as in PyTorch
+    assert init.constant_(w, 1).data.tolist()[0] == [1, 1, 1, 1]

@@ -11,7 +11,8 @@ import numpy as np
 from ..autograd import no_grad
 from ..tensor import Tensor
 from ..train import NonFiniteLossError, loss_item, train_step
-from ._common import LossFn, _in_mode, _ModelState, _named_parameters
+from ..nn.layers import Dropout
+from ._common import LossFn, _in_mode, _ModelState, _modules, _named_parameters
 from .lr_find import _make_optimizer
 
 
@@ -89,7 +90,7 @@ def overfit_one_batch(
     True
     """
     opt = _make_optimizer(optimizer, model)
-    saved = _ModelState(model) if restore else None
+    start = _ModelState(model)  # to restore, and to measure how far the steps went
     opt_state = opt.state_dict() if restore and hasattr(opt, "state_dict") else None
     xb = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     yb = y if isinstance(y, Tensor) else Tensor(np.asarray(y))
@@ -116,38 +117,123 @@ def overfit_one_batch(
                     losses.append(
                         loss_item(loss_fn(model(xb), yb), "overfit_one_batch")
                     )
+        moved = _relative_change(start)
     finally:
-        if saved is not None:
-            saved.restore()
+        if restore:
+            start.restore()
             if opt_state is not None:
                 opt.load_state_dict(opt_state)
-    first, last = losses[0], losses[-1]
-    tol = 0.01 * abs(first) if tol is None else tol
-    ok = math.isfinite(last) and last <= tol
-    # still falling: the second half of the run still brings a real part of the drop
-    half = losses[len(losses) // 2 :]
-    late_drop = half[0] - half[-1]
-    if ok:
-        verdict = (
-            "it memorises one batch, so the model and its gradients work; if full "
-            "training still fails, look at the learning rate, the data and "
-            "regularisation"
-        )
-    elif not math.isfinite(last) or last > first:
-        verdict = "the loss grew: the learning rate is too large (try 10× smaller)"
-    elif late_drop > 0.1 * (first - last) and late_drop > 0.01 * abs(half[0]):
-        verdict = (
-            "the loss is still falling: give it more steps or a larger learning " "rate"
-        )
-    else:
-        verdict = (
-            "the loss is stuck: the model is too small for even this batch, or there "
-            "is a bug (loss/target shapes, a missing non-linearity, a parameter "
-            "that gets no gradient)"
-        )
+    tol = 0.01 * abs(losses[0]) if tol is None else tol
+    ok = math.isfinite(losses[-1]) and losses[-1] <= tol
+    verdict = (
+        "it memorises one batch, so the model and its gradients work; if full "
+        "training still fails, look at the learning rate, the data and "
+        "regularisation"
+        if ok
+        else _failure_verdict(losses, moved, _dropout(model))
+    )
     if no_grad_params:
         verdict += f"; these parameters got no gradient: {', '.join(no_grad_params)}"
     return OverfitReport(losses, tol, ok, verdict, no_grad_params)
+
+
+# ---- the verdict: what the shape of the loss curve says ------------------------------
+
+FLAT = 1e-6  # relative change of the loss below this: it did not move (float32 ~1e-7)
+
+
+def _failure_verdict(losses: list[float], moved: float, dropout: float) -> str:
+    """Why the loss did not reach the target, read from the curve, with the numbers.
+
+    A curve that still falls steadily says nothing against the model, however
+    slowly it falls: a tiny learning rate looks exactly like that. Only a curve
+    that fell and then stopped points at the model (or a bug).
+    """
+    first, last = losses[0], losses[-1]
+    steps, scale = len(losses) - 1, max(abs(first), 1e-12)
+    if not math.isfinite(last):
+        return (
+            f"the loss grew to {last} within {steps} steps: the learning rate is "
+            "too large (try 10× smaller)"
+        )
+    best = int(np.argmin(losses))
+    curve = np.asarray(losses)
+    late = curve[len(curve) // 2 :]
+    late_steps = np.diff(late)
+    late_drop, drop = late[0] - late[-1], first - last
+    rises = int(np.sum(np.diff(curve) > 1e-3 * np.abs(curve[:-1])))
+    shape = f"loss {first:.6g} -> {last:.6g} in {steps} steps"
+    too_large = "the learning rate is too large (try 10× smaller)"
+    if dropout:  # the likelier cause of a noisy curve; the lr comes second
+        too_large = (
+            f"the model has dropout (p={dropout:g}) active in these steps, which "
+            "makes each step's loss random: check with dropout off (p=0); if it "
+            f"still does this, {too_large}"
+        )
+    if curve.max() - curve.min() <= FLAT * scale:
+        return (
+            f"the loss did not move ({shape}; the parameters changed by {moved:.2g} "
+            "of their size): the learning rate is 0 or far too small, or no gradient "
+            "reaches the parameters"
+        )
+    if last - curve[best] > 0.1 * (first - curve[best]):
+        return (
+            f"the loss went back up ({shape}, lowest {curve[best]:.6g} at step "
+            f"{best}): {too_large}"
+        )
+    if np.mean(late_steps > 0) >= 0.25 and np.ptp(late) > 0.05 * np.median(late):
+        return (
+            f"the loss jumps up and down without settling ({shape}; it rose at "
+            f"{int(np.sum(late_steps > 0))} of the last {late_steps.size} steps, "
+            f"between {late.min():.4g} and {late.max():.4g}): {too_large}"
+        )
+    steady = np.mean(late_steps > 0) <= 0.1
+    if late_drop > 0.1 * drop and (steady or late_drop > 0.01 * abs(late[0])):
+        slow = late_drop <= 0.01 * abs(late[0])
+        return (
+            f"the loss is still falling{' slowly' if slow else ''} ({shape}, a fall "
+            f"of {100 * drop / scale:.2g}%; the second half of the steps brought "
+            f"{100 * late_drop / drop:.0f}% of the drop, so it is not levelling off; "
+            f"the parameters changed by {moved:.2g} of their size): "
+            + (
+                "the learning rate is likely too small (try 10× larger), or it "
+                "needs many more steps"
+                if slow
+                else "give it more steps or a larger learning rate"
+            )
+        )
+    unstable = (
+        f"; it also rose at {rises} of {steps} steps: {too_large}"
+        if rises >= 0.1 * steps
+        else ""
+    )
+    return (
+        f"the loss is stuck: it fell and levelled off ({shape}; the second half of "
+        f"the steps brought {100 * max(late_drop, 0.0) / drop:.2g}% of the drop): "
+        "the model is too small for even this batch, or there is a bug (loss/target "
+        "shapes, a missing non-linearity, a parameter that gets no gradient)"
+        + unstable
+    )
+
+
+def _relative_change(start: _ModelState) -> float:
+    """‖θ − θ₀‖ / ‖θ₀‖ over all parameters: how far the steps moved the model."""
+    with np.errstate(all="ignore"):  # a diverged run: inf is the honest answer
+        change = sum(
+            float(np.sum((p.data.astype(np.float64) - start.data[n]) ** 2))
+            for n, p in start.params
+        )
+        size = sum(
+            float(np.sum(v.astype(np.float64) ** 2)) for v in start.data.values()
+        )
+    return math.sqrt(change / size) if size > 0 else math.sqrt(change)
+
+
+def _dropout(model: Any) -> float:
+    """The largest drop probability among the model's Dropout layers (0: none)."""
+    return max(
+        (float(m.p) for m in _modules(model) if isinstance(m, Dropout)), default=0.0
+    )
 
 
 # ======================================================================================

@@ -23,15 +23,30 @@ from .._rng import get_rng
 from ..tensor import Tensor
 
 
-def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
-    """Write values into the tensor's array in place, keeping its dtype."""
+def _data(tensor: Tensor) -> np.ndarray:
     data = tensor.data if isinstance(tensor, Tensor) else tensor
     if not isinstance(data, np.ndarray):
         raise TypeError(
             f"init: expected a Tensor or ndarray, got {type(tensor).__name__}"
         )
-    np.copyto(data, values, casting="unsafe")
+    return data
+
+
+def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
+    """Write values into the tensor's array in place, keeping its dtype."""
+    np.copyto(_data(tensor), values, casting="unsafe")
     return tensor
+
+
+def _check_floating(tensor: Tensor, init: str) -> None:
+    """Random draws written into an int or bool array would be silently truncated
+    (normal draws mostly to 0); PyTorch refuses too."""
+    dtype = _data(tensor).dtype
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(
+            f"{init}: needs a floating-point tensor, got dtype {dtype} (random draws "
+            "would be cast to it); create it with a float dtype"
+        )
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -121,15 +136,25 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     >>> bool((w.data >= -1).all() and (w.data < 1).all())
     True
     """
-    if b < a:
-        raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
-    return _fill(tensor, get_rng().uniform(a, b, np.shape(tensor)))
+    return _uniform(tensor, a, b, "uniform_")
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with draws from N(mean, std²)."""
+    return _normal(tensor, mean, std, "normal_")
+
+
+def _uniform(tensor: Tensor, a: float, b: float, init: str) -> Tensor:
+    _check_floating(tensor, init)
+    if b < a:
+        raise ValueError(f"{init}: need a <= b, got a={a}, b={b}")
+    return _fill(tensor, get_rng().uniform(a, b, np.shape(tensor)))
+
+
+def _normal(tensor: Tensor, mean: float, std: float, init: str) -> Tensor:
+    _check_floating(tensor, init)
     if std < 0:
-        raise ValueError(f"normal_: std must be >= 0, got {std}")
+        raise ValueError(f"{init}: std must be >= 0, got {std}")
     return _fill(tensor, get_rng().normal(mean, std, np.shape(tensor)))
 
 
@@ -144,14 +169,14 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return _uniform(tensor, -bound, bound, "xavier_uniform_")
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """Glorot normal: N(0, std²) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return normal_(tensor, 0.0, std)
+    return _normal(tensor, 0.0, std, "xavier_normal_")
 
 
 def kaiming_uniform_(
@@ -172,7 +197,7 @@ def kaiming_uniform_(
     """
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return _uniform(tensor, -bound, bound, "kaiming_uniform_")
 
 
 def kaiming_normal_(
@@ -183,7 +208,7 @@ def kaiming_normal_(
 ) -> Tensor:
     """He normal: N(0, std²) with ``std = gain / sqrt(fan)``."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return normal_(tensor, 0.0, std)
+    return _normal(tensor, 0.0, std, "kaiming_normal_")
 
 
 __all__ = [
