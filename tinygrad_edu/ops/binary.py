@@ -158,7 +158,8 @@ def _data(x: Any) -> np.ndarray:
 
 
 class Maximum(_Binary):
-    """out = max(a, b);   grad goes to the larger input (split on ties, as PyTorch)"""
+    """out = max(a, b);   grad_a = grad * share_a,   grad_b = grad * share_b: 1 to the
+    larger input, ½ each on a tie, 1 to both where either is NaN (as PyTorch)"""
 
     name = "maximum"
     differentiable_backward = True
@@ -166,17 +167,18 @@ class Maximum(_Binary):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = np.maximum(a, b)
-        ctx.save_for_backward(_share_of_a(a > b, a == b, out.dtype))
+        ctx.save_for_backward(*_shares(a < b, a > b, a == b, out.dtype))
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple:
-        (share_a,) = ctx.saved_tensors
-        return grad * share_a, grad * (1 - share_a)
+        share_a, share_b = ctx.saved_tensors
+        return grad * share_a, grad * share_b
 
 
 class Minimum(_Binary):
-    """out = min(a, b);   grad goes to the smaller input (split evenly on ties)"""
+    """out = min(a, b);   grad_a = grad * share_a,   grad_b = grad * share_b: 1 to the
+    smaller input, ½ each on a tie, 1 to both where either is NaN (as PyTorch)"""
 
     name = "minimum"
     differentiable_backward = True
@@ -184,19 +186,23 @@ class Minimum(_Binary):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = np.minimum(a, b)
-        ctx.save_for_backward(_share_of_a(a < b, a == b, out.dtype))
+        ctx.save_for_backward(*_shares(a > b, a < b, a == b, out.dtype))
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> tuple:
-        (share_a,) = ctx.saved_tensors
-        return grad * share_a, grad * (1 - share_a)
+        share_a, share_b = ctx.saved_tensors
+        return grad * share_a, grad * share_b
 
 
-def _share_of_a(wins: np.ndarray, ties: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """1 where a wins, 0.5 on a tie, 0 where b wins (a locally constant mask)."""
+def _shares(
+    a_loses: np.ndarray, b_loses: np.ndarray, ties: np.ndarray, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's masks (locally constant): an input gets the gradient unless it
+    loses, half of it on a tie. A NaN compares false, so both sides get it there."""
     dtype = dtype if dtype.kind == "f" else np.float64
-    return wins.astype(dtype) + 0.5 * ties.astype(dtype)
+    half = ties.astype(dtype) * 0.5
+    return (~a_loses).astype(dtype) - half, (~b_loses).astype(dtype) - half
 
 
 class Where(Function):

@@ -168,10 +168,11 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """out = max(0, x);   grad_x = grad * [out > 0]
+    """out = max(0, x);   grad_x = grad * [out != 0]   (1 where x > 0 or x is NaN)
 
-    Nothing is saved: out > 0 exactly where x > 0, so backward reads the output,
-    as PyTorch's does (a mask per op would be a third of a long chain's memory).
+    Nothing is saved: out != 0 exactly where x > 0 or x is NaN (max keeps the NaN),
+    so backward reads the output, as PyTorch's does (a mask per op would be a third
+    of a long chain's memory). Its mask is "not x <= 0": NaN passes the gradient.
     """
 
     name = "relu"
@@ -184,7 +185,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         out = ctx.out
-        return grad * (out > zero_of(out.dtype))
+        return grad * (out != zero_of(out.dtype))  # (as fast as out > 0)
 
 
 class LeakyReLU(Function):
@@ -211,7 +212,7 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     """out = x if x > 0 else α(e^x − 1);   grad_x = grad * (1 if x > 0 else out +
-    α)"""
+    α)   (α at 0, whose second derivative is PyTorch's 0)"""
 
     name = "elu"
     differentiable_backward = True
@@ -228,7 +229,10 @@ class ELU(Function):
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (positive,) = ctx.saved_tensors
-        return grad * backend(grad).where(positive, 1.0, ctx.out + ctx.alpha)
+        out = ctx.out
+        if isinstance(out, Tensor):  # create_graph: at x = 0, where out = 0, cut the
+            out = out * (out.data != 0)  # slope α of out, as PyTorch's mask x < 0
+        return grad * backend(grad).where(positive, 1.0, out + ctx.alpha)
 
 
 class Softplus(Function):
@@ -271,7 +275,13 @@ class Erf(Function):
 
 
 class Clip(Function):
-    """out = min(max(x, lo), hi);   grad_x = grad * [lo <= x <= hi]"""
+    """out = min(max(x, lo), hi);   grad_x = grad * [lo <= x <= hi],
+    grad_lo = grad * [x < lo < hi],   grad_hi = grad * [x > hi or hi < lo]
+
+    PyTorch's clamp_backward: a tie goes to x; where lo > hi the result is hi, which
+    gets the gradient. Number and array bounds are parameters (no gradient); Tensor
+    bounds are inputs, so they get theirs (``clip`` decides).
+    """
 
     name = "clip"
     differentiable_backward = True
@@ -280,20 +290,29 @@ class Clip(Function):
     def forward(
         ctx: Context, x: np.ndarray, lo: Any = None, hi: Any = None
     ) -> np.ndarray:
-        if lo is None and hi is None:
-            raise ValueError("clip: give lo, hi or both")
-        inside = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            inside &= x >= lo
-        if hi is not None:
-            inside &= x <= hi
+        if lo is None:
+            if hi is None:
+                raise ValueError("clip: give lo, hi or both")
+            inside = x <= hi
+        elif hi is None:
+            inside = x >= lo
+        else:
+            inside = (x >= lo) & (x <= hi)  # at the broadcast shape, as the output
         ctx.save_for_backward(inside)
         return np.clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
         (inside,) = ctx.saved_tensors
-        return grad * inside
+        if len(ctx.needs_input_grad) == 1:  # number or array bounds
+            return grad * inside
+        need_x, need_lo, need_hi = ctx.needs_input_grad
+        x, lo, hi = (v.data if isinstance(v, Tensor) else v for v in ctx.values)
+        return (
+            grad * inside if need_x else None,
+            grad * ((x < lo) & (lo < hi)) if need_lo else None,
+            grad * ((x > hi) | (hi < lo)) if need_hi else None,
+        )
 
 
 # ---- the functional API ----------------------------------------------------------
@@ -418,26 +437,32 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
-    """Limit values to [lo, hi] (either may be None); no gradient outside.
+    """Limit values to [lo, hi] (either may be None), broadcasting like ``np.clip``.
 
-    The bounds are numbers or arrays (a Tensor bound is used as an array: it gets
-    no gradient); anything else is a TypeError.
+    The bounds are numbers, arrays or Tensors; anything else is a TypeError. The
+    gradient goes to x where lo <= x <= hi (ties included), else to the bound that
+    is active, if it is a Tensor (PyTorch's ``clamp``); number and array bounds are
+    constants.
 
     >>> import tinygrad_edu as tg
     >>> tg.clip(tg.Tensor([-2.0, 0.5, 2.0]), -1, 1).tolist()
     [-1.0, 0.5, 1.0]
     """
-    return Clip.apply(x, lo=_bound(lo, "lo"), hi=_bound(hi, "hi"))
+    lo, hi = _bound(lo, "lo"), _bound(hi, "hi")
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        # the bounds become inputs (a missing one is ±inf: it never binds)
+        lo = -math.inf if lo is None else lo
+        hi = math.inf if hi is None else hi
+        return Clip.apply(x, lo, hi)
+    return Clip.apply(x, lo=lo, hi=hi)
 
 
 def _bound(value: Any, name: str) -> Any:
     if value is None:
         return None
     if isinstance(value, (Tensor, np.ndarray)):
-        array = value.data if isinstance(value, Tensor) else value
-        if array.dtype.kind not in "biuf":
-            raise TypeError(
-                f"clip: {name} must be real numbers, got dtype {array.dtype}"
-            )
-        return array
+        dtype = value.dtype
+        if dtype.kind not in "biuf":
+            raise TypeError(f"clip: {name} must be real numbers, got dtype {dtype}")
+        return value
     return real_number(value, "clip", name)

@@ -22,6 +22,14 @@ from ._util import backend, zero_of
 # ---- binary classification -----------------------------------------------------------
 
 
+_BCE_EPS = 1e-12  # PyTorch's EPSILON in binary_cross_entropy's backward
+
+
+def _bce_slope(p: Any, y: Any) -> Any:
+    """d/dp of the binary cross-entropy, (p − y) / max(p(1 − p), 1e-12)."""
+    return (p - y) / backend(p).maximum(p * (1 - p), _BCE_EPS)
+
+
 class BinaryCrossEntropy(Function):
     """out = −[y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)];
     grad_p = grad · (p − y) / max(p(1 − p), 1e-12)
@@ -45,7 +53,43 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         (p,) = ctx.values
         (y,) = ctx.saved_tensors
-        return grad * (p - y) / backend(p).maximum(p * (1 - p), 1e-12)
+        if isinstance(p, Tensor):  # create_graph: an op with PyTorch's 2nd derivative
+            return BinaryCrossEntropyBackward.apply(p, grad, target=y)
+        return grad * _bce_slope(p, y)
+
+
+class BinaryCrossEntropyBackward(Function):
+    """out = g · (p − y) / max(p(1 − p), ε)   (ε = 1e-12: the gradient above);
+    grad_p = grad · g · (p² − 2py + y) / ((p + ε)² (1 − p + ε)²),
+    grad_g = grad · (p − y) / max(p(1 − p), ε)
+
+    grad_p is PyTorch's double backward: the derivative of (p − y) / (p(1 − p)),
+    with ε keeping the denominator finite. Differentiating the clamp instead would
+    give 1/ε = 1e12 at p = y ∈ {0, 1}, where the loss is flat (curvature 0).
+    """
+
+    name = "binary_cross_entropy_backward"
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(
+        ctx: Context, p: np.ndarray, g: np.ndarray, target: Any = None
+    ) -> np.ndarray:
+        ctx.save_for_backward(target)
+        return g * _bce_slope(p, target)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> tuple:
+        p, g = ctx.values
+        (y,) = ctx.saved_tensors
+        need_p, need_g = ctx.needs_input_grad
+        grad_p = grad_g = None
+        if need_p:
+            shifted = (p + _BCE_EPS) * (1 - p + _BCE_EPS)
+            grad_p = grad * g * (p * p - 2 * p * y + y) / (shifted * shifted)
+        if need_g:
+            grad_g = grad * _bce_slope(p, y)
+        return grad_p, grad_g
 
 
 # ---- multi-class classification ------------------------------------------------------

@@ -20,9 +20,10 @@ import numpy as np
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
 from ._util import backend, normalize_axes, operands
-from .binary import _Binary, maximum, minimum, where
+from .binary import _Binary, where
 from .elementwise import exp, log
 from .shape import getitem, reshape, swapaxes
+from .nograd import no_grad_result
 from .trig import _Elementwise
 
 # ---- exponents and logarithms ------------------------------------------------------
@@ -327,26 +328,32 @@ def fmod(a: Any, b: Any) -> Tensor:
     return Fmod.apply(a, b)
 
 
-def _extremum_ignoring_nan(a: Any, b: Any, pick: Any) -> Tensor:
-    a, b = operands(a, b)
-    nan_a, nan_b = np.isnan(a.data), np.isnan(b.data)
-    return where(nan_a, b, where(nan_b, a, pick(a, b)))
+def _extremum_ignoring_nan(name: str, a: Any, b: Any, a_wins: np.ufunc) -> Tensor:
+    """a where ``a_wins(a, b)`` (a tie counts) or b is NaN, else b: one ``where``, so
+    the whole gradient goes to the input picked, as PyTorch's fmax/fmin (a tie
+    and two NaNs pick a)."""
+    a, b = operands(a, b, name)
+
+    def picks_a(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a_wins(a, b) | np.isnan(b)
+
+    # (an op, not a mask made from .data: compile replays it with each call's values)
+    return where(no_grad_result(name, picks_a, a, b), a, b)
 
 
 def fmax(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum that ignores NaN (``np.fmax``; composite of maximum/where).
+    """Elementwise maximum that ignores NaN (``np.fmax``; composite of where).
 
     >>> import tinygrad_edu as tg
     >>> tg.fmax(tg.Tensor([1.0, float("nan")]), 0.5).tolist()
     [1.0, 0.5]
     """
-    return _extremum_ignoring_nan(a, b, maximum)
+    return _extremum_ignoring_nan("fmax", a, b, np.greater_equal)
 
 
 def fmin(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum that ignores NaN (``np.fmin``; composite of
-    minimum/where)."""
-    return _extremum_ignoring_nan(a, b, minimum)
+    """Elementwise minimum that ignores NaN (``np.fmin``; composite of where)."""
+    return _extremum_ignoring_nan("fmin", a, b, np.less_equal)
 
 
 def nan_to_num(

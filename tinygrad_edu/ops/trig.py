@@ -12,6 +12,7 @@ Read next: ``ops/mathematical.py`` (exponents, logarithms, rounding, sums).
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -144,12 +145,31 @@ class Arctanh(_Elementwise):
         return 1 / (1 - x * x)
 
 
-class Sinc(Function):
-    """out = sin(πx) / (πx), 1 at 0;   grad_x = grad * (cos(πx) - out) / x, 0 at x =
-    0
+# sinc'(x) = π²x · Σₖ cₖ (πx)^(2k−2), cₖ = (−1)ᵏ 2k / (2k+1)!  (k = 1, 2, ...): the
+# Taylor series of (cos πx − sinc x) / x. Ten terms are exact to float64 for |x| < 1/4.
+_SINC_SERIES = tuple(
+    (-1) ** k * 2 * k / math.factorial(2 * k + 1) for k in range(1, 11)
+)
+_SINC_SMALL = 0.25
 
-    (The first derivative at 0 is exact; the second derivative at exactly 0, -π²/3, is
-    not produced by the formula, whose guard makes it 0 there.)
+
+def _sinc_slope_series(x: Any) -> Any:
+    """sinc'(x) for small |x|, as a polynomial: its own derivatives are right at 0."""
+    s = (np.pi * x) * (np.pi * x)
+    poly = _SINC_SERIES[-1]
+    for c in reversed(_SINC_SERIES[:-1]):
+        poly = poly * s + c  # Horner
+    return (np.pi * np.pi) * x * poly
+
+
+class Sinc(Function):
+    """out = sin(πx) / (πx), 1 at 0;   grad_x = grad * (cos(πx) - out) / x, and its
+    Taylor series for |x| < 1/4 (0 at x = 0)
+
+    The series makes every derivative right at and near 0 (the second is -π²/3 at
+    0), where the quotient is 0/0 and, under create_graph, a guard's 0 would be
+    differentiated instead of the function (PyTorch gives NaN there). It also
+    avoids the quotient's cancellation, cos(πx) ≈ out, for small x.
     """
 
     name = "sinc"
@@ -166,14 +186,19 @@ class Sinc(Function):
     def backward(ctx: Context, grad: Any) -> Any:
         (x,) = ctx.values
         xp = backend(x)
-        zero = (x.data if isinstance(x, Tensor) else x) == 0
-        safe_x = xp.where(zero, 1, x)  # the guard keeps 0/0 out of both branches
-        return grad * xp.where(zero, 0, (xp.cos(np.pi * x) - ctx.out) / safe_x)
+        small = np.abs(x.data if isinstance(x, Tensor) else x) < _SINC_SMALL
+        if not small.any():
+            return grad * ((xp.cos(np.pi * x) - ctx.out) / x)
+        # each branch sees only arguments where it is finite: where() passes a zero
+        # gradient to the branch not taken, and 0 * inf would still be NaN
+        far_x = xp.where(small, 1, x)
+        far = (xp.cos(np.pi * far_x) - xp.where(small, 1, ctx.out)) / far_x
+        return grad * xp.where(small, _sinc_slope_series(xp.where(small, x, 0)), far)
 
 
 class Arctan2(_Binary):
     """out = arctan2(y, x);   grad_y = grad * x / r²,   grad_x = -grad * y / r²  (r =
-    hypot(x, y))"""
+    hypot(x, y)); both 0 at the origin, as PyTorch"""
 
     name = "arctan2"
     differentiable_backward = True
@@ -188,7 +213,13 @@ class Arctan2(_Binary):
         need_y, need_x = ctx.needs_input_grad
         # (x / r) / r with r = hypot(y, x), not x / (x² + y²): x² + y² under- or
         # overflows (1e-30² = 0 in float32) where the gradient itself is representable
-        r = backend(x).hypot(y, x)
+        xp = backend(x)
+        r = xp.hypot(y, x)
+        # at the origin x = y = 0: dividing by 1 instead of r = 0 gives PyTorch's 0
+        # (0/0 there would be NaN); the mask is constant, so create_graph still works
+        origin = (r.data if isinstance(r, Tensor) else r) == 0
+        if origin.any():
+            r = xp.where(origin, 1, r)
         return (grad * (x / r) / r if need_y else None), (
             -grad * (y / r) / r if need_x else None
         )
