@@ -185,11 +185,11 @@ def _over_b(prog, g, a, b, o):  # grad = g / b
 
 
 def _lower_relu(fn, ins, out, needs, param, operand):
-    """out = max(x, 0), positive = x > 0;  gx = g * positive."""
+    """out = max(x, 0), passes = out != 0 (NaN passes, as eager);  gx = g * passes."""
     (x,) = ins
     X, zero = operand(x), zero_of(x.data.dtype)
     buf, positive = _buffer(out.data), np.empty(out.data.shape, bool)
-    forward = [(np.greater, X, zero, positive), (np.maximum, X, zero, buf)]
+    forward = [(np.maximum, X, zero, buf), (np.not_equal, buf, zero, positive)]
 
     def backward(g: np.ndarray) -> tuple:
         gx = _buffer(out.data)

@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
 from ._util import backend, operands
+from .nograd import no_grad_result
 
 
 class _Binary(Function):
@@ -307,12 +308,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 
 def _compare(name: str, ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
     a, b = operands(a, b, name)
-    try:
-        return Tensor._from_array(np.asarray(ufunc(a.data, b.data)))
-    except ValueError:
-        raise ValueError(
-            f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together"
-        ) from None
+    return no_grad_result(name, ufunc, a, b)  # (an op: compile replays it)
 
 
 def less(a: Any, b: Any) -> Tensor:

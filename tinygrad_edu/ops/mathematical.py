@@ -362,8 +362,13 @@ def nan_to_num(
     """NaN and ±inf replaced by finite numbers, as ``np.nan_to_num`` (composite: a
     ``where``; replaced elements get no gradient). Always returns a new tensor."""
     x = as_tensor(x)
-    replaced = np.nan_to_num(x.data, copy=True, nan=nan, posinf=posinf, neginf=neginf)
-    return where(np.isfinite(x.data), x, Tensor._from_array(replaced))
+
+    def replace(a: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(a, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+
+    # (ops, not arrays made from x.data: compile replays them with each call's x)
+    finite = no_grad_result("isfinite", np.isfinite, x)
+    return where(finite, x, no_grad_result("nan_to_num", replace, x))
 
 
 def cumsum(x: Any, axis: Any = None) -> Tensor:
