@@ -126,3 +126,37 @@ def test_questions_about_values_are_answered_on_the_arrays():
 def test_the_table_maps_to_callables_or_on_data():
     for key, op in TABLE.items():
         assert op is ON_DATA or callable(op), key
+
+
+def test_functions_outside_the_numpy_namespace_are_named_where_they_live():
+    t = leaf(4)
+    with pytest.raises(
+        TypeError,
+        match=r"^numpy\.linalg\.norm has no tinygrad_edu op.*numpy\.linalg\.norm\(t\.data\)",
+    ):
+        np.linalg.norm(t)
+    with pytest.raises(TypeError, match=r"^numpy\.fft\.fft has no tinygrad_edu op"):
+        np.fft.fft(t)
+
+
+def test_np_array_copies_while_asarray_shares():
+    t = leaf(3)
+    copied = np.array(t)
+    assert copied is not t.data and np.shares_memory(copied, t.data) is False
+    np.testing.assert_array_equal(copied, t.data)
+    assert np.asarray(t) is t.data
+
+
+def test_logic_and_floor_division_ufuncs_give_tensors_without_a_graph():
+    mask, ints = tg.Tensor([True, False]), tg.Tensor([7, -7])
+    for out, want in [
+        (np.logical_not(mask), [False, True]),
+        (np.invert(mask), [False, True]),
+        (np.bitwise_and(mask, np.array([True, True])), [True, False]),
+        (np.array([False, True]) | mask, [True, True]),
+        (np.array([True, True]) ^ mask, [False, True]),
+        (np.floor_divide(ints, 2), [3, -4]),
+        (np.array([7, -7]) // tg.Tensor([2, 2]), [3, -4]),
+    ]:
+        assert isinstance(out, tg.Tensor) and not out.requires_grad
+        assert out.tolist() == want

@@ -71,20 +71,29 @@ class Function:
         """The error to raise for a forward's NumPy error: a plain TypeError,
         ValueError or IndexError (the same kind) naming the op, shapes and dtypes.
         ``apply`` chains it to the original (``raise ... from error``)."""
-        if str(error).startswith(f"{cls.name}:"):
-            return error  # our own check already said it all
-        shapes = ", ".join(str(t.shape) for t in tensors)
-        dtypes = ", ".join(str(t.dtype) for t in tensors)
-        extra = f" with {params}" if params else ""
-        message = (
-            f"{cls.name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: "
-            f"{error}"
-        )
-        kind = next(
-            (k for k in (TypeError, ValueError, IndexError) if isinstance(error, k)),
-            RuntimeError,
-        )
-        return kind(message)
+        return explain_numpy_error(cls.name, error, tensors, params)
+
+
+def explain_numpy_error(
+    name: str, error: Exception, operands: Sequence[Any], params: dict | None = None
+) -> Exception:
+    """NumPy's ``error`` from op ``name`` as a plain TypeError, ValueError or
+    IndexError (the same kind; else RuntimeError) naming the op and its operands'
+    shapes and dtypes (Tensors or arrays). A plain class, because some of NumPy's
+    (``_UFuncOutputCastingError``) cannot be made again from a message."""
+    if str(error).startswith(f"{name}:"):
+        return error  # our own check already said it all
+    shapes = ", ".join(str(x.shape) for x in operands)
+    dtypes = ", ".join(str(x.dtype) for x in operands)
+    extra = f" with {params}" if params else ""
+    message = (
+        f"{name}: cannot apply to shapes {shapes} (dtypes {dtypes}){extra}: {error}"
+    )
+    kind = next(
+        (k for k in (TypeError, ValueError, IndexError) if isinstance(error, k)),
+        RuntimeError,
+    )
+    return kind(message)
 
 
 class Node:
@@ -207,7 +216,7 @@ def _user_backward(t: Tensor, grad: Any, create_graph: bool) -> tuple:
 def _check_ctx_names(fn: type, out: Tensor) -> None:
     """A user forward's ``ctx.sum = ...`` would hide ``Tensor.sum`` on the output."""
     for name in out.__dict__:
-        if hasattr(Tensor, name) and name not in ("grad", "name"):
+        if hasattr(Tensor, name) and name not in ("_grad", "name"):
             _raise_ctx_name(fn, f"ctx.{name} would hide Tensor.{name}", None)
 
 

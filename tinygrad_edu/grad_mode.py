@@ -51,8 +51,25 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _grad_mode.enabled = self.previous.pop()
 
 
-class no_grad(set_grad_enabled):
-    """Ops inside record no graph: for evaluation and for optimizer updates.
+class _SwitchWithoutArguments(set_grad_enabled):
+    """A switch that takes no argument, so it also decorates bare, as in PyTorch 2:
+    ``@no_grad`` is ``@no_grad()``. Python calls ``no_grad(f)`` then, so ``__new__``
+    sees the function and returns it decorated by a fresh switch."""
+
+    def __new__(cls, func: Any = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(
+                f"{cls.__name__}() takes no arguments (bare, it decorates a function), "
+                f"got {type(func).__name__} {func!r}"
+            )
+        return cls()(func)
+
+
+class no_grad(_SwitchWithoutArguments):
+    """Ops inside record no graph: for evaluation and for optimizer updates. A
+    context manager or a decorator, with or without parentheses.
 
     >>> import tinygrad_edu as tg
     >>> x = tg.Tensor([1.0, 2.0], requires_grad=True)
@@ -60,14 +77,20 @@ class no_grad(set_grad_enabled):
     ...     y = x * 2
     >>> y.requires_grad
     False
+    >>> @tg.no_grad
+    ... def double(t):
+    ...     return t * 2
+    >>> double(x).requires_grad
+    False
     """
 
     def __init__(self) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
-    """Record the graph again inside a ``no_grad`` block (or as a decorator)."""
+class enable_grad(_SwitchWithoutArguments):
+    """Record the graph again inside a ``no_grad`` block (or as a decorator, with or
+    without parentheses)."""
 
     def __init__(self) -> None:
         super().__init__(True)

@@ -27,6 +27,7 @@ import numpy as np
 from . import ops
 from .creation import ones_like, zeros_like
 from .ops.arrange import linspace
+from .ops.nograd import no_grad_result
 from .tensor import Tensor
 
 #: the table's marker for functions answered on the arrays (no graph, NumPy results)
@@ -42,11 +43,25 @@ def _arrays(value: Any) -> Any:
     return value
 
 
+def no_grad_ufunc(ufunc: np.ufunc, *inputs: Any) -> Tensor:
+    """``ufunc`` on the inputs, as a Tensor without a graph: how the NumPy surface
+    makes results that have no gradient (tests like isnan, logic and bitwise ops on
+    bool/int tensors, ``//``). One op (``no_grad_result``), so a compiled function
+    computes it again at every call; numbers take NumPy 2's dtypes as in any op.
+
+    >>> import numpy as np, tinygrad_edu as tg
+    >>> no_grad_ufunc(np.invert, tg.Tensor([True, False])).tolist()
+    [False, True]
+    """
+    return no_grad_result(ufunc.__name__, ufunc, *inputs)
+
+
 def _no_grad(ufunc: np.ufunc) -> Callable[..., Tensor]:
-    """A boolean test (isnan, logical_and, ...) as a Tensor without a graph."""
+    """``no_grad_ufunc`` for ``ufunc``, as the table needs it (a function of the
+    inputs)."""
 
     def on_arrays(*inputs: Any) -> Tensor:
-        return Tensor._from_array(np.asarray(ufunc(*_arrays(inputs))))
+        return no_grad_ufunc(ufunc, *inputs)
 
     return on_arrays
 
@@ -115,7 +130,10 @@ TABLE: dict[Any, Any] = {
     np.isfinite: _no_grad(np.isfinite), np.isinf: _no_grad(np.isinf),
     np.signbit: _no_grad(np.signbit), np.logical_not: _no_grad(np.logical_not),
     np.logical_and: _no_grad(np.logical_and), np.logical_or: _no_grad(np.logical_or),
-    np.logical_xor: _no_grad(np.logical_xor),
+    np.logical_xor: _no_grad(np.logical_xor), np.invert: _no_grad(np.invert),
+    np.bitwise_and: _no_grad(np.bitwise_and), np.bitwise_or: _no_grad(np.bitwise_or),
+    np.bitwise_xor: _no_grad(np.bitwise_xor),
+    np.floor_divide: _no_grad(np.floor_divide),
     # ---- ufunc methods ----
     (np.add, "reduce"): _reduce(ops.sum), (np.multiply, "reduce"): _reduce(ops.prod),
     (np.maximum, "reduce"): _reduce(ops.max), (np.minimum, "reduce"): _reduce(ops.min),
@@ -159,10 +177,18 @@ TABLE: dict[Any, Any] = {
 # fmt: on
 
 
+def _public_name(func: Any) -> str:
+    """Where a NumPy function lives, as users spell it: ``numpy.linalg.norm``,
+    ``numpy.sum`` (ufuncs have no module: ``numpy.exp``)."""
+    module = getattr(func, "__module__", None) or "numpy"
+    return f"{module}.{getattr(func, '__qualname__', func.__name__)}"
+
+
 def _no_op_error(name: str) -> TypeError:
+    """``name``: the full name (``numpy.linalg.norm``)."""
     return TypeError(
-        f"numpy.{name} has no tinygrad_edu op, so it cannot record a graph on a "
-        f"Tensor; call it on the array, numpy.{name}(t.data), if you need no gradient "
+        f"{name} has no tinygrad_edu op, so it cannot record a graph on a Tensor; "
+        f"call it on the array, {name}(t.data), if you need no gradient "
         "(see docs/numpy.md for the functions that work on Tensors)"
     )
 
@@ -175,7 +201,7 @@ def _call(op: Any, name: str, args: Any, kwargs: dict) -> Any:
         if "argument" not in str(error):
             raise
         raise TypeError(
-            f"numpy.{name} on a Tensor: {error} (the tinygrad_edu op takes NumPy's "
+            f"{name} on a Tensor: {error} (the tinygrad_edu op takes NumPy's "
             "axis/keepdims-style arguments but no out=, dtype=, where=)"
         ) from None
 
@@ -191,7 +217,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
             )
         # an ndarray receives the result: plain arrays in, no graph (w.data -= lr * g)
         return getattr(ufunc, method)(*_arrays(inputs), **kwargs)
-    name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+    name = f"numpy.{ufunc.__name__}"
+    name = name if method == "__call__" else f"{name}.{method}"
     op = TABLE.get(ufunc if method == "__call__" else (ufunc, method))
     if op is None:
         raise _no_op_error(name)
@@ -204,7 +231,7 @@ def array_function(func: Callable, types: tuple, args: tuple, kwargs: dict) -> A
         return NotImplemented  # another library's array type: let it answer
     op = TABLE.get(func)
     if op is None:
-        raise _no_op_error(func.__name__)
+        raise _no_op_error(_public_name(func))
     if op is ON_DATA:
         return func(*_arrays(args), **{k: _arrays(v) for k, v in kwargs.items()})
-    return _call(op, func.__name__, args, kwargs)
+    return _call(op, _public_name(func), args, kwargs)

@@ -35,6 +35,8 @@ def _to_array(data: Any, dtype: Any, op: str = "Tensor") -> np.ndarray:
     if dtype is not None and dtype.kind not in "biuf":
         raise TypeError(f"{op}: dtype must be bool, int or float, got {dtype}")
     if isinstance(data, np.ndarray):
+        if type(data) is not np.ndarray:
+            data = _plain_array(data, op)
         if data.dtype.kind not in "biuf":
             raise TypeError(
                 f"{op}: expected a numeric array (bool, int or float), got dtype "
@@ -58,9 +60,40 @@ def _to_array(data: Any, dtype: Any, op: str = "Tensor") -> np.ndarray:
     _check_numeric(array, data, op)
     if dtype is not None:
         return array.astype(dtype, copy=False)
-    if array.dtype == np.float64 and not (from_tensors or isinstance(data, np.generic)):
+    if array.dtype == np.float64 and not (
+        from_tensors or isinstance(data, np.generic) or _numpy_values_inside(data)
+    ):
         array = array.astype(get_default_dtype())  # Python float / float list
     return array
+
+
+def _plain_array(data: np.ndarray, op: str) -> np.ndarray:
+    """An ndarray subclass as a plain ndarray: ``np.matrix`` would turn ``*`` into a
+    matrix product and keep every result 2-D. A masked array's masked entries
+    have no value to give, so they are refused rather than unmasked silently."""
+    if isinstance(data, np.ma.MaskedArray) and np.ma.is_masked(data):
+        raise ValueError(
+            f"{op}: the masked array has masked entries, which have no value; fill "
+            "them first (a.filled(value)) or drop them (a.compressed())"
+        )
+    return np.asarray(data)
+
+
+def _numpy_values_inside(data: Any) -> bool:
+    """True when nested lists/tuples hold NumPy values (``np.float64(1.0)``, arrays):
+    they are strongly typed (NEP 50), so ``[np.float64(1)]`` stays float64 as in
+    NumPy, while a list of Python floats takes the default float dtype."""
+    if not isinstance(data, (list, tuple)):
+        return False
+    pending = [data]
+    while pending:
+        items = pending.pop()
+        kinds = set(map(type, items))  # (one C-level pass per list)
+        if any(issubclass(k, (np.generic, np.ndarray)) for k in kinds):
+            return True
+        if any(issubclass(k, (list, tuple)) for k in kinds):
+            pending.extend(v for v in items if isinstance(v, (list, tuple)))
+    return False
 
 
 def _check_numeric(array: np.ndarray, data: Any, op: str) -> None:
@@ -132,6 +165,24 @@ def _grad_flag(value: Any, op: str) -> bool:
     )
 
 
+def _raise_bad_grad(t: Tensor, value: Any) -> None:
+    """Why ``value`` cannot be ``t.grad`` (PyTorch's rules and exception types)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"grad: an assigned grad must be a Tensor or None, got "
+            f"{type(value).__name__}; wrap an array as Tensor(array)"
+        )
+    if value.shape != t.shape:
+        raise RuntimeError(
+            f"grad: the assigned grad has shape {value.shape}, but the tensor has "
+            f"shape {t.shape}; they must match (a gradient is never broadcast)"
+        )
+    raise TypeError(
+        f"grad: the assigned grad has dtype {value.dtype}, but the tensor has dtype "
+        f"{t.dtype}; convert it first (grad.astype(np.{t.dtype}))"
+    )
+
+
 class _Tracing(threading.local):
     """Per thread: while tinygrad_edu.compile traces a call, ``refuse(call)`` raises
     for a method that would read a traced value into Python (its value would be
@@ -183,13 +234,14 @@ class Tensor(TensorMethods):
     # itself while a create_graph backward runs (ctx.out then shows the Tensor, else
     # the array); _grad_acc sums the gradient during backward. The
     # rest are class-level defaults that an instance overrides only when it needs
-    # to: a grad, a name, the op's keyword parameters (_params), the storage's
-    # version cell (_vc, shared with every alias: see autograd.mark_modified).
+    # to: a grad (_grad, behind the checked ``grad`` property), a name, the op's
+    # keyword parameters (_params), the storage's version cell (_vc, shared with
+    # every alias: see autograd.mark_modified).
     __slots__ = (
         "data", "requires_grad", "_fn", "_inputs", "_saved", "_needs", "_stamp",
         "_out", "_grad_acc", "__dict__", "__weakref__",
     )
-    grad: "Tensor | None" = None
+    _grad: "Tensor | None" = None
     name: "str | None" = None
     _params: "dict | None" = None
     _vc: "list[int] | None" = None
@@ -260,6 +312,27 @@ class Tensor(TensorMethods):
     def T(self) -> Tensor:
         return ops.transpose(self)
 
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated (a Tensor of this shape and dtype), or
+        None.
+
+        Assigning it is checked, as in PyTorch: None, or a Tensor of exactly this
+        shape (else RuntimeError) and dtype (else TypeError); anything else, an
+        ndarray too, is a TypeError (wrap it: ``Tensor(array)``).
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and not (
+            isinstance(value, Tensor)
+            and value.data.shape == self.data.shape
+            and value.data.dtype == self.data.dtype
+        ):
+            _raise_bad_grad(self, value)
+        self._grad = value
+
     # ---- conversion ----------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
@@ -283,8 +356,19 @@ class Tensor(TensorMethods):
             _tracing.refuse("tolist()")
         return self.data.tolist()
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """NumPy's protocol: ``np.asarray(t)`` is ``t.data`` itself (copy=None: no
+        copy needed), ``np.array(t)`` a copy (NumPy 2 passes copy=True); copy=False
+        raises ValueError when a dtype change would need a copy, as NumPy documents."""
+        data = self.data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: converting {data.dtype} to {np.dtype(dtype)} needs a "
+                    "copy, but copy=False was requested"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -304,6 +388,26 @@ class Tensor(TensorMethods):
                 "use .any() or .all()"
             )
         return bool(self.data)
+
+    def __contains__(self, value: Any) -> bool:
+        """``v in t``: whether any element equals v (NumPy's ``(t == v).any()``)."""
+        if _tracing.refuse is not None:
+            _tracing.refuse("`in` (a membership test on a tensor)")
+        value = value.data if isinstance(value, Tensor) else value
+        return bool((self.data == value).any())
+
+    def __format__(self, format_spec: str) -> str:
+        """``f"{t:.2f}"`` formats the value of a one-element tensor (as torch does for
+        0-d); without a spec, any tensor formats as ``str(t)``."""
+        if not format_spec:
+            return str(self)
+        if self.data.size != 1:
+            raise TypeError(
+                f"format: only a one-element tensor takes a format spec "
+                f"({format_spec!r}), got shape {self.shape}; format t.tolist() or "
+                "its elements"
+            )
+        return format(self.item(), format_spec)
 
     def __float__(self) -> float:
         if _tracing.refuse is not None:
@@ -475,11 +579,10 @@ class Tensor(TensorMethods):
         value = other.data if isinstance(other, Tensor) else other
         try:
             fn(self.data, value, out=self.data, casting="same_kind")
-        except (ValueError, TypeError) as error:
-            raise type(error)(
-                f"in-place {op_name}: shapes {self.shape} and {np.shape(value)}, "
-                f"dtypes {self.dtype} and {np.asarray(value).dtype}: {error}"
-            ) from None
+        except (ValueError, TypeError) as error:  # e.g. int tensor += 0.5
+            operands = (self.data, np.asarray(value))
+            name = f"in-place {op_name}"
+            raise function.explain_numpy_error(name, error, operands) from None
         autograd.mark_modified(self)  # a graph that saved us (or an alias) can tell
         return self
 
@@ -513,26 +616,46 @@ def as_tensor(x: TensorLike, like: Tensor | None = None, op: str = "Tensor") -> 
     """x as a Tensor (no copy for Tensors and arrays); errors name ``op``, the
     function the user called.
 
-    A Python number next to a floating tensor takes that tensor's dtype, as NumPy 2
-    does (``float32_tensor * 2.0`` stays float32). A list holding Tensors is stacked
-    with ``tg.stack``, recording the graph: ``tg.mean([x, y])`` treats the list as one
-    array, as ``np.mean([a, b])`` does.
+    A Python number next to tensor ``like`` follows NumPy 2's rule for it
+    (``number_array``): ``float32_tensor * 2.0`` stays float32, ``int_tensor * 0.1``
+    is float64. A NumPy scalar keeps its own dtype (``np.float64(2)``), as in NumPy.
+    A list holding Tensors is stacked with ``tg.stack``, recording the graph:
+    ``tg.mean([x, y])`` treats the list as one array, as ``np.mean([a, b])`` does.
     """
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
-        kind = like.data.dtype.kind
-        if kind == "f":
-            return Tensor._from_array(np.asarray(x, dtype=like.data.dtype))
-        if isinstance(x, float):
-            return Tensor._from_array(np.asarray(x, dtype=get_default_dtype()))
-        if kind in "iu" and type(x) is int:
-            return Tensor._from_array(np.asarray(x, dtype=like.data.dtype))
+    if like is not None and is_python_number(x):
+        return Tensor._from_array(number_array(x, like.data.dtype))
     if isinstance(x, (list, tuple)):
         inside = _tensors_inside(x)
         if inside:
             return _stack_items(x, like if like is not None else inside[0], op)
     return Tensor._from_array(_to_array(x, None, op))
+
+
+def is_python_number(x: Any) -> bool:
+    """True for a Python int or float: NEP 50's "weak" scalars, whose dtype comes from
+    the array next to them. Not bool, and not NumPy's scalars (``np.float64`` is a
+    ``float`` subclass, but strongly typed: ``float32_array * np.float64(2)`` is
+    float64)."""
+    return isinstance(x, (int, float)) and not isinstance(x, (bool, np.generic))
+
+
+def number_array(x: int | float, strong: np.dtype) -> np.ndarray:
+    """A Python number as the 0-d array NumPy 2 (NEP 50) would use next to an array of
+    dtype ``strong``: the array's dtype when that keeps the number's kind (any number
+    next to floats, an int next to ints), else NumPy's own (float64 for a float next
+    to ints or bools: ``np.array([1, 2]) * 0.1`` is float64, exactly 0.1).
+
+    >>> number_array(0.1, np.dtype(np.float32)).dtype
+    dtype('float32')
+    >>> number_array(0.1, np.dtype(np.int64)).dtype
+    dtype('float64')
+    """
+    kind = strong.kind
+    if kind == "f" or (kind in "iu" and isinstance(x, int)):
+        return np.asarray(x, dtype=strong)  # out of an int's range: OverflowError
+    return np.asarray(x)
 
 
 def _stack_items(items: list | tuple, like: Tensor, op: str) -> Tensor:
@@ -548,7 +671,7 @@ def _stack_items(items: list | tuple, like: Tensor, op: str) -> Tensor:
 
 
 # imported last: ops, autograd, creation and interop import Tensor from this module
-from . import autograd, creation, interop, ops, tensor_methods  # noqa: E402
+from . import autograd, creation, function, interop, ops, tensor_methods  # noqa: E402
 
 # tensor_methods could not import these while Tensor did not exist: bind them now
 # (module globals, read at call time like any import, with no per-call cost)

@@ -102,6 +102,37 @@ class TensorMethods:
 
     __hash__ = object.__hash__  # __eq__ is elementwise, identity stays the hash
 
+    # logic on bool tensors (bitwise on ints, as NumPy) and floor division: no graph,
+    # NumPy on the arrays (interop.no_grad_ufunc). ``//`` is piecewise constant, so
+    # its gradient is 0 everywhere (PyTorch's is zeros): as a constant of the graph
+    # it sends the same nothing back to every leaf.
+    def __invert__(self) -> Tensor:
+        return interop.no_grad_ufunc(np.invert, self)
+
+    def __and__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.bitwise_and, self, other)
+
+    def __rand__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.bitwise_and, other, self)
+
+    def __or__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.bitwise_or, self, other)
+
+    def __ror__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.bitwise_or, other, self)
+
+    def __xor__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.bitwise_xor, self, other)
+
+    def __rxor__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.bitwise_xor, other, self)
+
+    def __floordiv__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.floor_divide, self, other)
+
+    def __rfloordiv__(self, other: TensorLike) -> Tensor:
+        return interop.no_grad_ufunc(np.floor_divide, other, self)
+
     # ---- op methods: one line each, so grep finds every `def relu` ------------
 
     def add(self, other: TensorLike) -> Tensor:
@@ -399,6 +430,10 @@ class TensorMethods:
 
     def round(self, decimals: int = 0) -> Tensor:
         return ops.round(self, decimals)
+
+    def __round__(self, ndigits: int | None = None) -> Tensor:
+        """``round(t, 1)``: elementwise, a Tensor (as NumPy arrays and torch do)."""
+        return ops.round(self, 0 if ndigits is None else ndigits)
 
     def trunc(self) -> Tensor:
         return ops.trunc(self)

@@ -62,14 +62,27 @@ def normalize_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
             raise TypeError(
                 f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}"
             )
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        bound = max(ndim, 1)  # a 0-d tensor takes axis 0 or -1, as NumPy's argmax
+        if not -bound <= a < bound:
             raise np.exceptions.AxisError(
                 f"{op}: axis {a} is out of bounds for a tensor of {ndim} dims"
             )
-        result.append(int(a) % max(ndim, 1))
+        result.append(int(a) % bound)
     if len(set(result)) != len(result):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(result))
+
+
+def reduction_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``normalize_axes`` for a reduction. On a 0-d tensor axis 0 or -1 names its
+    one element, so the reduction is over no axes at all (NumPy's ufunc reductions:
+    ``np.sum(np.array(3.0), axis=0)`` is 3.0).
+
+    >>> reduction_axes(0, 0, "sum"), reduction_axes(-1, 2, "sum")
+    ((), (1,))
+    """
+    axes = normalize_axes(axis, ndim, op)
+    return axes if ndim else ()
 
 
 def one_axis(axis: Any, ndim: int, op: str) -> int:

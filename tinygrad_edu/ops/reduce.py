@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
-from ._util import keepdims_shape, normalize_axes, one_axis, real_number
+from ._util import keepdims_shape, one_axis, real_number, reduction_axes
 from .binary import where
 
 # below this many elements, filling a new array is cheaper than np.broadcast_to's
@@ -41,7 +41,7 @@ class _Reduction(Function):
 
     @staticmethod
     def setup(ctx: Context, x: np.ndarray, axis: Any) -> tuple[int, ...]:
-        axes = normalize_axes(axis, x.ndim, ctx.fn.name)
+        axes = reduction_axes(axis, x.ndim, ctx.fn.name)
         ctx.axes, ctx.in_shape, ctx.keep_shape = (
             axes,
             x.shape,
@@ -204,7 +204,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     3.0
     """
     x = as_tensor(x, op="mean")
-    n = _count(x, normalize_axes(axis, x.ndim, "mean"))
+    n = _count(x, reduction_axes(axis, x.ndim, "mean"))
     if n == 0:
         raise ValueError(
             f"mean: no elements to average over axis {axis} of shape {x.shape}"
@@ -222,7 +222,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
 
 
 def _var(x: Tensor, axis: Any, keepdims: bool, ddof: Any, op: str) -> Tensor:
-    axes = normalize_axes(axis, x.ndim, op)
+    axes = reduction_axes(axis, x.ndim, op)
     ddof = real_number(ddof, op, "ddof")
     n = _count(x, axes)
     if n - ddof <= 0:
@@ -277,7 +277,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     0.693...
     """
     x = as_tensor(x, op="logsumexp")
-    return _logsumexp(x, normalize_axes(axis, x.ndim, "logsumexp"), keepdims)
+    return _logsumexp(x, reduction_axes(axis, x.ndim, "logsumexp"), keepdims)
 
 
 def _logsumexp(x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Tensor:
@@ -304,7 +304,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     [0.5, 0.5]
     """
     x = as_tensor(x, op="softmax")
-    axes = normalize_axes(axis, x.ndim, "softmax")
+    axes = reduction_axes(axis, x.ndim, "softmax")
     e = (x - _detached_max(x, axes)).exp()
     return e / e.sum(axes, keepdims=True)
 
@@ -312,7 +312,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x − logsumexp(x) along ``axis`` (composite; stable)."""
     x = as_tensor(x, op="log_softmax")
-    return x - _logsumexp(x, normalize_axes(axis, x.ndim, "log_softmax"), keepdims=True)
+    return x - _logsumexp(x, reduction_axes(axis, x.ndim, "log_softmax"), keepdims=True)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:

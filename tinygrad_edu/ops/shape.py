@@ -171,6 +171,12 @@ class Concatenate(Function):
     def forward(ctx: Context, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
         if not arrays:
             raise ValueError("need at least one tensor to concatenate")
+        if any(a.ndim == 0 for a in arrays):  # (no axis to join them along)
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(
+                "concatenate: zero-dimensional arrays cannot be concatenated (shapes "
+                f"{shapes}); tg.stack joins them along a new axis"
+            )
         ctx.axis = one_axis(axis, arrays[0].ndim, "concatenate")
         ctx.sizes = [a.shape[ctx.axis] for a in arrays]
         return np.concatenate(arrays, axis=ctx.axis)
