@@ -392,16 +392,9 @@ def test_no_grad_and_enable_grad_decorate_without_parentheses():
         tg.no_grad(3)
 
 
-# ---- waiting for autograd.py (the lead's file): strict xfails, so they fail loudly once
-# the engine change lands and the marks must go --------------------------------------
-
-_NEEDS_AUTOGRAD = (
-    "needs autograd.apply / the engine to use the _requires_grad slot and set _needs "
-    "before forward (see the tensor-fixes report)"
-)
+# ---- requires_grad assignment and needs_input_grad in forward, as PyTorch --------------
 
 
-@pytest.mark.xfail(strict=True, reason=_NEEDS_AUTOGRAD)
 def test_assigning_requires_grad_is_checked_like_requires_grad_():
     t = Tensor([1, 2])
     with pytest.raises(TypeError, match="floating"):
@@ -414,7 +407,6 @@ def test_assigning_requires_grad_is_checked_like_requires_grad_():
     assert not x.requires_grad
 
 
-@pytest.mark.xfail(strict=True, reason=_NEEDS_AUTOGRAD)
 def test_needs_input_grad_is_readable_in_forward():
     seen = []
 

@@ -59,7 +59,7 @@ from . import constants
 from .tensor import Tensor, as_tensor
 
 GradLike = Union[Tensor, np.ndarray, float, int, None]
-_data, _requires_grad = attrgetter("data"), attrgetter("requires_grad")  # (C speed)
+_data, _requires_grad = attrgetter("data"), attrgetter("_requires_grad")  # (C speed)
 _NEEDS_1 = ((False,), (True,))
 _NEEDS_2 = ((False, False), (False, True), (True, False), (True, True))
 
@@ -78,6 +78,15 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
     out = object.__new__(Tensor)
     out._fn, out._saved = fn, ()
     n = len(inputs)
+    if not _grad_mode.enabled:
+        needs = _NEEDS_2[0] if n == 2 else _NEEDS_1[0] if n == 1 else (False,) * n
+    elif n == 2:  # (shared tuples: a graph of a million ops holds no million pairs)
+        needs = _NEEDS_2[inputs[0]._requires_grad * 2 + inputs[1]._requires_grad]
+    elif n == 1:
+        needs = _NEEDS_1[inputs[0]._requires_grad]
+    else:
+        needs = tuple(map(_requires_grad, inputs))
+    out._needs = needs  # before forward: ctx.needs_input_grad works there (PyTorch)
     try:  # (the common arities spelled out: packing *args costs more than the op)
         if n == 2 and not params:
             data = fn.forward(out, inputs[0].data, inputs[1].data)
@@ -97,22 +106,14 @@ def apply(fn: type, /, *inputs: Any, **params: Any) -> Tensor:
         _check_ctx_names(fn, out)
     if type(data) is not np.ndarray:
         data = np.asarray(data)  # NumPy returns scalars for 0-d results
-    out.data, out.requires_grad, out._grad_acc = data, False, None
+    out.data, out._requires_grad, out._grad_acc = data, False, None
     if data.base is not None:
         _share_version_with_base(out, inputs)  # a view: in-place changes hit both
-    if not _grad_mode.enabled:
-        needs = ()
-    elif n == 2:  # (shared tuples: a graph of a million ops holds no million pairs)
-        needs = _NEEDS_2[inputs[0].requires_grad * 2 + inputs[1].requires_grad]
-    elif n == 1:
-        needs = _NEEDS_1[inputs[0].requires_grad]
-    else:
-        needs = tuple(map(_requires_grad, inputs))
     if True in needs:  # record: the output becomes the graph node
         if data.dtype.kind != "f":
             _raise_not_float(fn, data)
-        out._inputs, out._needs, out._stamp = inputs, needs, _clock
-        out._out, out.requires_grad = None, True
+        out._inputs, out._stamp = inputs, _clock
+        out._out, out._requires_grad = None, True
         if params:
             out._params = params
         global _recorded
@@ -145,7 +146,7 @@ def toposort(root: Tensor, grad_only: bool = False) -> list[Tensor]:
         if t._fn is not None:
             for x in t._inputs:
                 if x not in seen:  # (tensors hash by identity: __eq__ is elementwise)
-                    if x.requires_grad or not grad_only:
+                    if x._requires_grad or not grad_only:
                         seen.add(x)
                         stack.append(x)
                 elif x._fn is None:
@@ -175,7 +176,7 @@ def backpropagate(
     (``Tensor.backward``); with ``inputs`` it returns their gradients and touches no
     ``.grad`` (``tinygrad_edu.grad``, like ``torch.autograd.grad``).
     """
-    if not root.requires_grad:
+    if not root._requires_grad:
         _raise_no_graph()
     seed = _seed_gradient(root, grad, create_graph)
     wanted = None if inputs is None else {x: None for x in inputs}
@@ -244,7 +245,7 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
         if _trace_hook is not None:
             _trace_hook.record_node(t, grads)
         for x, gx in zip(t._inputs, grads):
-            if gx is None or not x.requires_grad:
+            if gx is None or not x._requires_grad:
                 continue
             data = x.data
             if gx.shape != data.shape:

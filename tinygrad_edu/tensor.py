@@ -238,7 +238,7 @@ class Tensor(TensorMethods):
     # keyword parameters (_params), the storage's version cell (_vc, shared with
     # every alias: see autograd.mark_modified).
     __slots__ = (
-        "data", "requires_grad", "_fn", "_inputs", "_saved", "_needs", "_stamp",
+        "data", "_requires_grad", "_fn", "_inputs", "_saved", "_needs", "_stamp",
         "_out", "_grad_acc", "__dict__", "__weakref__",
     )
     _grad: "Tensor | None" = None
@@ -260,7 +260,7 @@ class Tensor(TensorMethods):
         name: str | None = None,
     ) -> None:
         self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
-        self.requires_grad, self._fn, self._grad_acc = False, None, None
+        self._requires_grad, self._fn, self._grad_acc = False, None, None
         if isinstance(data, Tensor) and self.data is data.data:
             autograd.share_version(self, data)  # Tensor(t) aliases t's storage
         if name is not None:
@@ -272,7 +272,7 @@ class Tensor(TensorMethods):
     def _from_array(cls, data: np.ndarray) -> Tensor:
         """The hot path: wrap an array that is known to be fine (no checks, no copy)."""
         t = object.__new__(Tensor)
-        t.data, t.requires_grad, t._fn, t._grad_acc = data, False, None, None
+        t.data, t._requires_grad, t._fn, t._grad_acc = data, False, None, None
         return t
 
     # ---- properties ----------------------------------------------------------
@@ -311,6 +311,19 @@ class Tensor(TensorMethods):
     @property
     def T(self) -> Tensor:
         return ops.transpose(self)
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward computes a gradient for this tensor. Assigning it is
+        ``requires_grad_(flag)``, checked as in PyTorch (only floating tensors can
+        require grad; a non-leaf cannot stop: ``.detach()`` it). The engine reads
+        and writes the slot ``_requires_grad`` itself (no property on its hot
+        path)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
 
     @property
     def grad(self) -> Tensor | None:
@@ -474,7 +487,7 @@ class Tensor(TensorMethods):
             raise RuntimeError(
                 "requires_grad_(False) on a non-leaf tensor; use .detach() instead"
             )
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     def zero_grad(self) -> None:

@@ -49,7 +49,7 @@ from .steps import (
 def _mirror(like: Tensor) -> Tensor:
     """A fresh tensor object to hold one traced value at replay."""
     m = object.__new__(Tensor)
-    m.data, m.requires_grad, m._fn, m._grad_acc, m._vc = (
+    m.data, m._requires_grad, m._fn, m._grad_acc, m._vc = (
         like.data,
         False,
         None,
@@ -221,7 +221,7 @@ class Recorder:
         o._fn, o._inputs, o._saved, o._out = fn, sources, (), None
         o._needs = out._needs if out._fn is not None else (False,) * len(inputs)
         o._params, o._stamp = out._params if out._fn is not None else None, 0
-        o.requires_grad = out.requires_grad
+        o._requires_grad = out._requires_grad
         self.mirrors[out] = o
         self.keep.append(out)
         bound = {}  # keyword parameters made from traced values: made again each call

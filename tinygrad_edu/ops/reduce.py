@@ -17,7 +17,8 @@ import numpy as np
 from ..autograd import Context, Function
 from ..tensor import Tensor, as_tensor
 from ._util import keepdims_shape, one_axis, real_number, reduction_axes
-from .binary import where
+from .binary import equal, where
+from .nograd import no_grad_result
 
 # below this many elements, filling a new array is cheaper than np.broadcast_to's
 # read-only view (its Python wrapper costs a few µs); above it the view saves a pass
@@ -246,22 +247,24 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     [0.0, 0.0]
     """
     v = _var(as_tensor(x, op="std"), axis, keepdims, ddof, "std")
-    zero = v.data == 0
-    if not zero.any():
-        return v.sqrt()
+    zero = equal(v, 0.0)  # (an op, not `if` on v's values: compile replays it)
     # sqrt of 1 where v is 0, then 0 there: no 1/0 in the graph, so the gradient is 0
     return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
 def _detached_max(x: Tensor, axes: tuple[int, ...]) -> Tensor:
-    """The shift for stable exp: any constant works, the max makes every exp <= 1.
-    Over an empty axis (no max) and where the max is ±inf the shift is 0."""
-    if x.size == 0:
-        return Tensor._from_array(np.zeros(keepdims_shape(x.shape, axes), x.dtype))
-    m = np.max(x.data, axis=axes, keepdims=True)
-    return Tensor._from_array(
-        np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
-    )
+    """The shift for stable exp (no gradient): any constant works, the max makes
+    every exp <= 1."""
+    return no_grad_result("max shift", lambda a: max_shift(a, axes), x)
+
+
+def max_shift(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """max of ``a`` over ``axes`` (kept as size-1 axes); 0 over an empty axis (no
+    max) and where the max is ±inf."""
+    if a.size == 0:
+        return np.zeros(keepdims_shape(a.shape, axes), a.dtype)
+    m = np.max(a, axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -336,4 +339,6 @@ def _arg_reduce(fn: Any, op: str, x: Any, axis: Any, keepdims: bool) -> Tensor:
             f"{op}: the {op} of an empty tensor of shape {x.shape} (over axis {axis}) "
             "has no answer"
         )
-    return Tensor._from_array(np.asarray(fn(x.data, axis=axis, keepdims=keepdims)))
+    return no_grad_result(
+        op, lambda a: np.asarray(fn(a, axis=axis, keepdims=keepdims)), x
+    )

@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd import Context, Function, unbroadcast
 from ..tensor import Tensor, _shape_arg, as_tensor
 from ._util import is_int, normalize_axes, one_axis, real_number
+from .nograd import no_grad_result
 
 
 class Reshape(Function):
@@ -372,6 +373,6 @@ def astype(x: Any, dtype: Any) -> Tensor:
         raise TypeError(f"astype: {error}") from None
     if dtype.kind not in "biuf":
         raise TypeError(f"astype: dtype must be bool, int or float, got {dtype}")
-    if dtype.kind != "f" or x.dtype.kind != "f":
-        return Tensor._from_array(x.data.astype(dtype))
+    if dtype.kind != "f" or x.dtype.kind != "f":  # no gradient (an op: compile)
+        return no_grad_result("astype", lambda a: a.astype(dtype), x)
     return AsType.apply(x, dtype=dtype)
