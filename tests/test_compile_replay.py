@@ -241,3 +241,34 @@ def test_a_list_result_comes_back_as_a_list_and_methods_compile():
     first, second = net.both(x), net.both(x)
     assert isinstance(first, list) and isinstance(second, list)
     np.testing.assert_array_equal(second[1].data, 2.0 * net(x).data)
+
+
+def test_all_any_and_a_0d_sum_follow_each_call():
+    def fn(x):
+        return (x * x.all(axis=1, keepdims=True)).sum() + x.any().astype(float)
+
+    f = tg.compile(fn)
+    for values in ([[1.0, 2.0], [0.0, 3.0]], [[1.0, 0.0], [2.0, 3.0]], [[0.0, 0.0]] * 2):
+        assert f(T(values)).item() == fn(T(values)).item()
+    g = tg.compile(lambda s: s.sum(axis=0) * 2.0)
+    assert [g(T(v)).item() for v in (3.0, 4.0)] == [6.0, 8.0]
+
+
+@pytest.mark.parametrize(
+    "body, what",
+    [
+        (lambda w, x: T(np.asarray(x) * 2.0), r"np\.asarray"),
+        (lambda w, x: np.subtract(w.data, x, out=w.data), r"numpy\.subtract.*out="),
+    ],
+)
+def test_values_taken_out_of_the_ops_raise_while_tracing(body, what):
+    w = nn.Parameter([1.0, 2.0])
+
+    @tg.compile
+    def step(x):
+        body(w, x)
+        return (w * x).sum()
+
+    with pytest.raises(RuntimeError, match=r"compile\(step\): " + what):
+        step(T([1.0, 1.0]))
+    assert np.asarray(T([1.0])).tolist() == [1.0]  # eager mode is unaffected

@@ -28,7 +28,7 @@ from . import ops
 from .creation import ones_like, zeros_like
 from .ops.arrange import linspace
 from .ops.nograd import no_grad_result
-from .tensor import Tensor
+from .tensor import Tensor, _tracing
 
 #: the table's marker for functions answered on the arrays (no graph, NumPy results)
 ON_DATA = "on data"
@@ -215,6 +215,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
                 f"numpy.{ufunc.__name__}: out= cannot be a Tensor (it would change the "
                 "tensor behind autograd's back); write into its array, out=t.data"
             )
+        if _tracing.refuse is not None:  # (compile would not see this write)
+            _tracing.refuse(f"numpy.{ufunc.__name__}(..., out=array) on a Tensor")
         # an ndarray receives the result: plain arrays in, no graph (w.data -= lr * g)
         return getattr(ufunc, method)(*_arrays(inputs), **kwargs)
     name = f"numpy.{ufunc.__name__}"

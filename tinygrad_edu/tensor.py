@@ -373,6 +373,8 @@ class Tensor(TensorMethods):
         """NumPy's protocol: ``np.asarray(t)`` is ``t.data`` itself (copy=None: no
         copy needed), ``np.array(t)`` a copy (NumPy 2 passes copy=True); copy=False
         raises ValueError when a dtype change would need a copy, as NumPy documents."""
+        if _tracing.refuse is not None:
+            _tracing.refuse("np.asarray() / np.array() (the tensor's values)")
         data = self.data
         if dtype is not None and np.dtype(dtype) != data.dtype:
             if copy is False:

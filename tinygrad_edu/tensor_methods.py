@@ -244,10 +244,10 @@ class TensorMethods:
         return ops.argmin(self, axis, keepdims)
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return self._from_array(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
+        return ops.all(self, axis, keepdims)
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return self._from_array(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+        return ops.any(self, axis, keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
         return ops.reshape(self, *shape)

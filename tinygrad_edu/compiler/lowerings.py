@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..ops._util import keepdims_shape, normalize_axes, zero_of
+from ..ops._util import keepdims_shape, reduction_axes, zero_of
 
 NO_ARG = object()  # an instruction's ``y`` for a one-operand function
 
@@ -241,7 +241,7 @@ def _sigmoid_grad(g, y, gx, tmp, one) -> list:  # g * y * (1 - y)
 def _lower_sum(fn, ins, out, needs, param, operand):
     """out = Σ_axes x;  gx = g put back over the summed axes (a filled copy)."""
     (x,) = ins
-    axes = normalize_axes(param("axis"), x.data.ndim, "sum")
+    axes = reduction_axes(param("axis"), x.data.ndim, "sum")
     keep_shape = keepdims_shape(x.data.shape, axes)
     buf = _buffer(out.data)
     kept = tuple(n for i, n in enumerate(x.data.shape) if i not in axes)

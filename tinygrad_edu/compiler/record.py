@@ -63,10 +63,10 @@ def refuse_read(owner: str, call: str) -> None:
     """Installed in ``tensor._tracing`` (with ``owner``, the traced function's name):
     reading a value while tracing is an error."""
     raise RuntimeError(
-        f"compile({owner}): {call} reads a tensor's value into Python while the compiled "
-        "function is being traced; the recording would freeze that value (and an `if` "
-        "on it). Move it outside the compiled function: return the tensor and read "
-        "it on the result"
+        f"compile({owner}): {call} uses a tensor's values outside the ops while the "
+        "compiled function is being traced; the recording would freeze them (and an "
+        "`if` on them). Move it outside the compiled function: return the tensor and "
+        "read it on the result"
     )
 
 

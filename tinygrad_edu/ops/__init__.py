@@ -18,6 +18,7 @@ from .elementwise import (
     softplus, sqrt, square, tanh,
 )
 from .linalg import linear, matmul
+from .nograd import all, any  # noqa: A004  (Tensor.all / .any: no gradient)
 # conv nets (issue 16): im2col/col2im, convolutions, pooling, batch norm
 from .conv import conv2d, conv_transpose2d, fold, unfold
 from .pool import avg_pool2d, batch_norm, max_pool2d

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Function, no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 
 
 class NoGrad(Function):
@@ -42,10 +42,11 @@ class NoGrad(Function):
         shapes = " and ".join(str(t.shape) for t in tensors)
         if isinstance(error, ValueError) and len(tensors) == 2:
             return ValueError(f"{name}: shapes {shapes} cannot be broadcast together")
-        kind = type(error) if isinstance(error, (TypeError, ValueError)) else None
-        if kind is None:
+        if not isinstance(error, (TypeError, ValueError)):
             return error
-        return kind(f"{name}: cannot apply to shapes {shapes}: {error}")
+        dtypes = ", ".join(str(t.dtype) for t in tensors)
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        return kind(f"{name}: cannot apply to shapes {shapes} (dtypes {dtypes}): {error}")
 
 
 def no_grad_result(name: str, compute: Callable, *inputs: Tensor) -> Tensor:
@@ -58,3 +59,24 @@ def no_grad_result(name: str, compute: Callable, *inputs: Tensor) -> Tensor:
     """
     with no_grad():
         return NoGrad.apply(*inputs, compute=compute, name=name)
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether every element (over ``axis``) is true: a bool tensor without a
+    gradient, as ``np.all``.
+
+    >>> import tinygrad_edu as tg
+    >>> tg.Tensor([[1.0, 0.0], [2.0, 3.0]]).all(axis=1).tolist()
+    [False, True]
+    """
+    return no_grad_result(
+        "all", lambda a: np.asarray(a.all(axis=axis, keepdims=keepdims)), as_tensor(x)
+    )
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Whether some element (over ``axis``) is true: a bool tensor without a
+    gradient, as ``np.any``."""
+    return no_grad_result(
+        "any", lambda a: np.asarray(a.any(axis=axis, keepdims=keepdims)), as_tensor(x)
+    )
