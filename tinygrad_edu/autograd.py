@@ -379,8 +379,8 @@ def _store_grad(t: Tensor, g: np.ndarray, stored: set[int]) -> None:
     if id(g) in stored or not g.flags.writeable or id(g.base) in stored:
         g = g.copy()  # broadcast views are read-only; no memory serves two .grads
     stored.add(id(g))
-    previous = t.grad
-    t.grad = Tensor._from_array(g if previous is None else previous.data + g)
+    previous = t._grad  # (the slot behind .grad: g has t's shape and dtype already)
+    t._grad = Tensor._from_array(g if previous is None else previous.data + g)
 
 
 def _discard_partial_gradients(order: list) -> None:
