@@ -497,6 +497,11 @@ def test_diagnose_flags_a_linear_model_on_xor_as_underfitting():
     arch = report["architecture"]
     assert arch.verdict == "underfitting" and arch.flagged
     assert arch.evidence["train_over_baseline"] > 0.9
+    # the evidence that a better fit exists: neighbours get XOR right, the line not
+    ref = arch.evidence["reference"]
+    assert ref["kind"] == "accuracy" and ref["better"]
+    assert ref["neighbours"] > 0.95 and ref["model"] < 0.8
+    assert f"accuracy {ref['neighbours']:.3g}" in arch.recommendation
     assert report["more_epochs"].verdict.startswith("no")
     # the same data with a hidden layer: no longer an architecture problem
     tg.manual_seed(0)
@@ -511,6 +516,37 @@ def test_diagnose_flags_a_linear_model_on_xor_as_underfitting():
         budget=140,
     )
     assert better["architecture"].verdict == "ok"
+
+
+def test_diagnose_underfitting_needs_a_better_fit_in_regression_too():
+    """R² as the common measure: a line cannot follow sin(3x) (neighbours explain
+    ~100% of y's variance, the line ~20%); a network on y = x/2 + heavy noise
+    cannot beat the noise (neighbours do worse than the model)."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, (300, 1)).astype(np.float32)
+    noisy = (0.5 * x + rng.standard_normal((300, 1))).astype(np.float32)
+
+    def architecture(model, y, lr=0.1, loss_fn=F.mse_loss):
+        tg.manual_seed(0)
+        report = diagnose(
+            model, loss_fn, lambda p: optim.SGD(p, lr=lr), (x, y), progress=False
+        )
+        return report["architecture"]
+
+    wave = architecture(nn.Linear(1, 1), np.sin(3 * x))
+    assert wave.verdict == "underfitting" and wave.flagged
+    ref = wave.evidence["reference"]
+    assert ref["kind"] == "R²" and ref["neighbours"] > 0.9 and ref["model"] < 0.5
+    noise = architecture(nn.MLP([1, 32, 1]), noisy, lr=0.05)
+    assert noise.evidence["train_over_baseline"] > 0.5  # the old rule's trigger
+    assert noise.verdict == "no (noisy data)" and not noise.flagged
+    # outputs that are not predictions of y (two numbers per sample): no reference,
+    # so no claim either way, and the numbers are quoted
+    two = architecture(
+        nn.Linear(1, 2), np.sin(3 * x), loss_fn=lambda o, t: F.mse_loss(o[:, :1], t)
+    )
+    assert two.verdict == "undecided" and two.evidence["reference"] is None
+    assert f"{two.evidence['train_loss']:.4g}" in two.recommendation
 
 
 def test_diagnose_flags_a_model_stopped_early_for_more_epochs():

@@ -204,7 +204,7 @@ class TensorMethods:
     def erf(self) -> Tensor:
         return ops.erf(self)
 
-    def clip(self, lo: float | None, hi: float | None) -> Tensor:
+    def clip(self, lo: Any, hi: Any) -> Tensor:
         return ops.clip(self, lo, hi)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:

@@ -157,7 +157,7 @@ def test_numeric_parameters_keep_the_tensor_dtype():
     assert tg.clip(x, np.float64(0.0), None).dtype == np.float32
     assert tg.pad(x, 1, np.float64(7.0)).dtype == np.float32
     bounds = Tensor(np.array([0.0, 1.0], np.float32))
-    assert tg.clip(x, bounds, None).tolist() == [0.0, 2.0]  # a Tensor bound: as an array
+    assert tg.clip(x, bounds, None).tolist() == [0.0, 2.0]  # a Tensor bound: differentiable
 
 
 def test_arange_follows_numpys_dtype_rule_as_the_contract_says():

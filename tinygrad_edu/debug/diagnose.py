@@ -66,9 +66,12 @@ def diagnose(
        of the training set; more data helps when the validation loss still falls
        from 50% to 100% (> 10%) and there is a train/val gap (> 10%).
     4. **Architecture?** Underfitting when the trained model's train loss is above
-       half the baseline and no longer falling (more capacity needed: a linear model
-       cannot learn XOR); overfitting when val − train > 10% of the baseline and
-       val > 1.5 × train.
+       half the baseline, no longer falling, and a better fit is shown to exist: 5
+       nearest neighbours predict the validation set clearly better (accuracy, or
+       R² for regression) than the model fits its training set (a linear model
+       cannot learn XOR). When they do no better, the loss looks like noise in the
+       data: "no (noisy data)". Overfitting when val − train > 10% of the baseline
+       and val > 1.5 × train.
     5. **More epochs?** Train ``epochs`` more: yes when the validation loss falls by
        more than 5%; "no (overfitting)" when it rises by 5% while the train loss falls.
     6. **Relevant features?** (2-D inputs) Are they standardised (mean 0, std 1)?

@@ -1,6 +1,7 @@
 """6. Are the features relevant for the problem? Scaling, whether x predicts y at
-all (a model-free k-nearest-neighbour check), and which features the trained model
-uses (permutation importance and input-gradient saliency)."""
+all (the model-free k-nearest-neighbour check of ``neighbours.py``), and which
+features the trained model uses (permutation importance and input-gradient
+saliency)."""
 
 from __future__ import annotations
 
@@ -24,49 +25,6 @@ def unscaled_features(X: np.ndarray) -> list[int]:
     mean, std = X.mean(axis=0), X.std(axis=0)
     bad = (std > 0) & ((std < 0.1) | (std > 10) | (np.abs(mean) > 3 * std))
     return [int(j) for j in np.flatnonzero(bad)]
-
-
-def _class_labels(y: np.ndarray) -> np.ndarray | None:
-    """Integer class labels when y looks like classes (ints, one-hot, 0/1 or ±1)."""
-    if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1)
-    flat = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
-    if flat.dtype.kind in "iub" or (
-        np.all(flat == np.round(flat)) and len(np.unique(flat)) <= 20
-    ):
-        return flat.astype(np.int64)
-    return None
-
-
-def neighbour_signal(X, y, Xv, yv, k: int = 5) -> dict:
-    """Is there anything to learn? k nearest training neighbours (standardised
-    inputs) predict each validation sample; compared with chance (the majority
-    class) or, for regression, with predicting the mean (R² > 0.1)."""
-    mean, std = X.mean(axis=0), X.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    A, B = (X[:2000] - mean) / std, (Xv[:1000] - mean) / std
-    d = (B**2).sum(1)[:, None] + (A**2).sum(1)[None, :] - 2 * B @ A.T
-    near = np.argpartition(d, min(k, len(A) - 1), axis=1)[:, :k]
-    labels, labels_v = _class_labels(y[: len(A)]), _class_labels(yv[: len(B)])
-    if labels is not None and labels_v is not None:
-        votes = labels[near]
-        predicted = np.array(
-            [np.bincount(v - v.min()).argmax() + v.min() for v in votes]
-        )
-        score = float(np.mean(predicted == labels_v))
-        chance = float(np.bincount(labels - labels.min()).max() / len(labels))
-        margin = 3 * math.sqrt(max(chance * (1 - chance), 1e-12) / len(B))
-        return {
-            "kind": "accuracy",
-            "score": score,
-            "chance": chance,
-            "signal": score > chance + margin,
-        }
-    target = yv[: len(B)].reshape(len(B), -1).astype(np.float64)
-    guess = y[: len(A)].reshape(len(A), -1).astype(np.float64)[near].mean(axis=1)
-    total = ((target - target.mean(axis=0)) ** 2).sum()
-    r2 = 1 - ((target - guess) ** 2).sum() / total if total > 0 else 0.0
-    return {"kind": "R²", "score": float(r2), "chance": 0.0, "signal": r2 > 0.1}
 
 
 def _importance(
@@ -129,7 +87,6 @@ def answer(trial: Trial, names: Sequence[str] | None) -> Section:
 def _ranked(trial: Trial, names: list, unscaled: list, base: float) -> Section:
     """The section once the trained model's validation loss is known: which
     features it uses, and whether x predicts y at all."""
-    Xv = trial.Xv
     importance, share = _importance(trial, base)
     order = np.argsort(-importance, kind="stable")
     top = max(importance.max(), 0.0)
@@ -139,7 +96,7 @@ def _ranked(trial: Trial, names: list, unscaled: list, base: float) -> Section:
         "saliency": dict(zip(names, share.tolist())),
         "irrelevant": [names[j] for j in order if importance[j] <= 0.01 * top],
         "unscaled": unscaled,
-        "neighbours": neighbour_signal(trial.X, trial.y, Xv, trial.yv),
+        "neighbours": trial.neighbours(),
         # the ranking means something only for a model that learned something:
         # a validation loss clearly (beyond the run-to-run noise) below the best
         # constant prediction's. How much it learned does not matter: a noisy

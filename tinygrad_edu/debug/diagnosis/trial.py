@@ -12,6 +12,7 @@ from ...autograd import enable_grad, no_grad
 from ...tensor import Tensor
 from ...train import NonFiniteLossError, train_step
 from .._common import LossFn, _array, _eval_loss, _in_mode, _ModelState
+from .neighbours import neighbour_signal
 
 
 @dataclass
@@ -112,10 +113,18 @@ class Trial:
         self.main: TrainingRun | None = None
         self.noise = 0.0
         self._continued: TrainingRun | None | bool = False  # False: not tried yet
+        self._neighbours: dict | None = None
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """The model's full-data loss in eval mode (NaN on overflow)."""
         return _eval_loss(self.model, self.loss_fn, X, y)
+
+    def neighbours(self) -> dict:
+        """The 5-nearest-neighbour vote on the validation set (computed once):
+        whether x predicts y, and how well a model-free fit does."""
+        if self._neighbours is None:
+            self._neighbours = neighbour_signal(self.X, self.y, self.Xv, self.yv)
+        return self._neighbours
 
     def change_floor(self) -> float:
         """The smallest loss change that counts: beyond the run-to-run noise and 1%
