@@ -249,7 +249,8 @@ class Compiled:
             raise RuntimeError(
                 f"compile({self.name}): the function drew random numbers (dropout in "
                 "training mode, tg.randn, ...); a recording would repeat the same "
-                "draws every call. Call model.eval(), or run this function eagerly"
+                "draws every call. Call model.eval(), or run this function eagerly "
+                "(fit: compile=False)"
             )
         self.traces += 1
         self.cache.pop(key, None)  # (a guard miss replaces its recording)
