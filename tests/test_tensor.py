@@ -425,3 +425,13 @@ def test_needs_input_grad_is_readable_in_forward():
     with tg.no_grad():
         Scale.apply(x, Tensor([2.0]))
     assert seen == [(True, False), (False, False)]
+
+
+def test_transforms_take_python_numbers_by_tensor_s_dtype_rule():
+    square = tg.grad(lambda x: x * x)
+    assert square(2.0).dtype == np.float32  # as Tensor(2.0)
+    assert square(2).dtype == np.float32
+    assert square(np.float64(2.0)).dtype == np.float64  # NumPy scalars keep theirs
+    assert tg.grad(lambda x: (x * x).sum())([1.0, 2.0]).tolist() == [2.0, 4.0]
+    with pytest.raises(TypeError, match="must be real numbers"):
+        square("a")

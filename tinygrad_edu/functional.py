@@ -116,7 +116,15 @@ def _variable(x: Any, who: str, fn: Callable, i: int) -> tuple[Tensor, bool]:
     """The tensor to differentiate argument ``i`` at, and whether it is a fresh leaf."""
     if isinstance(x, Tensor) and x.requires_grad:
         return x.reshape(x.shape), False  # a fresh view: see "Which derivative"
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if isinstance(x, Tensor):
+        data = x.data
+    elif isinstance(x, (np.ndarray, np.generic)):
+        data = np.asarray(x)
+    else:  # Python numbers and lists: Tensor()'s rule (floats: the default dtype)
+        try:
+            data = Tensor(x).data
+        except (TypeError, ValueError):
+            data = np.asarray(x, dtype=object)  # (refused just below, naming fn)
     if data.dtype.kind not in "biuf":
         raise TypeError(
             f"{who}: argument {i} of {_fn_name(fn)} must be real numbers to "
