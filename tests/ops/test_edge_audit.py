@@ -268,3 +268,15 @@ def test_elu_derivatives_at_zero_are_alpha_and_pytorchs_zero():
     assert d1.tolist() == [alpha, alpha * math.exp(-1), 1.0]
     assert d2.tolist() == [0.0, alpha * math.exp(-1), 0.0]
     assert d3.tolist() == [0.0, alpha * math.exp(-1), 0.0]
+
+
+@pytest.mark.parametrize("p, y", [(1.0, 1.0), (0.0, 0.0)])
+def test_bce_second_derivative_is_the_same_forward_first(p, y):
+    target = tg.Tensor(np.array([y]))
+    f = lambda q: F.binary_cross_entropy(q, target, reduction="sum")  # noqa: E731
+    at, one = np.array([p]), (np.ones(1),)
+    reverse = tg.grad(lambda q: tg.grad(f)(q).sum())(at)
+    forward_first = tg.grad(lambda q: tg.jvp(f, (q,), one)[1])(at)
+    forward_twice = tg.jvp(lambda q: tg.jvp(f, (q,), one)[1], (at,), one)[1]
+    assert reverse.tolist() == forward_first.tolist() == [0.0]
+    assert forward_twice.item() == 0.0

@@ -166,30 +166,52 @@ class Recorder:
         lowered op's buffer), else x itself (``.data`` read when it runs)."""
         return x.data if x in self.fixed or x in self.leaves else x
 
+    def bind_param(self, value: Any) -> Callable | None:
+        """A function giving a keyword parameter's value at each call, when it holds
+        traced arrays: an ndarray, or a tuple of index parts (``x[i, 0]``,
+        ``x[rows, targets]``); None for a constant."""
+        if type(value) is np.ndarray:
+            made = self.bind_array(value)
+            return None if made is None else made[1](None)
+        if type(value) is tuple and any(type(v) is np.ndarray for v in value):
+            parts = [self.bind_param(v) for v in value]
+            if all(part is None for part in parts):
+                return None
+            return lambda: tuple(
+                [v if part is None else part() for v, part in zip(value, parts)]
+            )
+        return None
+
     def bind_array(
         self, array: Any, by_value: bool = True
     ) -> tuple[str, Callable] | None:
         """``(description, make_step)`` when ``array`` is a traced value's array (an
-        argument's, an op's output's), a view of it, or (``by_value``: for the plain
-        arrays an op takes as parameters, such as cross_entropy's class indices) a
-        converted copy with equal values; None otherwise."""
+        argument's, an op's output's), a view of it (also reshaped, as a loss views a
+        0-d target as shape (1,)), or (``by_value``: for the plain arrays an op takes
+        as parameters, such as cross_entropy's class indices) a copy converted to
+        another dtype with equal values; None otherwise. An equal array of the same
+        dtype is not taken for a traced value: it is a constant that happens to be
+        equal (``np.arange(n)`` next to labels 0..n-1)."""
         if not isinstance(array, np.ndarray):
             return None
         traced = list(self.mirrors.items())
         for t, m in traced:
             data = t.data
-            if array is data or (
-                array.base is not None
-                and array.base is data
-                and array.shape == data.shape
-            ):
+            if array is data:
                 return f"value of shape {array.shape}", _binder(m, None)
+            if array.base is not None and array.base is data:
+                if array.shape == data.shape:
+                    return f"value of shape {array.shape}", _binder(m, None)
+                if array.size == data.size and data.flags.c_contiguous:
+                    reshaped = _binder(m, None, array.shape)
+                    return f"value of shape {array.shape}", reshaped
         if not by_value:
             return None
         for t, m in reversed(traced):
             data = t.data
             if (
                 array.shape == data.shape
+                and array.dtype != data.dtype
                 and array.size > 1
                 and np.array_equal(array, data)
             ):
@@ -226,10 +248,9 @@ class Recorder:
         self.keep.append(out)
         bound = {}  # keyword parameters made from traced values: made again each call
         for key, value in params.items():
-            if type(value) is np.ndarray:
-                made = self.bind_array(value)
-                if made is not None:
-                    bound[key] = made[1](None)
+            made = self.bind_param(value)
+            if made is not None:
+                bound[key] = made
         ins = [x.data.shape for x in inputs]
         run = lower_forward(self, fn, sources, params, o, out, bound)
         lowered = run is not None

@@ -53,24 +53,21 @@ class Step:
         return f"{self.kind:<9}{self.name:<24}({ins}) -> ({outs})  [{how}]  {where}"
 
 
-def _binder(source: Tensor, dtype: Any) -> Callable:
-    """``make_step(m)``: a step giving ``m`` the source's array (converted to
-    ``dtype``); with m None, a function returning that array (a parameter's value)."""
+def _binder(source: Tensor, dtype: Any, shape: tuple | None = None) -> Callable:
+    """``make_step(m)``: a step giving ``m`` the source's array (reshaped to
+    ``shape``, converted to ``dtype``); with m None, a function returning that array
+    (a parameter's value)."""
+
+    def value() -> np.ndarray:
+        array = source.data if shape is None else source.data.reshape(shape)
+        return array if dtype is None else array.astype(dtype)
 
     def make(m: Tensor | None) -> Callable:
         if m is None:
-            if dtype is None:
-                return lambda: source.data
-            return lambda: source.data.astype(dtype)
-        if dtype is None:
+            return value
 
-            def lowered() -> None:
-                m.data = source.data
-
-        else:
-
-            def lowered() -> None:
-                m.data = source.data.astype(dtype)
+        def lowered() -> None:
+            m.data = value()
 
         return lowered
 

@@ -88,7 +88,10 @@ class BinaryCrossEntropyBackward(Function):
             shifted = (p + _BCE_EPS) * (1 - p + _BCE_EPS)
             grad_p = grad * g * (p * p - 2 * p * y + y) / (shifted * shifted)
         if need_g:
-            grad_g = grad * _bce_slope(p, y)
+            if isinstance(p, Tensor):  # (differentiated again: by this op's formula,
+                grad_g = BinaryCrossEntropyBackward.apply(p, grad, target=y)  # no clamp)
+            else:
+                grad_g = grad * _bce_slope(p, y)
         return grad_p, grad_g
 
 
