@@ -201,7 +201,6 @@ def test_a_hand_written_update_of_a_parameter_raises_while_tracing():
 
     @tg.compile
     def step(x):
-        w.grad = None
         loss = (w * x).sum() ** 2
         loss.backward()
         w.data -= 0.1 * w.grad.data  # not an op: the replay could not repeat it
@@ -272,3 +271,67 @@ def test_values_taken_out_of_the_ops_raise_while_tracing(body, what):
     with pytest.raises(RuntimeError, match=r"compile\(step\): " + what):
         step(T([1.0, 1.0]))
     assert np.asarray(T([1.0])).tolist() == [1.0]  # eager mode is unaffected
+
+
+def test_index_tuples_and_nll_loss_targets_follow_each_call():
+    w = nn.Parameter(np.arange(6.0, dtype=np.float32).reshape(3, 2))
+    pick = tg.compile(lambda i: w[i, 0])
+    assert [pick(T([k])).tolist() for k in (0, 2, 1)] == [[0.0], [4.0], [2.0]]
+    logp = T(np.log(np.full((2, 5), 0.2, np.float32)) + np.arange(5, dtype=np.float32))
+    nll = tg.compile(lambda y: F.nll_loss(logp, y, reduction="none"))
+    for labels in ([0, 1], [4, 3], [0, 1]):  # the first equals np.arange(2)
+        y = T(np.array(labels))
+        np.testing.assert_array_equal(
+            nll(y).data, F.nll_loss(logp, y, reduction="none").data
+        )
+
+
+def test_a_one_sample_target_seen_as_a_vector_follows_each_call():
+    logits = T([1.0, 2.0, 3.0])
+    f = tg.compile(lambda y: F.cross_entropy(logits, y))
+    for label in (0, 2, 1):
+        y = T(np.array(label))
+        assert f(y).item() == pytest.approx(F.cross_entropy(logits, y).item())
+
+
+def test_ops_on_gradients_and_assigning_them_raise_while_tracing():
+    w = nn.Parameter([1.0, -2.0])
+    opt = optim.SGD([w], lr=0.1)
+
+    def clipped(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        norm = (w.grad * w.grad).sum().sqrt()  # reads the gradient with an op
+        opt.step()
+        return norm
+
+    def assigned(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        w.grad = w.grad * 0.5
+        opt.step()
+
+    with pytest.raises(RuntimeError, match=r"compile\(clipped\): an op reads a \.grad"):
+        tg.compile(clipped)(T([1.0, 1.0]))
+    with pytest.raises(RuntimeError, match=r"compile\(assigned\): (an op reads|\.grad =)"):
+        tg.compile(assigned)(T([1.0, 1.0]))
+    step = tg.compile(lambda x: (opt.zero_grad(), (w * x).sum().backward())[1])
+    step(T([1.0, 1.0])), step(T([2.0, 2.0]))  # zero_grad inside is still replayed
+    np.testing.assert_array_equal(w.grad.data, [2.0, 2.0])
+
+
+def test_a_detached_result_is_each_call_s_and_returning_a_grad_raises():
+    v = nn.Parameter([1.0, 2.0])
+
+    def f(x):
+        out = v * x
+        out.sum().backward()
+        return out.detach(), out
+
+    compiled = tg.compile(f)
+    for k in (1.0, 5.0, 2.0):
+        detached, out = compiled(T([k, k]))
+        np.testing.assert_array_equal(detached.data, [k, 2.0 * k])
+        np.testing.assert_array_equal(out.data, detached.data)
+    with pytest.raises(RuntimeError, match=r"returns a \.grad"):
+        tg.compile(lambda x: ((v * x).sum().backward(), v.grad)[1])(T([1.0, 1.0]))

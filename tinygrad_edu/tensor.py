@@ -338,6 +338,8 @@ class Tensor(TensorMethods):
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        if _tracing.refuse is not None:  # (compile could not replay the assignment)
+            _tracing.refuse(".grad = ... (assigning a gradient)")
         if value is not None and not (
             isinstance(value, Tensor)
             and value.data.shape == self.data.shape

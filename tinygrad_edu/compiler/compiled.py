@@ -125,6 +125,8 @@ class Recording:
                 found.append(args[what])
             elif kind == "object":
                 found.append(what)
+            elif kind == "bound":  # (its value at this call, a copy)
+                found.append(Tensor._from_array(what(None)().copy()))
             else:
                 found.append(Tensor._from_array(what.data.copy()))
         if shape == "none":
@@ -286,8 +288,14 @@ class Compiled:
                 specs.append(("arg", recorder.arg_index[t]))
             elif t in recorder.mirrors:
                 specs.append(("mirror", recorder.mirrors[t]))
-            else:
-                specs.append(("object", t))
+            elif recorder._is_a_gradient(t):
+                recorder.fail(
+                    f"the function returns a .grad (shape {t.shape}); the replay "
+                    "fills .grad in place: read it after the call instead"
+                )
+            else:  # a traced value seen through a new tensor (x.detach()), or a
+                bound = recorder.bind_array(t.data, by_value=False)  # constant
+                specs.append(("object", t) if bound is None else ("bound", bound[1]))
         if single:
             return "one", specs
         return ("list" if isinstance(result, list) else "tuple"), specs

@@ -153,12 +153,24 @@ class Recorder:
                 name, run = made
                 self.add("bind", name, [x.shape], [x.shape], True, run(m))
                 return m
+        if self._is_a_gradient(x):
+            self.fail(
+                f"an op reads a .grad (shape {x.shape}) during the traced call "
+                "(gradient clipping, a gradient norm); the recording would use the "
+                "first call's gradient. Do it outside the compiled function, or in "
+                "an optimizer (weight_decay)"
+            )
         self.leaves[x] = None
         self.leaf_arrays[x] = x.data
         if x.requires_grad:  # (a parameter: finish() checks nothing else changed it)
             self.leaf_values[x] = x.data.copy()
         self.keep.append(x)
         return x
+
+    def _is_a_gradient(self, x: Tensor) -> bool:
+        """x is the ``.grad`` of a tensor the call uses (a parameter, an argument)."""
+        known = list(self.cells) + list(self.leaves) + list(self.arg_index)
+        return any(x is t._grad for t in known if t is not x)
 
     def operand(self, x: Tensor) -> Any:
         """What an instruction holds for source x: its array, when that stays the

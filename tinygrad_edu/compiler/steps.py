@@ -157,15 +157,15 @@ def store_grad(g: np.ndarray, out: tuple) -> None:
     sum with the previous one is ever needed), else a copy; an existing gradient
     gets the sum, as a new tensor."""
     leaf, buffer, alias = out
-    previous = leaf.grad
+    previous = leaf._grad  # (the slot behind .grad, as autograd._store_grad writes it)
     if previous is None:
         if alias:
             buffer.data = g
         else:
             np.copyto(buffer.data, g)
-        leaf.grad = buffer
+        leaf._grad = buffer
     else:
-        leaf.grad = Tensor._from_array(previous.data + g)
+        leaf._grad = Tensor._from_array(previous.data + g)
 
 
 def _store_arg_grad(

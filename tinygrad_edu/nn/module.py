@@ -214,7 +214,7 @@ class Module:
         if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
             autograd._trace_hook.record_call(self.zero_grad, self)
         for p in self.parameters():
-            p.grad = None
+            p._grad = None  # (the slot behind .grad: compile replays this call)
 
     # ---- state dicts -------------------------------------------------------------
 

@@ -169,7 +169,7 @@ class Optimizer:
         if autograd._trace_hook is not None:  # tinygrad_edu.compile records this call
             autograd._trace_hook.record_call(self.zero_grad, self)
         for p in self.params:
-            p.grad = None
+            p._grad = None  # (the slot behind .grad: compile replays this call)
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place.
