@@ -335,3 +335,38 @@ def test_a_detached_result_is_each_call_s_and_returning_a_grad_raises():
         np.testing.assert_array_equal(out.data, detached.data)
     with pytest.raises(RuntimeError, match=r"returns a \.grad"):
         tg.compile(lambda x: ((v * x).sum().backward(), v.grad)[1])(T([1.0, 1.0]))
+
+
+def test_other_threads_changing_their_tensors_or_drawing_do_not_stop_a_trace():
+    import threading
+
+    stop = threading.Event()
+    other = nn.Parameter([1.0, 2.0])
+    other_opt = optim.SGD([other], lr=0.01)
+
+    def busy():  # eager training and random draws in another thread
+        while not stop.is_set():
+            other_opt.zero_grad()
+            (other * tg.randn(2)).sum().backward()
+            other_opt.step()
+
+    w = nn.Parameter([1.0, -1.0])
+    opt = optim.SGD([w], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (w * x).sum() ** 2
+        loss.backward()
+        opt.step()
+        return loss
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        for _ in range(5):  # each a fresh trace while the other thread works
+            tg.compile(step)(T([1.0, 2.0]))
+    finally:
+        stop.set()
+        thread.join()
+    with pytest.raises(RuntimeError, match="drew random numbers"):
+        tg.compile(lambda x: x * tg.randn(2))(T([1.0, 2.0]))  # this thread: refused

@@ -6,9 +6,22 @@ initialisation, ``rand``/``randn``, dropout masks and DataLoader shuffling.
 
 from __future__ import annotations
 
+import threading
+from typing import Callable
+
 import numpy as np
 
 _generator = np.random.default_rng()
+
+
+class _Draws(threading.local):
+    """Per thread: while tinygrad_edu.compile traces a call, ``refuse()`` raises for
+    a draw (a recording would repeat the same numbers at every call)."""
+
+    refuse: Callable[[], None] | None = None
+
+
+draws = _Draws()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -33,5 +46,9 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 
 def get_rng() -> np.random.Generator:
-    """The library's current generator (use, don't keep it: manual_seed replaces it)."""
+    """The library's current generator (use, don't keep it: manual_seed replaces it).
+    Every draw of the library asks here, so a draw while this thread traces a
+    compiled function raises (other threads draw as they like)."""
+    if draws.refuse is not None:
+        draws.refuse()
     return _generator

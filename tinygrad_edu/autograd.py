@@ -499,6 +499,8 @@ def mark_modified(*tensors: Tensor) -> None:
             t._vc = [_clock]
         else:
             cell[0] = _clock
+    if _trace_hook is not None:
+        _trace_hook.record_modified(tensors)
 
 
 def share_version(alias: Tensor, of: Tensor) -> None:
@@ -581,8 +583,8 @@ def set_trace_hook(recorder: Any) -> Any:
     """Install ``recorder`` (``record_op(fn, inputs, params, out)``, ``record_backward(
     root, grad, seed, order, retain, create, wanted)``, ``record_node(t, grads)``,
     ``record_call(method, owner)`` -- optimizers, schedulers, ``zero_grad`` --,
-    ``record_module(module)`` -- every module called), or None to remove it;
-    returns the previous one."""
+    ``record_module(module)`` -- every module called --, ``record_modified(tensors)``
+    -- ``mark_modified``), or None to remove it; returns the previous one."""
     global _trace_hook
     previous, _trace_hook = _trace_hook, recorder
     return previous

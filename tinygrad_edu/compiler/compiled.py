@@ -32,7 +32,7 @@ from typing import Any, Callable
 from .. import _rng, autograd
 from ..tensor import Tensor, _tracing
 from .check import _compare, _restore, _snapshot
-from .record import Recorder, refuse_read
+from .record import Recorder, refuse_draw, refuse_read
 from .steps import replay_runs
 
 _data, _requires_grad = attrgetter("data"), attrgetter("requires_grad")
@@ -229,9 +229,9 @@ class Compiled:
             )
         arg_box: list = []
         recorder = Recorder(self.name, tensors, arg_box)
-        rng_state = _rng.get_rng().bit_generator.state
         autograd.set_trace_hook(recorder)
         _tracing.refuse = functools.partial(refuse_read, self.name)
+        _rng.draws.refuse = functools.partial(refuse_draw, self.name)
         # a trace allocates many small objects that all live on (steps, closures,
         # buffers): the cyclic collector's passes over them would find nothing
         paused = autograd._collector.pause(autograd._collector.min_nodes)
@@ -244,16 +244,9 @@ class Compiled:
             del recorder
         finally:
             autograd.set_trace_hook(None)
-            _tracing.refuse = None
+            _tracing.refuse = _rng.draws.refuse = None
             if paused:
                 autograd._collector.resume()
-        if _rng.get_rng().bit_generator.state != rng_state:
-            raise RuntimeError(
-                f"compile({self.name}): the function drew random numbers (dropout in "
-                "training mode, tg.randn, ...); a recording would repeat the same "
-                "draws every call. Call model.eval(), or run this function eagerly "
-                "(fit: compile=False)"
-            )
         self.traces += 1
         self.cache.pop(key, None)  # (a guard miss replaces its recording)
         if len(self.cache) >= MAX_SIGNATURES:

@@ -70,6 +70,16 @@ def refuse_read(owner: str, call: str) -> None:
     )
 
 
+def refuse_draw(owner: str) -> None:
+    """Installed in ``_rng.draws`` (with ``owner``): a random draw while tracing is
+    an error."""
+    raise RuntimeError(
+        f"compile({owner}): the function drew random numbers (dropout in training "
+        "mode, tg.randn, ...); a recording would repeat the same draws every call. "
+        "Call model.eval(), or run this function eagerly (fit: compile=False)"
+    )
+
+
 class Recorder:
     """Writes down one eager call of a compiled function as ``steps``.
 
@@ -105,8 +115,7 @@ class Recorder:
         self.done: set = set()  # nodes whose backward was recorded
         self.reused = False  # a graph was backpropagated twice (retain_graph)
         self.lowerings: dict = {}
-        self.clock = autograd._clock
-        self.after_step = False  # an optimizer step bumps the in-place clock
+        self.after_step = False  # an optimizer's step marks its parameters modified
 
     # ---- helpers ---------------------------------------------------------------
 
@@ -117,18 +126,20 @@ class Recorder:
         """Only the tracing thread's calls are recorded."""
         return threading.get_ident() == self.thread
 
-    def _check_clock(self) -> None:
-        """Something changed a tensor in place outside an optimizer step: the
-        recording would not see it."""
-        if autograd._clock != self.clock:
-            if self.after_step:
-                self.clock, self.after_step = autograd._clock, False
-                return
-            self.fail(
-                "a tensor was changed in place (+=, -=, item assignment) during the "
-                "traced call; write out-of-place ops (x = x + y) inside a compiled "
-                "function"
-            )
+    def record_modified(self, tensors: tuple) -> None:
+        """``autograd.mark_modified`` ran: in the tracing thread, only an optimizer's
+        step may change tensors in place (the recording replays it); anything else
+        would not be replayed. Other threads' changes are their own."""
+        if not self.mine():
+            return
+        if self.after_step:
+            self.after_step = False
+            return
+        self.fail(
+            "a tensor was changed in place (+=, -=, item assignment) during the "
+            "traced call; write out-of-place ops (x = x + y) inside a compiled "
+            "function"
+        )
 
     def source(self, x: Tensor) -> Tensor:
         """The object that holds x's value at replay: its mirror; for a tensor made
@@ -248,8 +259,6 @@ class Recorder:
             return  # (another thread's op)
         if self.pending:
             self.flush()
-        if autograd._clock != self.clock:
-            self._check_clock()
         sources = tuple([self.source(x) for x in inputs])
         o = _mirror(out)
         o._fn, o._inputs, o._saved, o._out = fn, sources, (), None
@@ -276,7 +285,6 @@ class Recorder:
         if not self.mine():
             return
         self.flush()
-        self._check_clock()
         if create:
             self.fail("backward(create_graph=True) cannot be compiled; call it eagerly")
         if wanted is not None:
@@ -398,7 +406,6 @@ class Recorder:
         if not self.mine():
             return
         self.flush()
-        self._check_clock()
         self.owners[id(owner)] = owner
         name = f"{type(owner).__name__}.{method.__name__}"
         run = lower_call(self, method, owner)
@@ -459,7 +466,6 @@ class Recorder:
         """The call returned: store pending gradients, and accept the optimizer's
         version bump if the last event was a step."""
         self.flush()
-        self._check_clock()
         self._check_captured()
         for step, source, leaf, which, buffer, alias in self.stores:
             alias = alias and not self.reused
