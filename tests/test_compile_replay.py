@@ -370,3 +370,11 @@ def test_other_threads_changing_their_tensors_or_drawing_do_not_stop_a_trace():
         thread.join()
     with pytest.raises(RuntimeError, match="drew random numbers"):
         tg.compile(lambda x: x * tg.randn(2))(T([1.0, 2.0]))  # this thread: refused
+
+
+def test_a_mask_selecting_another_count_fails_the_replay_clearly():
+    f = tg.compile(lambda x: (x[x > 0] * 2.0).sum())
+    assert f(T([1.0, -2.0, 3.0])).item() == 8.0
+    assert f(T([-1.0, 2.0, 3.0])).item() == 10.0  # the same count: replayed
+    with pytest.raises(RuntimeError, match=r"compile\(<lambda>\): the replay failed"):
+        f(T([1.0, 2.0, 3.0]))  # three selected instead of two

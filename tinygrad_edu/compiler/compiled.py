@@ -178,7 +178,16 @@ class Compiled:
                 self.last = recording
             if self.check:
                 return self._checked(recording, args, kwargs, tensors)
-            return recording.replay(tensors)
+            try:
+                return recording.replay(tensors)
+            except (ValueError, IndexError) as error:  # (NumPy's, from a step)
+                raise RuntimeError(
+                    f"compile({self.name}): the replay failed ({error}); a shape that "
+                    "depends on the values (a boolean mask's selection, nonzero) "
+                    "differs from the traced call's, which a recording cannot follow. "
+                    "Run this function eagerly (the failed replay may have run part "
+                    "of its steps)"
+                ) from error
         finally:
             self._lock.release()
 
