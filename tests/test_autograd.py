@@ -395,3 +395,10 @@ def test_backward_grad_argument_is_not_copied_yet_never_aliased_by_a_grad():
     (a + b).backward(g)  # one gradient array for two leaves: each gets its own
     assert not np.shares_memory(a.grad.data, b.grad.data)
     assert not np.shares_memory(a.grad.data, g) and not np.shares_memory(b.grad.data, g)
+
+
+def test_backward_refuses_a_leaf_whose_data_was_replaced_by_ints():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    x.data = np.array([1, 2])  # .data is the user's to assign
+    with pytest.raises(TypeError, match=r"holds int64 data .*\.data replaced"):
+        (x * 1.5).sum().backward()

@@ -581,3 +581,18 @@ def test_importing_strategies_leaves_hypothesis_settings_alone():
         "assert settings.default is before\n"
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"eps": 0}, {"eps": -1e-6}, {"eps": float("nan")}, {"atol": float("nan")}, {"rtol": -1}],
+)
+def test_gradcheck_refuses_steps_and_tolerances_that_would_pass_anything(options):
+    with pytest.raises(ValueError, match="must be a finite number"):
+        tg.testing.gradcheck(lambda x: x * 2.0, [np.ones(2)], **options)
+
+
+def test_gradcheck_fails_when_no_element_could_be_compared():
+    with pytest.raises(tg.testing.GradcheckError, match="no element could be checked"):
+        with np.errstate(invalid="ignore"):
+            tg.testing.gradcheck(lambda x: tg.log(x - 5.0), [np.ones(2)])

@@ -567,3 +567,8 @@ def test_plot_history_without_matplotlib(monkeypatch, tmp_path):
 def test_plot_history_empty():
     with pytest.raises(ValueError, match="History"):
         viz.plot_history({})
+
+
+def test_print_graph_of_a_non_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="print_graph: expected a Tensor, got NoneType"):
+        viz.print_graph(None)

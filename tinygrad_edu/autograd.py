@@ -251,6 +251,8 @@ def _sweep(order: list, seed: Any, wanted: dict | None, retain: bool, create: bo
             if gx.shape != data.shape:
                 gx = unbroadcast(gx, data.shape, fn.name)
             if gx.dtype is not data.dtype and gx.dtype != data.dtype:  # (`is`: fast)
+                if data.dtype.kind != "f":
+                    _raise_not_float_data(x)  # (its .data was replaced by ints)
                 gx = gx.astype(data.dtype)  # a float32 input gets a float32 gradient
             if x._fn is None:
                 previous = leaf_grads.get(x)
@@ -454,6 +456,14 @@ def _raise_not_float(fn: type, data: np.ndarray) -> None:
     raise TypeError(
         f"{fn.name}: produced a {data.dtype} result from inputs that require grad; "
         "only floating-point results can be differentiated"
+    )
+
+
+def _raise_not_float_data(x: Tensor) -> None:
+    raise TypeError(
+        f"backward: a tensor of shape {x.shape} that requires grad holds "
+        f"{x.data.dtype} data (was its .data replaced?); its gradient would be "
+        "truncated: give it a floating-point array"
     )
 
 

@@ -581,3 +581,13 @@ def test_digits_checks_its_arguments(kwargs, error):
 
     with pytest.raises(error):
         datasets.digits(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "options, error",
+    [({"eps": -1.0}, ValueError), ({"eps": float("nan")}, ValueError),
+     ({"eps": "a"}, TypeError), ({"momentum": 2.0}, ValueError)],
+)
+def test_batch_norm_function_checks_eps_and_momentum(options, error):
+    with pytest.raises(error, match=r"batch_norm: (eps|momentum) must"):
+        tg.batch_norm(tg.ones(4, 3), np.zeros(3), np.ones(3), training=True, **options)

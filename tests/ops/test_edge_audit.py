@@ -280,3 +280,11 @@ def test_bce_second_derivative_is_the_same_forward_first(p, y):
     forward_twice = tg.jvp(lambda q: tg.jvp(f, (q,), one)[1], (at,), one)[1]
     assert reverse.tolist() == forward_first.tolist() == [0.0]
     assert forward_twice.item() == 0.0
+
+
+def test_softplus_and_leaky_relu_of_ints_are_float_as_numpy():
+    np.testing.assert_allclose(
+        tg.softplus(Tensor([1, 0, -2])).data, np.logaddexp(0, [1.0, 0.0, -2.0])
+    )
+    assert tg.leaky_relu(Tensor([-2, 3])).tolist() == [-0.02, 3.0]
+    assert tg.softplus(Tensor([True, False])).dtype.kind == "f"

@@ -21,6 +21,7 @@ from .. import ops
 from ..dtypes import get_default_dtype
 from ..ops._im2col import Window, make_window, pair
 from ..ops._util import normalize_axes
+from ..ops.pool import check_batch_norm_settings
 from ..tensor import Tensor
 from . import init
 from .layers import _check_features, _empty_parameter
@@ -236,10 +237,7 @@ class _BatchNorm(Module):
     ) -> None:
         name = type(self).__name__
         _check_features(name, num_features=num_features)
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{name}: momentum must be in [0, 1], got {momentum}")
-        if not eps > 0:
-            raise ValueError(f"{name}: eps must be positive, got {eps}")
+        eps, momentum = check_batch_norm_settings(name, eps, momentum)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         self.weight = self.bias = None

@@ -198,8 +198,10 @@ class LeakyReLU(Function):
     def forward(
         ctx: Context, x: np.ndarray, negative_slope: float = 0.01
     ) -> np.ndarray:
+        # (an int or bool x gets a float result, as NumPy's x * 0.01 does)
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
         slope = np.where(x > zero_of(x.dtype), 1, negative_slope).astype(
-            x.dtype, copy=False
+            dtype, copy=False
         )
         ctx.save_for_backward(slope)
         return x * slope
@@ -243,7 +245,8 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+        out = np.logaddexp(0, x)  # (an int or bool x: NumPy's float result, as exp)
+        return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:

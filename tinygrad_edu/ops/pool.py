@@ -11,6 +11,7 @@ Read next: ``nn/conv.py`` (the layers).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from ._im2col import (
     pad_images,
     taps,
 )
+from ._util import real_number
 from .conv import unfold
 from .nograd import no_grad_result
 from .shape import ScatterAdd, _scatter_add
@@ -166,6 +168,18 @@ def _running(value: Any, channels: int, what: str) -> np.ndarray | None:
     return array
 
 
+def check_batch_norm_settings(name: str, eps: Any, momentum: Any) -> tuple:
+    """``(eps, momentum)`` checked for ``name``: numbers (else TypeError), eps finite
+    and > 0 (a non-positive eps divides by √0 or √negative), momentum in [0, 1]."""
+    eps = real_number(eps, name, "eps")
+    momentum = real_number(momentum, name, "momentum")
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"{name}: momentum must be in [0, 1], got {momentum}")
+    if not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"{name}: eps must be a finite number > 0, got {eps}")
+    return eps, momentum
+
+
 def batch_norm(
     x: Any,
     running_mean: Any,
@@ -193,6 +207,7 @@ def batch_norm(
     ([0.2, 0.4], [1.1, 1.7])
     """
     x = as_tensor(x)
+    eps, momentum = check_batch_norm_settings("batch_norm", eps, momentum)
     if x.ndim not in (2, 3, 4):
         raise ValueError(
             "batch_norm: input must be (N, C), (N, C, L) or (N, C, H, W), got shape "

@@ -95,6 +95,7 @@ def numerical_grad(
     >>> np.round(g[0], 6)
     array([ 2., -4.])
     """
+    _check_tolerance("numerical_grad", "eps", eps, positive=True)
     values = _float64_copies(inputs)
 
     def evaluate() -> np.ndarray:
@@ -134,6 +135,18 @@ def numerical_grad(
 # ---- first order --------------------------------------------------------------------
 
 
+def _check_tolerance(who: str, name: str, value: Any, positive: bool = False) -> None:
+    """A step or tolerance must be a finite real number (> 0 for a step, >= 0 for a
+    tolerance): with eps = 0 or a NaN tolerance every comparison would pass."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (positive and value == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{who}: {name} must be a finite number {bound}, got {value}")
+
+
 def _compare(
     fn_name: str,
     i: int,
@@ -141,15 +154,16 @@ def _compare(
     numerical: np.ndarray,
     atol: float,
     rtol: float,
-) -> None:
-    """Raise GradcheckError at the worst element of input ``i``, if any is off."""
+) -> int:
+    """Raise GradcheckError at the worst element of input ``i``, if any is off;
+    return how many elements could be compared (finite numerical gradient)."""
     if analytic.shape != numerical.shape:
         raise GradcheckError(
             f"{fn_name}: input {i}: analytic gradient has shape {analytic.shape} "
             f"but the input has shape {numerical.shape}"
         )
     if analytic.size == 0:
-        return
+        return 0
     with np.errstate(invalid="ignore", over="ignore"):
         excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
     comparable = np.isfinite(numerical)  # where f itself blows up, nothing to compare
@@ -164,6 +178,7 @@ def _compare(
             f"atol + rtol*|numerical|: {excess[worst]:.3g}; atol={atol:g}, "
             f"rtol={rtol:g})"
         )
+    return int(np.count_nonzero(comparable))
 
 
 def gradcheck(
@@ -214,6 +229,9 @@ def gradcheck(
     True
     """
     name = _fn_name(fn)
+    _check_tolerance("gradcheck", "eps", eps, positive=True)
+    _check_tolerance("gradcheck", "atol", atol)
+    _check_tolerance("gradcheck", "rtol", rtol)
     values = _float64_copies(inputs)
     checked = [i for i, x in enumerate(values) if _is_float(x)]
     if not checked:
@@ -232,10 +250,16 @@ def gradcheck(
         # else: out does not depend on the leaves (e.g. detached): every gradient is 0
 
     numerical = numerical_grad(fn, values, eps, cotangent=v)
+    compared = 0
     for i in checked:
         g = leaves[i].grad
         analytic = np.zeros(values[i].shape) if g is None else _output_array(g)
-        _compare(name, i, analytic, numerical[i], atol, rtol)
+        compared += _compare(name, i, analytic, numerical[i], atol, rtol)
+    if compared == 0 and any(values[i].size for i in checked):
+        raise GradcheckError(
+            f"{name}: no element could be checked: the numerical gradient is NaN or "
+            f"Inf everywhere (eps={eps:g}); check at points where {name} is finite"
+        )
     return True
 
 

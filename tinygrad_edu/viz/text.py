@@ -56,6 +56,8 @@ def print_graph(
     │   └── b: () float32 = 3, grad 2  [leaf]
     └── a (see above)
     """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"print_graph: expected a Tensor, got {type(tensor).__name__}")
     visits = backward_order(tensor)
     tensor_names, _ = names_from(names)
     ids = {}
