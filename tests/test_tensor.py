@@ -435,3 +435,21 @@ def test_transforms_take_python_numbers_by_tensor_s_dtype_rule():
     assert tg.grad(lambda x: (x * x).sum())([1.0, 2.0]).tolist() == [2.0, 4.0]
     with pytest.raises(TypeError, match="must be real numbers"):
         square("a")
+
+
+@pytest.mark.parametrize(
+    "index, value, error",
+    [(0, "a", TypeError), (0, None, TypeError), (0, 1j, TypeError),
+     (5, 1.0, IndexError), (slice(None), np.ones(4), ValueError)],
+)
+def test_item_assignment_refuses_bad_values_naming_setitem(index, value, error):
+    y = tg.zeros(3)
+    with pytest.raises(error, match="setitem"):
+        y[index] = value
+    assert y.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_item_assignment_converts_as_numpy_does():
+    y = tg.zeros(3, dtype=np.float64)
+    y[0], y[1:] = 0.1, [0.2, 0.3]
+    assert y.tolist() == [0.1, 0.2, 0.3]  # exact: no detour through float32

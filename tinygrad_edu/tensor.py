@@ -624,8 +624,21 @@ class Tensor(TensorMethods):
                 "graph; build a new tensor (e.g. with where or concatenate), or assign "
                 "under tinygrad_edu.no_grad()"
             )
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[ops.shape.normalize_index(index)] = value
+        # the value as an array of this tensor's dtype, converted as NumPy assigns
+        # (None, text, complex: TypeError)
+        if isinstance(value, Tensor):
+            value = value.data
+        else:
+            value = _to_array(value, self.data.dtype, "setitem")
+        try:
+            self.data[ops.shape.normalize_index(index)] = value
+        except (ValueError, IndexError, TypeError) as error:
+            kind = type(error) if type(error) in (ValueError, IndexError) else TypeError
+            raise kind(
+                f"setitem: cannot assign a value of shape {value.shape} ({value.dtype}) "
+                f"to index {index!r} of a tensor of shape {self.shape} "
+                f"({self.dtype}): {error}"
+            ) from None
         autograd.mark_modified(self)
 
 
