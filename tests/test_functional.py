@@ -468,3 +468,21 @@ def test_hessian_of_a_vector_function_stacks_each_outputs_hessian():
     H = tg.hessian(f)(x)
     assert H.shape == (2, 3, 3)
     close(H, expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "who, call",
+    [
+        ("grad", lambda: tg.grad(5)),
+        ("value_and_grad", lambda: tg.value_and_grad(5)),
+        ("jacobian", lambda: tg.jacobian(3)),
+        ("hessian", lambda: tg.hessian(3)),
+        ("vjp", lambda: tg.vjp(3, tg.Tensor([1.0]))),
+        ("jvp", lambda: tg.jvp(3, (tg.Tensor([1.0]),), ([1.0],))),
+    ],
+)
+def test_a_transform_of_a_non_function_is_refused_at_once(who, call):
+    """The error comes when the transform is applied, naming it, not later as
+    "'int' object is not callable" from inside the library."""
+    with pytest.raises(TypeError, match=rf"^{who}: expected a function, got int$"):
+        call()

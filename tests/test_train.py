@@ -299,6 +299,84 @@ def test_other_bad_arguments():
         fit(model, F.mse_loss, opt, empty, 1, progress=False)
 
 
+@pytest.mark.parametrize(
+    "arg, bad, says",
+    [
+        ("model", 5, r"fit: model must be callable .*got int"),
+        ("loss_fn", 5, r"fit: loss_fn must be callable.*got int"),
+        ("loss_fn", None, r"fit: loss_fn must be callable.*got NoneType"),
+        ("optimizer", None,
+         r"fit: optimizer must have zero_grad\(\) and step\(\).*got NoneType "
+         r"without zero_grad\(\) and step\(\)"),
+        ("optimizer", "model.parameters()",
+         r"fit: optimizer must have zero_grad\(\) and step\(\).*got generator"),
+        ("train_loader", None,
+         r"fit: train_loader must be an iterable of \(x, y\) batches.*NoneType"),
+        ("train_loader", 5,
+         r"fit: train_loader must be an iterable of \(x, y\) batches.*got int"),
+        ("val_loader", 5,
+         r"fit: val_loader must be an iterable of \(x, y\) batches.*got int"),
+    ],
+)
+def test_fit_checks_its_arguments_before_training(arg, bad, says):
+    """Each wrong argument is named at once, not met deep in the loop as
+    "'NoneType' object is not iterable" or a bare AttributeError; nothing trains."""
+    model, opt, train, val = _regression_setup()
+    args = dict(
+        model=model, loss_fn=F.mse_loss, optimizer=opt, train_loader=train,
+        val_loader=val,
+    )
+    if bad == "model.parameters()":
+        bad = model.parameters()
+    args[arg] = bad
+    before = model.weight.data.copy()
+    with pytest.raises(TypeError, match=says):
+        fit(epochs=1, progress=False, **args)
+    np.testing.assert_array_equal(model.weight.data, before)
+
+
+def test_evaluate_checks_its_arguments():
+    model, _, _, val = _regression_setup()
+    with pytest.raises(TypeError, match=r"evaluate: model must be callable"):
+        evaluate(5, F.mse_loss, val)
+    with pytest.raises(TypeError, match=r"evaluate: loss_fn must be callable"):
+        evaluate(model, "mse", val)
+    with pytest.raises(TypeError, match=r"evaluate: loader must be an iterable"):
+        evaluate(model, F.mse_loss, None)
+
+
+def test_fit_names_a_batch_that_is_not_an_x_y_pair():
+    model, opt, _, _ = _regression_setup()
+    X, y = np.ones((4, 3)), np.ones((4, 1))
+    triples = [(X, y, np.ones(4))]
+    with pytest.raises(
+        ValueError, match=r"fit: batch 1 of train_loader has 3 items, not 2"
+    ):
+        fit(model, F.mse_loss, opt, triples, 1, progress=False)
+    with pytest.raises(
+        TypeError, match=r"fit: batch 1 of train_loader is a ndarray, not an \(x, y\)"
+    ):
+        fit(model, F.mse_loss, opt, [X], 1, progress=False)
+    with pytest.raises(
+        ValueError, match=r"fit: batch 2 of val_loader has 1 items, not 2"
+    ):
+        fit(model, F.mse_loss, opt, [(X, y)], 1, val_loader=[(X, y), (X,)],
+            progress=False)
+    with pytest.raises(
+        ValueError, match=r"evaluate: batch 1 of the loader has 3 items, not 2"
+    ):
+        evaluate(model, F.mse_loss, triples)
+
+
+def test_fit_takes_lists_and_generators_of_pairs():
+    model, opt, _, _ = _regression_setup()
+    X, y = np.ones((4, 3)), np.ones((4, 1))
+    h = fit(model, F.mse_loss, opt, [[X, y]], 2, val_loader=[[X, y]], progress=False)
+    assert len(h.loss) == len(h.val_loss) == 2
+    h = fit(model, F.mse_loss, opt, ((X, y) for _ in range(3)), 1, progress=False)
+    assert len(h.loss) == 1
+
+
 def test_history_attribute_errors_are_clear():
     h = History()
     h.record("loss", 1.0)

@@ -97,6 +97,12 @@ def _fn_name(fn: Callable) -> str:
     return name
 
 
+def _check_fn(fn: Any, who: str) -> None:
+    """A transform takes a function: say so at once, not when the result is called."""
+    if not callable(fn):
+        raise TypeError(f"{who}: expected a function, got {type(fn).__name__}")
+
+
 def _as_argnums(argnums: Any, who: str) -> tuple[tuple[int, ...], bool]:
     """``(positions, single)``: ``single`` when argnums is one int (one result)."""
     single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
@@ -237,6 +243,7 @@ def _pullback(t: _Trace, cotangent: Any, retain_graph: bool) -> list[Tensor]:
 
 
 def _value_and_grad(fn: Callable, argnums: Any, who: str) -> Callable:
+    _check_fn(fn, who)
     positions, single = _as_argnums(argnums, who)
 
     def wrapped(*args: Any, **kwargs: Any):
@@ -326,6 +333,7 @@ def vjp(fn: Callable, *primals: Any) -> tuple[Tensor, Callable]:
     >>> vjp_fn(tg.Tensor([1.0, 10.0]))[0].tolist()   # v · 2x
     [2.0, 40.0]
     """
+    _check_fn(fn, "vjp")
     t = _trace(fn, primals, {}, range(len(primals)), "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
@@ -384,6 +392,7 @@ def jvp(
     >>> tangent.tolist()   # 2x · t
     [2.0, 4.0]
     """
+    _check_fn(fn, "jvp")
     primals = _primals(primals, "jvp", "primals")
     tangents = _primals(tangents, "jvp", "tangents")
     if len(tangents) != len(primals):
@@ -443,6 +452,7 @@ def _jacobian_forward(t: _Trace) -> list[Tensor]:
 
 
 def _jacobian(fn: Callable, argnums: Any, mode: str, who: str) -> Callable:
+    _check_fn(fn, who)
     positions, single = _as_argnums(argnums, who)
     if mode not in ("reverse", "forward"):
         raise ValueError(f"{who}: mode must be 'reverse' or 'forward', got {mode!r}")
@@ -489,6 +499,7 @@ def hessian(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     >>> H.tolist()   # diag(6x)
     [[6.0, 0.0], [0.0, 12.0]]
     """
+    _check_fn(fn, "hessian")
     positions, single = _as_argnums(argnums, "hessian")
 
     # ∂/∂args[argnums] of ∂fn/∂args[i]

@@ -182,6 +182,65 @@ def _compiled_step(model: Callable, loss_fn: Callable, optimizer: Any) -> Callab
 # ---- the loop ----------------------------------------------------------------------
 
 
+def _is_iterable(obj: Any) -> bool:
+    """Whether ``for batch in obj`` can work, without calling ``iter`` (a shuffling
+    loader would draw its permutation, changing the run's random stream)."""
+    cls = type(obj)
+    return hasattr(cls, "__iter__") or hasattr(cls, "__getitem__")
+
+
+def _check_arguments(who: str, model: Any, loss_fn: Any, **loaders: Any) -> None:
+    """The up-front checks of ``fit`` and ``evaluate``: once per call, not per batch,
+    so that a wrong argument fails at once, named, instead of deep in the loop as
+    "'NoneType' object is not iterable"."""
+    if not callable(model):
+        raise TypeError(
+            f"{who}: model must be callable (a Module or a function of a batch), "
+            f"got {type(model).__name__}"
+        )
+    if not callable(loss_fn):
+        raise TypeError(
+            f"{who}: loss_fn must be callable, loss_fn(pred, target) -> scalar Tensor "
+            f"(e.g. nn.functional.mse_loss), got {type(loss_fn).__name__}"
+        )
+    for name, loader in loaders.items():
+        if not _is_iterable(loader):
+            raise TypeError(
+                f"{who}: {name} must be an iterable of (x, y) batches, such as a "
+                f"data.DataLoader, got {type(loader).__name__}"
+            )
+
+
+def _check_optimizer(who: str, optimizer: Any) -> None:
+    missing = [
+        f"{m}()"
+        for m in ("zero_grad", "step")
+        if not callable(getattr(optimizer, m, None))
+    ]
+    if missing:
+        raise TypeError(
+            f"{who}: optimizer must have zero_grad() and step() (e.g. "
+            f"optim.SGD(model.parameters(), lr=0.1)), got {type(optimizer).__name__} "
+            f"without {' and '.join(missing)}"
+        )
+
+
+def _pair(batch: Any, who: str, loader: str, index: int) -> tuple[Any, Any]:
+    """``(x, y)`` of one batch; a clear error for anything else (a loader of x only,
+    or of (x, y, weight), would fail as "too many values to unpack")."""
+    if not isinstance(batch, (tuple, list)):
+        raise TypeError(
+            f"{who}: batch {index} of {loader} is a {type(batch).__name__}, not an "
+            "(x, y) pair; the loader must yield (inputs, targets)"
+        )
+    if len(batch) != 2:
+        raise ValueError(
+            f"{who}: batch {index} of {loader} has {len(batch)} items, not 2; the "
+            "loader must yield (inputs, targets) pairs"
+        )
+    return batch[0], batch[1]
+
+
 class _Means:
     """Running sample-weighted means: a batch of n samples counts n times."""
 
@@ -220,24 +279,31 @@ def evaluate(
     >>> evaluate(lambda x: x * 2, loss, loader, metrics="mse")
     {'loss': 1.0, 'mse': 1.0}
     """
+    _check_arguments("evaluate", model, loss_fn, loader=loader)
     named = resolve_metrics(metrics, threshold_for_loss(loss_fn, model))
     return _evaluate(model, loss_fn, loader, named)
 
 
 def _evaluate(
-    model: Any, loss_fn: Any, loader: Iterable, named: list
+    model: Any,
+    loss_fn: Any,
+    loader: Iterable,
+    named: list,
+    who: str = "evaluate",
+    loader_name: str = "the loader",
 ) -> dict[str, float]:
     set_training_mode(model, False)
     means = _Means()
     with no_grad():
-        for xb, yb in loader:
+        for index, batch in enumerate(loader, start=1):
+            xb, yb = _pair(batch, who, loader_name, index)
             xb, yb = as_tensor_batch(xb), as_tensor_batch(yb)
             pred = model(xb)
-            values = {"loss": loss_item(loss_fn(pred, yb), "evaluate")}
+            values = {"loss": loss_item(loss_fn(pred, yb), who)}
             values.update((name, float(fn(pred.data, yb.data))) for name, fn in named)
             means.add(values, len(xb))
     if means.count == 0:
-        raise ValueError("evaluate: the loader produced no batches")
+        raise ValueError(f"{who}: {loader_name} produced no batches")
     return means.means()
 
 
@@ -323,7 +389,13 @@ def fit(
             except KeyboardInterrupt as err:
                 history = err.history
     ValueError
-        If ``epochs < 1`` or ``train_loader`` yields no batches.
+        If ``epochs < 1``, ``train_loader`` yields no batches, or a batch has
+        other than two items.
+    TypeError
+        At once, before any training, when ``model`` or ``loss_fn`` is not
+        callable, ``optimizer`` lacks ``zero_grad``/``step``, a loader is not
+        iterable or ``epochs`` is not an int; and when a batch is not an
+        ``(x, y)`` tuple or list.
 
     Examples
     --------
@@ -342,10 +414,14 @@ def fit(
     >>> round(h.loss[-1], 6), round(float(w.data[0, 0]), 3), round(float(b.data[0]), 3)
     (0.0, 2.0, 1.0)
     """
+    _check_arguments("fit", model, loss_fn, train_loader=train_loader)
+    _check_optimizer("fit", optimizer)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
         raise TypeError(f"fit: epochs must be an int, got {epochs!r}")
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
+    if val_loader is not None:
+        _check_arguments("fit", model, loss_fn, val_loader=val_loader)
     named = resolve_metrics(metrics, threshold_for_loss(loss_fn, model))
     compiled = _compiled_step(model, loss_fn, optimizer) if compile else None
     history = History()
@@ -373,7 +449,10 @@ def fit(
             for name, value in means.items():
                 history.record(name, value)
             if val_loader is not None:
-                for name, value in _evaluate(model, loss_fn, val_loader, named).items():
+                scores = _evaluate(
+                    model, loss_fn, val_loader, named, "fit", "val_loader"
+                )
+                for name, value in scores.items():
                     history.record(f"val_{name}", value)
             if bar is not None:
                 bar.set_postfix(
@@ -404,7 +483,8 @@ def _train_epoch(
     epoch's mean loss and metrics."""
     set_training_mode(model, True)
     means = _Means()
-    for batch, (xb, yb) in enumerate(loader, start=1):
+    for batch, pair in enumerate(loader, start=1):
+        xb, yb = _pair(pair, "fit", "train_loader", batch)
         xb, yb = as_tensor_batch(xb), as_tensor_batch(yb)
         try:
             if compiled is None:

@@ -217,6 +217,39 @@ def test_load_state_dict_keeps_the_parameter_dtype():
     assert model.weight.dtype == np.float32
 
 
+@pytest.mark.parametrize(
+    "value, got",
+    [
+        ("abc", "str"),
+        (None, "NoneType"),
+        (np.ones((1, 2), dtype=complex), "ndarray of dtype complex128"),
+        (np.array([["a", "b"]]), "ndarray of dtype <U1"),
+        ([[1.0], [1.0, 2.0]], "list"),  # ragged
+    ],
+)
+def test_load_state_dict_refuses_a_non_numeric_value_naming_the_key(value, got):
+    """Not a shape mismatch "the file has ()": a TypeError saying what the value
+    must be, and nothing is loaded."""
+    model = nn.Linear(2, 1)
+    before = model.state_dict()
+    sd = dict(before, weight=value, bias=np.ones(1))
+    with pytest.raises(
+        TypeError,
+        match=r"^load_state_dict into Linear: the value of 'weight' must be a numeric "
+        r"\(bool, int or float\) array, got " + got + "$",
+    ):
+        model.load_state_dict(sd)
+    np.testing.assert_array_equal(model.bias.data, before["bias"])
+
+
+def test_load_state_dict_takes_bool_and_int_arrays_and_tensors():
+    model = nn.Linear(2, 1)
+    model.load_state_dict({"weight": np.ones((1, 2), dtype=int), "bias": [True]})
+    np.testing.assert_array_equal(model.weight.data, [[1.0, 1.0]])
+    model.load_state_dict({"weight": tg.Tensor([[2.0, 3.0]]), "bias": np.zeros(1)})
+    np.testing.assert_array_equal(model.weight.data, [[2.0, 3.0]])
+
+
 # ---- repr ------------------------------------------------------------------------------
 
 

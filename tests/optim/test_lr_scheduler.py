@@ -97,3 +97,64 @@ def test_scheduler_errors():
         lr_scheduler.ExponentialLR(_opt(), gamma=0.5, last_epoch=3)
     with pytest.raises(TypeError, match="Optimizer"):
         lr_scheduler.StepLR(object(), step_size=1)
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    "make, kind, says",
+    [
+        # a negative, NaN or infinite rate factor would only fail epochs later, as
+        # "SGD: invalid lr"
+        (lambda o: lr_scheduler.StepLR(o, 1, gamma=-1), ValueError,
+         r"StepLR: gamma must be a finite number >= 0, got -1"),
+        (lambda o: lr_scheduler.StepLR(o, 1, gamma=float("inf")), ValueError,
+         r"StepLR: gamma must be a finite number >= 0, got inf"),
+        (lambda o: lr_scheduler.ExponentialLR(o, NAN), ValueError,
+         r"ExponentialLR: gamma must be a finite number >= 0, got nan"),
+        (lambda o: lr_scheduler.ExponentialLR(o, -0.5), ValueError,
+         r"ExponentialLR: gamma must be a finite number >= 0, got -0.5"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, 2, eta_min=-1), ValueError,
+         r"CosineAnnealingLR: eta_min must be a finite number >= 0, got -1"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, 2, eta_min=NAN), ValueError,
+         r"CosineAnnealingLR: eta_min must be a finite number >= 0, got nan"),
+        (lambda o: lr_scheduler.InverseTimeDecay(o, NAN), ValueError,
+         r"InverseTimeDecay: decay_rate must be a finite number >= 0, got nan"),
+        # not numbers at all
+        (lambda o: lr_scheduler.ExponentialLR(o, "a"), TypeError,
+         r"ExponentialLR: gamma must be a number, got 'a'"),
+        (lambda o: lr_scheduler.StepLR(o, 1, gamma=None), TypeError,
+         r"StepLR: gamma must be a number, got None"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, 2, eta_min="0"), TypeError,
+         r"CosineAnnealingLR: eta_min must be a number, got '0'"),
+        (lambda o: lr_scheduler.InverseTimeDecay(o, "a"), TypeError,
+         r"InverseTimeDecay: decay_rate must be a number, got 'a'"),
+        # step counts are whole numbers: 1.5 was silently truncated to 1
+        (lambda o: lr_scheduler.StepLR(o, step_size=1.5), TypeError,
+         r"StepLR: step_size must be a positive int, got 1.5"),
+        (lambda o: lr_scheduler.StepLR(o, step_size="2"), TypeError,
+         r"StepLR: step_size must be a positive int, got '2'"),
+        (lambda o: lr_scheduler.InverseTimeDecay(o, 0.5, decay_steps=1.5), TypeError,
+         r"InverseTimeDecay: decay_steps must be a positive int, got 1.5"),
+        (lambda o: lr_scheduler.InverseTimeDecay(o, 0.5, decay_steps=0), ValueError,
+         r"InverseTimeDecay: decay_steps must be a positive int, got 0"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=2.5), TypeError,
+         r"CosineAnnealingLR: T_max must be a positive int, got 2.5"),
+    ],
+)
+def test_scheduler_arguments_are_checked_at_construction(make, kind, says):
+    opt = _opt()
+    with pytest.raises(kind, match="^" + says.replace(".", r"\.") + "$"):
+        make(opt)
+    assert opt.lr == 1.0  # refused before touching the optimizer
+
+
+def test_scheduler_accepts_numpy_numbers_and_zero():
+    import numpy as np
+
+    opt = _opt()
+    sched = lr_scheduler.StepLR(opt, np.int64(2), gamma=np.float32(0.5))
+    assert sched.step_size == 2 and sched.gamma == 0.5
+    assert lr_scheduler.ExponentialLR(_opt(), 0).gamma == 0.0
+    assert lr_scheduler.CosineAnnealingLR(_opt(), 2, eta_min=0).eta_min == 0.0

@@ -111,6 +111,24 @@ def _indent(text: str, spaces: int = 2) -> str:
 # ---- Module ----------------------------------------------------------------------
 
 
+def _numeric_array(value: Any, key: str, owner: str) -> np.ndarray:
+    """A state-dict value as a bool/int/float array; TypeError naming ``key`` if not
+    (np.asarray makes "abc" or None a 0-d array, which looked like a bad shape)."""
+    found = value.data if isinstance(value, Tensor) else value
+    try:
+        array = np.asarray(found)
+    except (TypeError, ValueError):  # a ragged list
+        array = None
+    if array is None or array.dtype.kind not in "biuf":
+        what = type(value).__name__
+        if array is not None and isinstance(found, np.ndarray):
+            what += f" of dtype {array.dtype}"
+        raise TypeError(
+            f"load_state_dict into {owner}: the value of {key!r} must be a numeric "
+            f"(bool, int or float) array, got {what}"
+        )
+    return array
+
 class Module:
     """Base class of every layer and model: write ``__init__`` and ``forward``.
 
@@ -244,7 +262,8 @@ class Module:
         """Copy the arrays of ``state_dict`` into the parameters and buffers (in place).
 
         With ``strict`` (the default) the keys must match exactly; every shape must
-        match always. Errors are ``ValueError``s that name the keys and shapes.
+        match always. Errors are ``ValueError``s that name the keys and shapes, and a
+        ``TypeError`` naming the key of a value that is not a numeric array.
         Returns the missing and unexpected keys (empty when strict).
         """
         if not isinstance(state_dict, dict):
@@ -264,15 +283,12 @@ class Module:
         for name, p in own.items():
             if name not in state_dict:
                 continue
-            value = state_dict[name]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            value = _numeric_array(state_dict[name], name, type(self).__name__)
             if value.shape != p.shape:
                 problems.append(
                     f"shape mismatch for {name!r}: the file has {value.shape}, "
                     f"the model has {p.shape}"
                 )
-            elif value.dtype.kind not in "fiub":
-                problems.append(f"{name!r} has non-numeric dtype {value.dtype}")
             values[name] = value
         if problems:
             raise ValueError(

@@ -25,10 +25,34 @@ Read next: ``io.py`` (saving a model and its optimizer).
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from .. import autograd
 from .optimizer import Optimizer
+
+# ---- argument checks: at construction, not epochs later as "SGD: invalid lr" --------
+
+
+def _positive_int(value: Any, who: str, name: str) -> int:
+    """``value`` as an int ``>= 1``; TypeError for a float or a non-number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{who}: {name} must be a positive int, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{who}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _nonnegative(value: Any, who: str, name: str) -> float:
+    """``value`` as a finite float ``>= 0``; TypeError for a non-number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{who}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+# ---- the schedules -------------------------------------------------------------------
 
 
 class LRScheduler:
@@ -94,11 +118,8 @@ class StepLR(LRScheduler):
         gamma: float = 0.1,
         last_epoch: int = -1,
     ) -> None:
-        if int(step_size) <= 0:
-            raise ValueError(
-                f"StepLR: step_size must be a positive int, got {step_size}"
-            )
-        self.step_size, self.gamma = int(step_size), float(gamma)
+        self.step_size = _positive_int(step_size, "StepLR", "step_size")
+        self.gamma = _nonnegative(gamma, "StepLR", "gamma")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch: int) -> float:
@@ -118,7 +139,7 @@ class ExponentialLR(LRScheduler):
     def __init__(
         self, optimizer: Optimizer, gamma: float, last_epoch: int = -1
     ) -> None:
-        self.gamma = float(gamma)
+        self.gamma = _nonnegative(gamma, "ExponentialLR", "gamma")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch: int) -> float:
@@ -139,11 +160,8 @@ class CosineAnnealingLR(LRScheduler):
         eta_min: float = 0.0,
         last_epoch: int = -1,
     ) -> None:
-        if int(T_max) <= 0:
-            raise ValueError(
-                f"CosineAnnealingLR: T_max must be a positive int, got {T_max}"
-            )
-        self.T_max, self.eta_min = int(T_max), float(eta_min)
+        self.T_max = _positive_int(T_max, "CosineAnnealingLR", "T_max")
+        self.eta_min = _nonnegative(eta_min, "CosineAnnealingLR", "eta_min")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch: int) -> float:
@@ -166,16 +184,8 @@ class InverseTimeDecay(LRScheduler):
         staircase: bool = False,
         last_epoch: int = -1,
     ) -> None:
-        if decay_rate < 0:
-            raise ValueError(
-                f"InverseTimeDecay: decay_rate must be >= 0, got {decay_rate}"
-            )
-        if int(decay_steps) <= 0:
-            raise ValueError(
-                "InverseTimeDecay: decay_steps must be a positive int, "
-                f"got {decay_steps}"
-            )
-        self.decay_rate, self.decay_steps = float(decay_rate), int(decay_steps)
+        self.decay_rate = _nonnegative(decay_rate, "InverseTimeDecay", "decay_rate")
+        self.decay_steps = _positive_int(decay_steps, "InverseTimeDecay", "decay_steps")
         self.staircase = bool(staircase)
         super().__init__(optimizer, last_epoch)
 
