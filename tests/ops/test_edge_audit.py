@@ -288,3 +288,13 @@ def test_softplus_and_leaky_relu_of_ints_are_float_as_numpy():
     )
     assert tg.leaky_relu(Tensor([-2, 3])).tolist() == [-0.02, 3.0]
     assert tg.softplus(Tensor([True, False])).dtype.kind == "f"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: tg.linspace(0, 1, 10**12), lambda: tg.tile(tg.ones(3), 10**9),
+     lambda: tg.repeat(tg.ones(3), 10**9), lambda: tg.repeat(tg.ones(3), [10**12, 1, 1])],
+)
+def test_huge_arrangements_are_refused_before_allocating(make):
+    with pytest.raises(ValueError, match="MAX_CREATE_BYTES"):
+        make()

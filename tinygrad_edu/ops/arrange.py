@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..creation import check_size
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, as_tensor
 from ._util import normalize_axes, one_axis
@@ -84,6 +85,7 @@ def tile(x: Any, reps: Any) -> Tensor:
     shape = (1,) * (ndim - x.ndim) + x.shape
     interleaved = [n for pair in zip((1,) * ndim, shape) for n in pair]
     stretched = [n for pair in zip(reps, shape) for n in pair]
+    check_size(tuple(stretched), x.dtype.itemsize, "tile")  # (before allocating)
     out = broadcast_to(reshape(x, interleaved), stretched)
     return reshape(out, tuple(r * n for r, n in zip(reps, shape)))
 
@@ -104,6 +106,10 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or np.any(counts < 0):
         raise ValueError(f"repeat: repeats must be non-negative ints, got {repeats!r}")
     n = x.shape[axis]
+    # the result's length along axis, checked before anything is allocated
+    total = int(counts.sum()) if counts.size != 1 else int(counts.reshape(-1)[0]) * n
+    wide_shape = x.shape[:axis] + (total,) + x.shape[axis + 1 :]
+    check_size(wide_shape, x.dtype.itemsize, "repeat")
     if counts.ndim == 0:
         r = int(counts)
         wide = broadcast_to(
@@ -308,6 +314,7 @@ def linspace(
     """
     if not isinstance(num, (int, np.integer)) or num < 0:
         raise ValueError(f"linspace: num must be a non-negative int, got {num!r}")
+    check_size((int(num),), 8, "linspace")  # (drawn in float64 first)
     start, stop = np.asarray(start), np.asarray(stop)  # a Tensor gives its data
     values, step = np.linspace(start, stop, num, endpoint, retstep=True, axis=axis)
     out = Tensor(
