@@ -453,3 +453,11 @@ def test_item_assignment_converts_as_numpy_does():
     y = tg.zeros(3, dtype=np.float64)
     y[0], y[1:] = 0.1, [0.2, 0.3]
     assert y.tolist() == [0.1, 0.2, 0.3]  # exact: no detour through float32
+
+
+def test_an_empty_list_index_selects_nothing_as_numpy():
+    x = Tensor(np.ones((3, 2)), requires_grad=True)
+    y = x[[]]
+    assert y.shape == np.ones((3, 2))[[]].shape == (0, 2)
+    y.sum().backward()
+    assert x.grad.tolist() == np.zeros((3, 2)).tolist()

@@ -95,6 +95,8 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
+        if not index:  # x[[]]: no elements (NumPy's empty list is an integer index)
+            return np.zeros(0, dtype=np.intp)
         try:
             return np.asarray(index)
         except ValueError:  # ragged: NumPy's message would not say it is the index
