@@ -19,7 +19,12 @@ def set_default_dtype(dtype) -> None:
     >>> tg.set_default_dtype(np.float32)
     """
     global _default_float
-    dt = np.dtype(dtype)
+    if dtype is None:  # (np.dtype(None) is float64: a silent choice)
+        raise TypeError("set_default_dtype: expected a floating dtype, got None")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"set_default_dtype: {error}") from None
     if dt.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
     _default_float = dt

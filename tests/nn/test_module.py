@@ -266,3 +266,20 @@ def test_repr_is_nested_with_parameter_counts():
         ")  # 17 params",
     ]
     assert repr(nn.ReLU()) == "ReLU()"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: tg.nn.Linear(3, 2, bias="no"),
+        lambda: tg.optim.SGD(
+            [tg.nn.Parameter([1.0])], lr=0.1, momentum=0.9, nesterov="yes"
+        ),
+        lambda: tg.nn.Linear(3, 2).train("x"),
+        lambda: tg.set_default_dtype(None),
+    ],
+)
+def test_yes_no_settings_and_the_default_dtype_refuse_other_values(make):
+    with pytest.raises(TypeError):
+        make()
+    assert tg.get_default_dtype() == np.float32

@@ -64,6 +64,8 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
     ) -> None:
         _check_features("Linear", in_features=in_features, out_features=out_features)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Linear: bias must be True or False, got {bias!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         shape = (out_features, in_features)
         self.weight = _empty_parameter(*shape, dtype=dtype, op="Linear")

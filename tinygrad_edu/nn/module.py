@@ -219,6 +219,10 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (Dropout active) for this module and all sub-modules."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(
+                f"{type(self).__name__}.train: mode must be True or False, got {mode!r}"
+            )
         for m in self.modules():
             m.training = bool(mode)
         return self

@@ -97,6 +97,13 @@ class HyperParameters(dict):
         super().__setitem__(name, checked[name])
 
 
+def _flag(owner: str, name: str, value: Any) -> bool:
+    """A yes/no hyper-parameter (SGD's nesterov): True or False, nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _mark_modified(params: list[Tensor]) -> None:
     """Tell autograd the parameters changed in place (as PyTorch's version counter
     does), so a graph built before ``step()`` cannot silently backprop old values."""
@@ -138,7 +145,9 @@ class Optimizer:
         owner = type(self).__name__
         return {
             name: (
-                bool(value) if name in self._flags else nonnegative(owner, name, value)
+                _flag(owner, name, value)
+                if name in self._flags
+                else nonnegative(owner, name, value)
             )
             for name, value in hyper.items()
         }
