@@ -31,15 +31,13 @@ Tensors, so the same formula records a graph of its own (DeZero's idea).
 Why tensor.py, ops/ and autograd.py import each other: Tensor's methods call the ops,
 the ops are Functions (function.py, re-exported here) on Tensors, and ``apply`` makes
 Tensors. The cycle is closed by import order: ``tinygrad_edu/__init__`` imports
-``tensor`` first; ``tensor.py`` imports ``tensor_methods`` (the base class holding
-the op methods, which imports nothing of ours), defines ``Tensor`` and only at its
-*end* imports ``autograd``, ``creation``, ``interop`` and ``ops``, which then import
-the finished ``Tensor`` class; it then hands ``ops``/``interop``/``creation`` to
-``tensor_methods``. This module imports ``grad_mode`` (no imports of ours) and
-``constants`` (which needs only the finished ``Tensor``) first, and ``function`` at
-its end, once ``apply`` (which ``Function.apply`` is) exists. No
-module needs the others while it is being executed, only when its functions are
-called.
+``tensor`` first; ``tensor.py`` imports ``convert`` and ``tensor_methods`` (which
+reach ``Tensor`` only when called), defines ``Tensor`` and only at its *end* imports
+``autograd``, ``creation``, ``interop`` and ``ops``, which import the finished class,
+and hands the last three to ``tensor_methods``. This module imports ``grad_mode`` and
+``constants`` first and ``function`` at its end, once ``apply`` (which
+``Function.apply`` is) exists. No module needs the others while it is being
+executed, only when its functions are called.
 
 Read next: ``grad_mode.py``, ``function.py``, then ``ops/binary.py``.
 """
@@ -460,11 +458,8 @@ def _raise_not_float(fn: type, data: np.ndarray) -> None:
 
 
 def _raise_not_float_data(x: Tensor) -> None:
-    raise TypeError(
-        f"backward: a tensor of shape {x.shape} that requires grad holds "
-        f"{x.data.dtype} data (was its .data replaced?); its gradient would be "
-        "truncated: give it a floating-point array"
-    )
+    raise TypeError(f"backward: a tensor of shape {x.shape} that requires grad holds "
+                    f"{x.data.dtype} data (was its .data replaced?); give it floats")
 
 
 def _raise_explained(fn: type, error: Exception, inputs: tuple, params: dict) -> None:
@@ -584,17 +579,15 @@ def set_anomaly_hook(hook: Callable | None) -> Callable | None:
 
 # ---- the trace hook ------------------------------------------------------------------
 
-# set by tinygrad_edu.compile while it traces a call (see compiler/record.py); None
-# costs one comparison per op, per backward and per node of the sweep.
+# set by tinygrad_edu.compile while it traces a call; None costs one comparison per
+# op, per backward, per node of the sweep and per mark_modified
 _trace_hook: Any = None
 
 
 def set_trace_hook(recorder: Any) -> Any:
-    """Install ``recorder`` (``record_op(fn, inputs, params, out)``, ``record_backward(
-    root, grad, seed, order, retain, create, wanted)``, ``record_node(t, grads)``,
-    ``record_call(method, owner)`` -- optimizers, schedulers, ``zero_grad`` --,
-    ``record_module(module)`` -- every module called --, ``record_modified(tensors)``
-    -- ``mark_modified``), or None to remove it; returns the previous one."""
+    """Install ``recorder`` (``record_op``, ``record_backward``, ``record_node``,
+    ``record_call``, ``record_module``, ``record_modified``: compiler/record.py's
+    ``Recorder``), or None to remove it; returns the previous one."""
     global _trace_hook
     previous, _trace_hook = _trace_hook, recorder
     return previous

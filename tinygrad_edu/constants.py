@@ -1,7 +1,7 @@
 """Read-only arrays the engine shares instead of making new ones per op.
 
 - A Python number next to a tensor (``y * 2.0``) becomes a 0-d tensor of the dtype
-  NumPy 2 gives it there (``tensor.number_array``: the tensor's own for a float
+  NumPy 2 gives it there (``convert.number_array``: the tensor's own for a float
   tensor), cached per (type, value, dtype) in a bounded table, so a long chain
   makes no new tensor per number.
 - The seed of ``loss.backward()`` (a 1 of the loss's shape and dtype) is cached too.
@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, as_tensor, is_python_number, number_array
+from .convert import is_python_number, number_array
+from .tensor import Tensor, as_tensor
 
 _CONSTANTS: dict = {}
 _MAX_CONSTANTS = 512  # bounded: emptied when full

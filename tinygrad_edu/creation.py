@@ -14,7 +14,8 @@ import numpy as np
 
 from ._rng import get_rng
 from .dtypes import get_default_dtype
-from .tensor import Tensor, TensorLike, _grad_flag, _shape_arg, _to_array
+from .convert import _to_array
+from .tensor import Tensor, TensorLike, _grad_flag, _shape_arg
 
 
 def _dtype_arg(dtype: Any, op: str, floating: bool = False) -> np.dtype:

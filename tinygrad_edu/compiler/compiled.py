@@ -290,7 +290,7 @@ class Compiled:
                 specs.append(("arg", recorder.arg_index[t]))
             elif t in recorder.mirrors:
                 specs.append(("mirror", recorder.mirrors[t]))
-            elif recorder._is_a_gradient(t):
+            elif recorder.is_a_gradient(t):
                 recorder.fail(
                     f"the function returns a .grad (shape {t.shape}); the replay "
                     "fills .grad in place: read it after the call instead"

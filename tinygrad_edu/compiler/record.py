@@ -164,7 +164,7 @@ class Recorder:
                 name, run = made
                 self.add("bind", name, [x.shape], [x.shape], True, run(m))
                 return m
-        if self._is_a_gradient(x):
+        if self.is_a_gradient(x):
             self.fail(
                 f"an op reads a .grad (shape {x.shape}) during the traced call "
                 "(gradient clipping, a gradient norm); the recording would use the "
@@ -178,7 +178,7 @@ class Recorder:
         self.keep.append(x)
         return x
 
-    def _is_a_gradient(self, x: Tensor) -> bool:
+    def is_a_gradient(self, x: Tensor) -> bool:
         """x is the ``.grad`` of a tensor the call uses (a parameter, an argument)."""
         known = list(self.cells) + list(self.leaves) + list(self.arg_index)
         return any(x is t._grad for t in known if t is not x)
